@@ -1,0 +1,4 @@
+/* cmd_eval.c - TEMPORARY scaffold, replaced by the real command. */
+#include <stdio.h>
+#include "cli.h"
+int cmd_eval(rs_cli *cli, int argc, char **argv) { (void)cli; (void)argc; fprintf(stderr, "%s: not built yet\n", argv[0]); return 3; }

@@ -1,0 +1,62 @@
+/* model.h - model files and the model registry.
+ *
+ * File format (little-endian, all sections page-aligned so the file can be mmap-ed):
+ *   header: magic "RSCOPEM1", version, endianness mark 0x01020304, kind, rows, dim,
+ *           n_items, flags (has input / has output / has counts), section offsets
+ *   input matrix  rows x dim float32
+ *   output matrix rows x dim float32 (when flagged)
+ *   counts        rows int64
+ *   id table      rows x int32 item index, then rows NUL-terminated external ids
+ * Beside it, "<file>.json" (the sidecar): kind, city, split, params, metrics,
+ * fingerprint, created_at, seconds.
+ * Files are written to "<file>.tmp", fsync-ed and renamed; the registry row is
+ * inserted only after the rename, so a crash never leaves a half model registered.
+ */
+#ifndef RS_MODEL_H
+#define RS_MODEL_H
+
+#include <stdint.h>
+
+#include "sgns.h"
+#include "store.h"
+
+/* kind names used in the registry and in file names */
+#define RS_KIND_PRODUCT "product"
+#define RS_KIND_CATEGORY "category"
+#define RS_KIND_ALS "als"
+#define RS_KIND_EASE "ease"
+
+/* Writes m to path (+ path.json with sidecar_json, a JSON object text).  ext_ids[r]
+ * is the external id of row r (product or category ext_id). */
+int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
+                  const char *const *ext_ids, const char *sidecar_json, rs_error *e);
+/* Maps the file and checks it (magic, version, endianness, sizes, NaN/Inf-free is NOT
+ * checked here for speed).  Errors name the file and what is wrong with it. */
+int rs_model_load(const char *path, rs_embedding **out, rs_error *e);
+
+typedef struct rs_model_info {
+    int64_t id;
+    int64_t city_id;
+    char kind[16];
+    char split[8];
+    char path[1024];
+    char created_at[32];
+    double seconds;
+} rs_model_info;
+
+/* Registers a saved file; with activate, it becomes the active model of
+ * (city, kind, split) in the same transaction. */
+int rs_registry_add(rs_store *s, int64_t city_id, const char *kind, const char *split,
+                    const char *path, const char *params_json, const char *metrics_json,
+                    const char *fingerprint, double seconds, int activate, int64_t *id,
+                    rs_error *e);
+/* The active model of (city, kind, split).  RS_EUSAGE when there is none. */
+int rs_registry_active(rs_store *s, int64_t city_id, const char *kind, const char *split,
+                       rs_model_info *info, rs_error *e);
+/* Loads the active model for city, falling back to all cities (city 0) when the city
+ * has none; *used_city says which answered. */
+int rs_registry_load_active(rs_store *s, int64_t city_id, const char *kind, const char *split,
+                            rs_embedding **out, int64_t *used_city, rs_model_info *info,
+                            rs_error *e);
+
+#endif

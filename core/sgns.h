@@ -1,0 +1,66 @@
+/* sgns.h - skip-gram with negative sampling over receipts (the product and category
+ * models of DESIGN §2).
+ *
+ * A receipt is a sentence without order: for every item, the other items of the
+ * receipt are its contexts (all of them with window = 0, else `window` sampled
+ * without replacement).  Negatives come from the unigram distribution raised to
+ * ns_exponent (0 = uniform over the vocabulary, negative values favour rare items);
+ * frequent items are subsampled word2vec-style with threshold `subsample`; the
+ * learning rate decays linearly from lr to lr * 1e-4 over all epochs; receipts are
+ * shuffled every epoch.  Threads update the shared matrices without locks (Hogwild, as
+ * the original word2vec); with threads = 1 and a fixed seed the result is
+ * bit-identical from run to run.
+ */
+#ifndef RS_SGNS_H
+#define RS_SGNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corpus.h"
+#include "error.h"
+
+typedef struct rs_sgns_params {
+    int dim;            /* vector size (64) */
+    int epochs;         /* passes over the receipts (20) */
+    int negative;       /* negatives per positive pair (5) */
+    double ns_exponent; /* unigram exponent for negative sampling (0.75) */
+    double subsample;   /* subsampling threshold t, 0 = off (1e-3) */
+    double lr;          /* starting learning rate (0.025) */
+    int min_count;      /* items in fewer receipts are left out of the vocabulary (1) */
+    int window;         /* contexts per item: 0 = the whole receipt (0) */
+    int threads;        /* worker threads (1) */
+    uint64_t seed;      /* random seed (1) */
+} rs_sgns_params;
+
+void rs_sgns_defaults(rs_sgns_params *p);
+
+/* An embedding over the index space of a corpus (products or categories).  Only items
+ * with count >= min_count have a row. */
+typedef struct rs_embedding {
+    int32_t n_items;   /* size of the index space */
+    int32_t rows;      /* vocabulary size */
+    int32_t dim;
+    int32_t *row_item; /* [rows] item index of each row */
+    int32_t *item_row; /* [n_items] row of each item, -1 when not in the vocabulary */
+    float *in;         /* [rows * dim] input vectors (synonyms: cosine in.in) */
+    float *out;        /* [rows * dim] output vectors (completion: in.out) */
+    int64_t *counts;   /* [rows] training receipts holding the item */
+    void *mapping;     /* owner of in/out/... when they live in a file mapping */
+    size_t mapping_len;
+} rs_embedding;
+
+/* Trains on every receipt of c.  Progress (0..1) is reported through the optional
+ * callback from the first thread, at most ~10 times a second. */
+typedef void (*rs_progress_fn)(void *ctx, double done);
+int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn progress,
+                  void *progress_ctx, rs_embedding **out, rs_error *e);
+
+void rs_embedding_free(rs_embedding *m);
+
+/* scores[i] for every item index i (n_items entries): sum over the context rows of
+ * in[ctx] . out[i]; items without a row get -INFINITY.  Context items without a row
+ * are ignored.  Returns how many context items had a row. */
+int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
+
+#endif

@@ -1,0 +1,541 @@
+/* store.c - the SQLite store (see store.h for the schema). */
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct rs_store {
+    sqlite3 *db;
+    char *path;
+    char *models_dir;
+    int readonly;
+};
+
+static const char SCHEMA[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE cities(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  receipts INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE TABLE categories(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL, parent_id INTEGER REFERENCES categories(id),"
+    "  level INTEGER NOT NULL DEFAULT 1);\n"
+    "CREATE INDEX categories_parent ON categories(parent_id);\n"
+    "CREATE TABLE products(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL, category_id INTEGER NOT NULL REFERENCES categories(id),"
+    "  brand TEXT, price REAL);\n"
+    "CREATE INDEX products_category ON products(category_id);\n"
+    "CREATE VIRTUAL TABLE products_fts USING fts5(name, content='products',"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3');\n"
+    "CREATE TRIGGER products_ai AFTER INSERT ON products BEGIN"
+    "  INSERT INTO products_fts(rowid, name) VALUES (new.id, new.name); END;\n"
+    "CREATE TRIGGER products_ad AFTER DELETE ON products BEGIN"
+    "  INSERT INTO products_fts(products_fts, rowid, name) VALUES('delete', old.id, old.name); END;\n"
+    "CREATE TRIGGER products_au AFTER UPDATE OF name ON products BEGIN"
+    "  INSERT INTO products_fts(products_fts, rowid, name) VALUES('delete', old.id, old.name);"
+    "  INSERT INTO products_fts(rowid, name) VALUES (new.id, new.name); END;\n"
+    "CREATE TABLE receipts(id INTEGER PRIMARY KEY, ext_id TEXT NOT NULL UNIQUE,"
+    "  city_id INTEGER NOT NULL REFERENCES cities(id), ts INTEGER, customer TEXT);\n"
+    "CREATE INDEX receipts_city ON receipts(city_id);\n"
+    "CREATE TABLE receipt_items(receipt_id INTEGER NOT NULL, product_id INTEGER NOT NULL,"
+    "  quantity REAL NOT NULL DEFAULT 1, weight REAL NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(receipt_id, product_id)) WITHOUT ROWID;\n"
+    "CREATE TABLE import_ledger(id INTEGER PRIMARY KEY, path TEXT NOT NULL,"
+    "  size INTEGER NOT NULL, content_hash TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    "  rows INTEGER NOT NULL, skipped INTEGER NOT NULL DEFAULT 0, imported_at TEXT NOT NULL);\n"
+    "CREATE TABLE product_popularity(city_id INTEGER NOT NULL, product_id INTEGER NOT NULL,"
+    "  receipts INTEGER NOT NULL, share REAL NOT NULL, percentile REAL NOT NULL,"
+    "  PRIMARY KEY(city_id, product_id)) WITHOUT ROWID;\n"
+    "CREATE TABLE category_popularity(city_id INTEGER NOT NULL, category_id INTEGER NOT NULL,"
+    "  receipts INTEGER NOT NULL, share REAL NOT NULL, percentile REAL NOT NULL,"
+    "  PRIMARY KEY(city_id, category_id)) WITHOUT ROWID;\n"
+    "CREATE TABLE models(id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  path TEXT NOT NULL, split TEXT NOT NULL DEFAULT 'all', params TEXT NOT NULL,"
+    "  metrics TEXT, fingerprint TEXT, seconds REAL, created_at TEXT NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE UNIQUE INDEX models_active ON models(city_id, kind, split) WHERE active;\n"
+    "CREATE TABLE runs(id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  grid TEXT, params TEXT NOT NULL, metrics TEXT NOT NULL, seconds REAL NOT NULL,"
+    "  created_at TEXT NOT NULL, model_id INTEGER REFERENCES models(id),"
+    "  selected INTEGER NOT NULL DEFAULT 0);\n"
+    "CREATE TABLE evaluations(id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
+    "  method TEXT NOT NULL, split TEXT NOT NULL, metrics TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL);\n";
+
+int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
+{
+    int rc = sqlite3_errcode(s->db);
+    int code = (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) ? RS_EDATA : RS_EINTERNAL;
+    return rs_seterr(e, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+int rs_store_exec(rs_store *s, const char *sql, rs_error *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = rs_seterr(e, RS_EINTERNAL, "%s: %s", s->path, msg ? msg : "sqlite error");
+        sqlite3_free(msg);
+        return code;
+    }
+    return RS_OK;
+}
+
+int rs_store_begin(rs_store *s, rs_error *e) { return rs_store_exec(s, "BEGIN IMMEDIATE", e); }
+int rs_store_commit(rs_store *s, rs_error *e) { return rs_store_exec(s, "COMMIT", e); }
+
+void rs_store_rollback(rs_store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *rs_store_default_path(void)
+{
+    const char *env = getenv("RECOSCOPE_DB");
+    return (env && *env) ? env : RS_DEFAULT_DB;
+}
+
+static int user_version(rs_store *s, int *v, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "reading the schema version");
+    else
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int table_count(rs_store *s, int *n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "reading the schema");
+    else
+        *n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static char *models_dir_for(const char *path)
+{
+    size_t n = strlen(path);
+    if (n > 3 && strcmp(path + n - 3, ".db") == 0)
+        n -= 3;
+    char *d = malloc(n + sizeof "-models");
+    if (d) {
+        memcpy(d, path, n);
+        memcpy(d + n, "-models", sizeof "-models");
+    }
+    return d;
+}
+
+/* Creates the parent directory of path when it is missing (one level: data/). */
+static int ensure_parent_dir(const char *path, rs_error *e)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return RS_OK;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir)
+        return rs_seterr(e, RS_EUSAGE, "%s: path too long", path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return rs_seterr(e, RS_EINTERNAL, "%s: cannot create directory: %s", dir, strerror(errno));
+    return RS_OK;
+}
+
+int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
+{
+    *out = NULL;
+    int rc = RS_OK;
+    rs_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    s->path = strdup(path);
+    s->models_dir = models_dir_for(path);
+    s->readonly = (flags & RS_STORE_READONLY) != 0;
+    if (!s->path || !s->models_dir) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        goto fail;
+    }
+
+    struct stat sb;
+    int exists = stat(path, &sb) == 0;
+    if (!exists && !(flags & RS_STORE_CREATE)) {
+        rc = rs_seterr(e, RS_EUSAGE,
+                       "%s: no database here (run `recoscope import` or `recoscope demo` first, "
+                       "or point --db / RECOSCOPE_DB at one)",
+                       path);
+        goto fail;
+    }
+    if (!exists && (rc = ensure_parent_dir(path, e)) != RS_OK)
+        goto fail;
+
+    int oflags = s->readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot open database: %s", path,
+                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 0);
+
+    int ntables = 0, version = 0;
+    if ((rc = table_count(s, &ntables, e)) != RS_OK) {
+        if (e && e->code == RS_EDATA)
+            rs_seterr(e, RS_EDATA, "%s: not a recoscope database (not even SQLite)", path);
+        goto fail;
+    }
+    if ((rc = user_version(s, &version, e)) != RS_OK)
+        goto fail;
+
+    if (ntables == 0) {
+        if (s->readonly) {
+            rc = rs_seterr(e, RS_EUSAGE, "%s: the database is empty (nothing imported yet)", path);
+            goto fail;
+        }
+        if ((rc = rs_store_exec(s, "PRAGMA journal_mode=WAL", e)) != RS_OK ||
+            (rc = rs_store_begin(s, e)) != RS_OK)
+            goto fail;
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", RS_SCHEMA_VERSION);
+        if ((rc = rs_store_exec(s, SCHEMA, e)) != RS_OK ||
+            (rc = rs_store_exec(s, pragma, e)) != RS_OK ||
+            (rc = rs_store_commit(s, e)) != RS_OK) {
+            rs_store_rollback(s);
+            goto fail;
+        }
+    } else if (version != RS_SCHEMA_VERSION) {
+        if (version == 0)
+            rc = rs_seterr(e, RS_EDATA, "%s: not a recoscope database (an SQLite file with "
+                                        "other tables)", path);
+        else
+            rc = rs_seterr(e, RS_EDATA,
+                           "%s: database schema version %d, this recoscope reads version %d "
+                           "(re-import into a new database)",
+                           path, version, RS_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (!s->readonly) {
+        if ((rc = rs_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                                   " PRAGMA foreign_keys=OFF;",
+                                e)) != RS_OK)
+            goto fail;
+    }
+    *out = s;
+    return RS_OK;
+fail:
+    rs_store_close(s);
+    return rc;
+}
+
+void rs_store_close(rs_store *s)
+{
+    if (!s)
+        return;
+    if (s->db)
+        sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s->models_dir);
+    free(s);
+}
+
+sqlite3 *rs_store_db(rs_store *s) { return s->db; }
+const char *rs_store_path(const rs_store *s) { return s->path; }
+const char *rs_store_models_dir(const rs_store *s) { return s->models_dir; }
+
+int rs_store_ensure_models_dir(rs_store *s, rs_error *e)
+{
+    if (mkdir(s->models_dir, 0777) != 0 && errno != EEXIST)
+        return rs_seterr(e, RS_EINTERNAL, "%s: cannot create directory: %s", s->models_dir,
+                         strerror(errno));
+    return RS_OK;
+}
+
+int rs_store_city_id(rs_store *s, const char *name, int64_t *id, rs_error *e)
+{
+    if (!name || !*name || strcmp(name, "all") == 0) {
+        *id = 0;
+        return RS_OK;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM cities WHERE name = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return rs_store_sqlerr(s, e, "looking up a city");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    else if (step == SQLITE_DONE)
+        rc = rs_seterr(e, RS_EUSAGE, "unknown city '%s' (see `recoscope stats` for the cities)",
+                       name);
+    else
+        rc = rs_store_sqlerr(s, e, "looking up a city");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rs_store_count(rs_store *s, const char *table, int64_t *n, rs_error *e)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", table);
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "counting rows");
+    else
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rs_store_meta_get(rs_store *s, const char *key, char *buf, size_t n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    buf[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW)
+        snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    else if (step != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, "reading meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rs_store_meta_set(rs_store *s, const char *key, const char *value, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "writing meta");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, "writing meta");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- popularity ---------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id;
+    int64_t count;
+} idcount;
+
+static int cmp_idcount(const void *a, const void *b)
+{
+    const idcount *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Writes one city's counts (dense arrays indexed by id-1, n entries) into table. */
+static int write_popularity(rs_store *s, sqlite3_stmt *ins, int64_t city, const int64_t *counts,
+                            int64_t n, int64_t total, rs_error *e)
+{
+    int64_t sold = 0;
+    for (int64_t i = 0; i < n; i++)
+        sold += counts[i] > 0;
+    if (sold == 0)
+        return RS_OK;
+    idcount *v = malloc((size_t)sold * sizeof *v);
+    if (!v)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    int64_t k = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (counts[i] > 0)
+            v[k++] = (idcount){i + 1, counts[i]};
+    qsort(v, (size_t)sold, sizeof *v, cmp_idcount);
+    int rc = RS_OK;
+    /* percent_rank: (number of items with a strictly smaller count) / (n - 1). */
+    int64_t rank_start = 0;
+    for (int64_t i = 0; i < sold && rc == RS_OK; i++) {
+        if (i > 0 && v[i].count != v[i - 1].count)
+            rank_start = i;
+        double pct = sold > 1 ? 100.0 * (double)rank_start / (double)(sold - 1) : 100.0;
+        sqlite3_bind_int64(ins, 1, city);
+        sqlite3_bind_int64(ins, 2, v[i].id);
+        sqlite3_bind_int64(ins, 3, v[i].count);
+        sqlite3_bind_double(ins, 4, total > 0 ? (double)v[i].count / (double)total : 0.0);
+        sqlite3_bind_double(ins, 5, pct);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = rs_store_sqlerr(s, e, "writing popularity");
+        sqlite3_reset(ins);
+    }
+    free(v);
+    return rc;
+}
+
+static int max_id(rs_store *s, const char *table, int64_t *out, rs_error *e)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT coalesce(max(id), 0) FROM %s", table);
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "reading ids");
+    else
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Counting happens in C over one ordered scan of receipt_items: a GROUP BY over the
+ * join is several times slower on millions of lines.  Memory: (cities+1) x products
+ * counters, 8 bytes each (20 cities x 100k products = 17 MB). */
+int rs_store_refresh_popularity(rs_store *s, rs_error *e)
+{
+    int rc = RS_OK;
+    int64_t ncity = 0, nprod = 0, ncat = 0, nrec = 0;
+    int64_t *rec_city = NULL, *pcount = NULL, *ccount = NULL, *city_total = NULL;
+    int64_t *prod_cat = NULL, *cat_seen = NULL;
+    sqlite3_stmt *st = NULL, *ins = NULL;
+
+    if ((rc = max_id(s, "cities", &ncity, e)) || (rc = max_id(s, "products", &nprod, e)) ||
+        (rc = max_id(s, "categories", &ncat, e)) || (rc = max_id(s, "receipts", &nrec, e)))
+        return rc;
+    size_t nc1 = (size_t)ncity + 1;
+    rec_city = calloc((size_t)nrec + 1, sizeof *rec_city);
+    pcount = calloc(nc1 * ((size_t)nprod + 1), sizeof *pcount);
+    ccount = calloc(nc1 * ((size_t)ncat + 1), sizeof *ccount);
+    city_total = calloc(nc1, sizeof *city_total);
+    prod_cat = calloc((size_t)nprod + 1, sizeof *prod_cat);
+    cat_seen = calloc((size_t)ncat + 1, sizeof *cat_seen);
+    if (!rec_city || !pcount || !ccount || !city_total || !prod_cat || !cat_seen) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory computing popularity");
+        goto done;
+    }
+
+    if (sqlite3_prepare_v2(s->db, "SELECT id, city_id FROM receipts", -1, &st, NULL) != SQLITE_OK) {
+        rc = rs_store_sqlerr(s, e, "reading receipts");
+        goto done;
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
+        if (id >= 1 && id <= nrec && c >= 1 && c <= ncity) {
+            rec_city[id] = c;
+            city_total[c]++;
+            city_total[0]++;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = rs_store_sqlerr(s, e, "reading receipts");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if (sqlite3_prepare_v2(s->db, "SELECT id, category_id FROM products", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = rs_store_sqlerr(s, e, "reading products");
+        goto done;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
+        if (id >= 1 && id <= nprod)
+            prod_cat[id] = (c >= 1 && c <= ncat) ? c : 0;
+    }
+    if (step != SQLITE_DONE) {
+        rc = rs_store_sqlerr(s, e, "reading products");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    /* receipt_items is clustered by (receipt_id, product_id): categories are counted
+     * once per receipt by remembering the last receipt that touched each category. */
+    if (sqlite3_prepare_v2(s->db, "SELECT receipt_id, product_id FROM receipt_items", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = rs_store_sqlerr(s, e, "reading receipt items");
+        goto done;
+    }
+    size_t np1 = (size_t)nprod + 1, nk1 = (size_t)ncat + 1;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t r = sqlite3_column_int64(st, 0), p = sqlite3_column_int64(st, 1);
+        if (r < 1 || r > nrec || p < 1 || p > nprod)
+            continue;
+        int64_t c = rec_city[r];
+        pcount[(size_t)c * np1 + (size_t)p]++;
+        pcount[(size_t)p]++;
+        int64_t k = prod_cat[p];
+        if (k && cat_seen[k] != r) {
+            cat_seen[k] = r;
+            ccount[(size_t)c * nk1 + (size_t)k]++;
+            ccount[(size_t)k]++;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        rc = rs_store_sqlerr(s, e, "reading receipt items");
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+
+    if ((rc = rs_store_exec(s, "DELETE FROM product_popularity; DELETE FROM category_popularity;",
+                            e)))
+        goto done;
+    const char *sqls[2] = {
+        "INSERT INTO product_popularity(city_id, product_id, receipts, share, percentile)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO category_popularity(city_id, category_id, receipts, share, percentile)"
+        " VALUES (?1, ?2, ?3, ?4, ?5)"};
+    for (int which = 0; which < 2 && rc == RS_OK; which++) {
+        if (sqlite3_prepare_v2(s->db, sqls[which], -1, &ins, NULL) != SQLITE_OK) {
+            rc = rs_store_sqlerr(s, e, "writing popularity");
+            goto done;
+        }
+        int64_t n = which == 0 ? nprod : ncat;
+        int64_t *counts = which == 0 ? pcount : ccount;
+        size_t stride = which == 0 ? np1 : nk1;
+        for (int64_t c = 0; c <= ncity && rc == RS_OK; c++)
+            rc = write_popularity(s, ins, c, counts + (size_t)c * stride + 1, n, city_total[c], e);
+        sqlite3_finalize(ins);
+        ins = NULL;
+    }
+    if (rc)
+        goto done;
+    if (sqlite3_prepare_v2(s->db, "UPDATE cities SET receipts = ?2 WHERE id = ?1", -1, &ins,
+                           NULL) != SQLITE_OK) {
+        rc = rs_store_sqlerr(s, e, "writing city counts");
+        goto done;
+    }
+    for (int64_t c = 1; c <= ncity && rc == RS_OK; c++) {
+        sqlite3_bind_int64(ins, 1, c);
+        sqlite3_bind_int64(ins, 2, city_total[c]);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = rs_store_sqlerr(s, e, "writing city counts");
+        sqlite3_reset(ins);
+    }
+done:
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    free(rec_city);
+    free(pcount);
+    free(ccount);
+    free(city_total);
+    free(prod_cat);
+    free(cat_seen);
+    return rc;
+}

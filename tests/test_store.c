@@ -1,0 +1,137 @@
+/* test_store.c - schema creation, versioning, cities, popularity and percentiles. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "corpus.h"
+#include "store.h"
+#include "testlib.h"
+
+static void exec(rs_store *s, const char *sql)
+{
+    rs_error e = {0};
+    if (rs_store_exec(s, sql, &e) != RS_OK)
+        test_fail_at(__FILE__, __LINE__, "%s", e.msg);
+}
+
+static double q1(rs_store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    double v = -999;
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_create_and_reopen(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/sub/x.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &s, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "no database") != NULL);
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_CREATE, &s, &e), RS_OK);
+    CHECK(q1(s, "PRAGMA user_version") == RS_SCHEMA_VERSION);
+    char mode[16] = "";
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(rs_store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    CHECK_STR(mode, "wal");
+    char md[600];
+    snprintf(md, sizeof md, "%s/sub/x-models", dir);
+    CHECK_STR(rs_store_models_dir(s), md);
+    rs_store_close(s);
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &s, &e), RS_OK);
+    rs_store_close(s);
+
+    /* another schema version is refused with a clear message */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_EQ_INT(rs_store_open(path, 0, &s, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "schema version 99") != NULL);
+
+    /* a file that is not SQLite */
+    const char *junk = test_write_file(dir, "junk.db", "this is not a database at all, really");
+    CHECK_EQ_INT(rs_store_open(junk, 0, &s, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "not a recoscope database") != NULL);
+}
+
+static void test_popularity(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/p.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_CREATE, &s, &e), RS_OK);
+    exec(s, "INSERT INTO cities(id,name) VALUES (1,'north'),(2,'south');"
+            "INSERT INTO categories(id,ext_id,name,parent_id,level) VALUES"
+            " (1,'d','Dept',NULL,0),(2,'a','Apples',1,1),(3,'b','Bread',1,1);"
+            "INSERT INTO products(id,ext_id,name,category_id) VALUES"
+            " (1,'p1','Red apple',2),(2,'p2','Green apple',2),(3,'p3','Rye bread',3);"
+            "INSERT INTO receipts(id,ext_id,city_id) VALUES (1,'r1',1),(2,'r2',1),(3,'r3',2),"
+            " (4,'r4',1);"
+            "INSERT INTO receipt_items(receipt_id,product_id) VALUES"
+            " (1,1),(1,2),(1,3),(2,1),(3,3),(4,1),(4,3);");
+    CHECK_EQ_INT(rs_store_refresh_popularity(s, &e), RS_OK);
+    /* north: p1 in 3 of 3 receipts, p3 in 2, p2 in 1 */
+    CHECK_NEAR(q1(s, "SELECT receipts FROM product_popularity WHERE city_id=1 AND product_id=1"),
+               3, 0);
+    CHECK_NEAR(q1(s, "SELECT share FROM product_popularity WHERE city_id=1 AND product_id=3"),
+               2.0 / 3.0, 1e-12);
+    CHECK_NEAR(q1(s, "SELECT percentile FROM product_popularity WHERE city_id=1 AND product_id=1"),
+               100, 1e-9);
+    CHECK_NEAR(q1(s, "SELECT percentile FROM product_popularity WHERE city_id=1 AND product_id=3"),
+               50, 1e-9);
+    CHECK_NEAR(q1(s, "SELECT percentile FROM product_popularity WHERE city_id=1 AND product_id=2"),
+               0, 1e-9);
+    /* all cities: p1 3, p3 3 (tie), p2 1 */
+    CHECK_NEAR(q1(s, "SELECT percentile FROM product_popularity WHERE city_id=0 AND product_id=3"),
+               50, 1e-9);
+    CHECK_NEAR(q1(s, "SELECT receipts FROM product_popularity WHERE city_id=0 AND product_id=3"),
+               3, 0);
+    /* categories counted once per receipt: Apples in r1 (twice), r2, r4 = 3 */
+    CHECK_NEAR(q1(s, "SELECT receipts FROM category_popularity WHERE city_id=1 AND category_id=2"),
+               3, 0);
+    CHECK_NEAR(q1(s, "SELECT receipts FROM cities WHERE id=1"), 3, 0);
+    int64_t id = -1;
+    CHECK_EQ_INT(rs_store_city_id(s, "south", &id, &e), RS_OK);
+    CHECK_EQ_INT(id, 2);
+    CHECK_EQ_INT(rs_store_city_id(s, "all", &id, &e), RS_OK);
+    CHECK_EQ_INT(id, 0);
+    CHECK_EQ_INT(rs_store_city_id(s, "atlantis", &id, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "atlantis") != NULL);
+
+    /* corpus: CSR rows in receipt order, categories deduplicated */
+    rs_corpus *c = NULL, *cc = NULL, *north = NULL;
+    CHECK_EQ_INT(rs_corpus_load(s, 0, &c, &e), RS_OK);
+    CHECK_EQ_INT(c->n_receipts, 4);
+    CHECK_EQ_INT(c->offsets[1], 3);
+    CHECK_EQ_INT(c->items[0], 0);
+    CHECK_EQ_INT(c->items[2], 2);
+    CHECK_EQ_INT(rs_corpus_categories(c, &cc, &e), RS_OK);
+    CHECK_EQ_INT(cc->offsets[1], 2); /* r1: Apples, Bread */
+    CHECK_EQ_INT(cc->items[0], 1);
+    CHECK_EQ_INT(rs_corpus_load(s, 1, &north, &e), RS_OK);
+    CHECK_EQ_INT(north->n_receipts, 3);
+    CHECK_EQ_INT(north->offsets[3], 6);
+    rs_corpus_free(c);
+    rs_corpus_free(cc);
+    rs_corpus_free(north);
+    rs_store_close(s);
+}
+
+int main(void)
+{
+    test_create_and_reopen();
+    test_popularity();
+    return test_summary();
+}

@@ -1,0 +1,1 @@
+/* TEMPORARY: removed when the first TUI module lands. */ typedef int rs_tui_placeholder;
