@@ -349,7 +349,10 @@ static int cmp_idcount(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-/* Writes one city's counts (dense arrays indexed by id-1, n entries) into table. */
+/* Writes one city's counts (dense array indexed by id-1, n entries) into the table
+ * behind ins.  Percentiles come from a sort by count; the rows are then written in
+ * primary-key order (city, id), which keeps the WITHOUT ROWID b-tree appends
+ * sequential: several times faster than writing them in count order. */
 static int write_popularity(rs_store *s, sqlite3_stmt *ins, int64_t city, const int64_t *counts,
                             int64_t n, int64_t total, rs_error *e)
 {
@@ -359,30 +362,39 @@ static int write_popularity(rs_store *s, sqlite3_stmt *ins, int64_t city, const 
     if (sold == 0)
         return RS_OK;
     idcount *v = malloc((size_t)sold * sizeof *v);
-    if (!v)
+    double *pct = malloc((size_t)n * sizeof *pct);
+    if (!v || !pct) {
+        free(v);
+        free(pct);
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    }
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++)
         if (counts[i] > 0)
             v[k++] = (idcount){i + 1, counts[i]};
     qsort(v, (size_t)sold, sizeof *v, cmp_idcount);
-    int rc = RS_OK;
-    /* percent_rank: (number of items with a strictly smaller count) / (n - 1). */
+    /* percent_rank: (number of items with a strictly smaller count) / (sold - 1). */
     int64_t rank_start = 0;
-    for (int64_t i = 0; i < sold && rc == RS_OK; i++) {
+    for (int64_t i = 0; i < sold; i++) {
         if (i > 0 && v[i].count != v[i - 1].count)
             rank_start = i;
-        double pct = sold > 1 ? 100.0 * (double)rank_start / (double)(sold - 1) : 100.0;
+        pct[v[i].id - 1] = sold > 1 ? 100.0 * (double)rank_start / (double)(sold - 1) : 100.0;
+    }
+    int rc = RS_OK;
+    for (int64_t i = 0; i < n && rc == RS_OK; i++) {
+        if (counts[i] <= 0)
+            continue;
         sqlite3_bind_int64(ins, 1, city);
-        sqlite3_bind_int64(ins, 2, v[i].id);
-        sqlite3_bind_int64(ins, 3, v[i].count);
-        sqlite3_bind_double(ins, 4, total > 0 ? (double)v[i].count / (double)total : 0.0);
-        sqlite3_bind_double(ins, 5, pct);
+        sqlite3_bind_int64(ins, 2, i + 1);
+        sqlite3_bind_int64(ins, 3, counts[i]);
+        sqlite3_bind_double(ins, 4, total > 0 ? (double)counts[i] / (double)total : 0.0);
+        sqlite3_bind_double(ins, 5, pct[i]);
         if (sqlite3_step(ins) != SQLITE_DONE)
             rc = rs_store_sqlerr(s, e, "writing popularity");
         sqlite3_reset(ins);
     }
     free(v);
+    free(pct);
     return rc;
 }
 
