@@ -2,7 +2,9 @@
  *
  * File format (little-endian, all sections page-aligned so the file can be mmap-ed):
  *   header: magic "RSCOPEM1", version, endianness mark 0x01020304, kind, rows, dim,
- *           n_items, flags (has input / has output / has counts), section offsets
+ *           n_items, flags (has input / has output / has counts), section offsets,
+ *           length of the external-id block, total file length (byte layout at the
+ *           top of model_io.c)
  *   input matrix  rows x dim float32
  *   output matrix rows x dim float32 (when flagged)
  *   counts        rows int64
@@ -20,6 +22,8 @@
 #include "sgns.h"
 #include "store.h"
 
+#define RS_MODEL_VERSION 1
+
 /* kind names used in the registry and in file names */
 #define RS_KIND_PRODUCT "product"
 #define RS_KIND_CATEGORY "category"
@@ -33,6 +37,16 @@ int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
 /* Maps the file and checks it (magic, version, endianness, sizes, NaN/Inf-free is NOT
  * checked here for speed).  Errors name the file and what is wrong with it. */
 int rs_model_load(const char *path, rs_embedding **out, rs_error *e);
+/* The sidecar object text for rs_model_save (malloc-ed, NULL when out of memory):
+ * {"city", "split", "params", "metrics", "fingerprint", "seconds"}; params_json and
+ * metrics_json are JSON object texts (NULL or invalid: {}).  rs_model_save adds kind,
+ * rows, dim, has_output, format_version and created_at. */
+char *rs_model_sidecar(int64_t city_id, const char *split, const char *params_json,
+                       const char *metrics_json, const char *fingerprint, double seconds);
+/* A fresh absolute file name in the database's models directory (created when
+ * absent): "<dir>/<kind>-city<C>-<split>-<UTC time>-<pid>[-n].rsm". */
+int rs_model_new_path(rs_store *s, int64_t city_id, const char *kind, const char *split,
+                      char *buf, size_t n, rs_error *e);
 
 typedef struct rs_model_info {
     int64_t id;
@@ -45,7 +59,9 @@ typedef struct rs_model_info {
 } rs_model_info;
 
 /* Registers a saved file; with activate, it becomes the active model of
- * (city, kind, split) in the same transaction. */
+ * (city, kind, split) in the same transaction (a savepoint when the caller already
+ * holds one).  params_json NULL is stored as "{}".  Relative paths are stored as
+ * given and resolved against the database's directory when loaded. */
 int rs_registry_add(rs_store *s, int64_t city_id, const char *kind, const char *split,
                     const char *path, const char *params_json, const char *metrics_json,
                     const char *fingerprint, double seconds, int activate, int64_t *id,

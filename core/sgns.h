@@ -24,16 +24,24 @@ typedef struct rs_sgns_params {
     int dim;            /* vector size (64) */
     int epochs;         /* passes over the receipts (20) */
     int negative;       /* negatives per positive pair (5) */
-    double ns_exponent; /* unigram exponent for negative sampling (0.75) */
+    double ns_exponent; /* unigram exponent for negative sampling (0) */
     double subsample;   /* subsampling threshold t, 0 = off (1e-3) */
     double lr;          /* starting learning rate (0.025) */
     int min_count;      /* items in fewer receipts are left out of the vocabulary (1) */
     int window;         /* contexts per item: 0 = the whole receipt (0) */
     int threads;        /* worker threads (1) */
     uint64_t seed;      /* random seed (1) */
+    int shared_negatives; /* 1: one negative set per target and receipt, reused for all
+                             its contexts (faster, lower quality); 0: per pair, as
+                             word2vec (0) */
 } rs_sgns_params;
 
 void rs_sgns_defaults(rs_sgns_params *p);
+/* RS_EUSAGE naming the parameter when a value is out of range. */
+int rs_sgns_params_check(const rs_sgns_params *p, rs_error *e);
+/* The parameters as a JSON object (for the registry and the sidecar); returns the
+ * length, or -1 when buf is too small (512 bytes always suffice). */
+int rs_sgns_params_json(const rs_sgns_params *p, char *buf, size_t n);
 
 /* An embedding over the index space of a corpus (products or categories).  Only items
  * with count >= min_count have a row. */
@@ -46,7 +54,12 @@ typedef struct rs_embedding {
     float *in;         /* [rows * dim] input vectors (synonyms: cosine in.in) */
     float *out;        /* [rows * dim] output vectors (completion: in.out) */
     int64_t *counts;   /* [rows] training receipts holding the item */
-    void *mapping;     /* owner of in/out/... when they live in a file mapping */
+    char kind[16];     /* kind recorded in the file ("" when trained in memory) */
+    const char **ext_ids; /* [rows] external ids (into the mapping) when loaded from a
+                             file, else NULL */
+    void *mapping;     /* owner of in/out/counts/row_item when they live in a read-only
+                          file mapping (then NULL out = no output matrix); item_row and
+                          ext_ids are always heap */
     size_t mapping_len;
 } rs_embedding;
 
@@ -60,7 +73,8 @@ void rs_embedding_free(rs_embedding *m);
 
 /* scores[i] for every item index i (n_items entries): sum over the context rows of
  * in[ctx] . out[i]; items without a row get -INFINITY.  Context items without a row
- * are ignored.  Returns how many context items had a row. */
+ * (or out of range) are ignored.  Returns how many context items had a row, or -1
+ * (all scores -INFINITY) when the model has no output matrix or memory ran out. */
 int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
 
 #endif

@@ -1,0 +1,731 @@
+/* sgns.c - skip-gram with negative sampling over receipts (see sgns.h).
+ *
+ * The algorithm is word2vec's skip-gram (Mikolov et al. 2013) with three changes that
+ * suit receipts:
+ *   - a receipt has no order, so every other kept item of the receipt is a context
+ *     (or `window` of them drawn without replacement);
+ *   - negatives come from an alias table over count^ns_exponent (O(1) per draw, exact
+ *     for any exponent and any vocabulary size, instead of word2vec's 1e8-int table);
+ *   - negatives are drawn per (target, context) pair as in word2vec, one pair ahead,
+ *     and their output rows prefetched, so the random reads of the output matrix
+ *     overlap with the arithmetic of the current pair.  shared_negatives = 1 instead
+ *     reuses one negative set for all contexts of a target within a receipt: ~25%
+ *     faster, but on the Instacart sample HR@10 drops from 0.100 to 0.091 (measured,
+ *     docs/BENCHMARKS.md), so it is off by default.
+ *
+ * Roles, as in word2vec: for the pair (target t, context c) the input vector of c is
+ * trained to predict t through t's output vector and the negatives' output vectors.
+ *
+ * Layout: during training both matrices have rows padded to a multiple of 8 floats
+ * (zeros that stay zero), 64-byte aligned, so the dot/axpy kernels are whole 8-lane
+ * vector operations with no tails.  Rows are ordered by descending count, so frequent
+ * items share cache lines and pages.  The result is copied to the compact rs_embedding.
+ *
+ * Threads: every epoch the receipt order is a fresh permutation drawn from the seed;
+ * thread k trains the k-th contiguous share of it, updating the shared matrices without
+ * locks (Hogwild).  Each thread has its own random stream derived from (seed, epoch,
+ * thread), so with one thread the output is a pure function of corpus and params.
+ */
+#include "sgns.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+void rs_sgns_defaults(rs_sgns_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->dim = 64;
+    p->epochs = 20;
+    p->negative = 5;
+    /* 0 (uniform negatives) beats word2vec's 0.75 on receipts: Instacart HR@10 0.100 vs
+     * 0.050 (gensim and ours alike), and the category model needs it even more. */
+    p->ns_exponent = 0.0;
+    p->subsample = 1e-3;
+    p->lr = 0.025;
+    p->min_count = 1;
+    p->window = 0;
+    p->threads = 1;
+    p->seed = 1;
+    p->shared_negatives = 0;
+}
+
+int rs_sgns_params_check(const rs_sgns_params *p, rs_error *e)
+{
+    if (p->dim < 1 || p->dim > 4096)
+        return rs_seterr(e, RS_EUSAGE, "dim must be 1..4096 (got %d)", p->dim);
+    if (p->epochs < 1 || p->epochs > 100000)
+        return rs_seterr(e, RS_EUSAGE, "epochs must be 1..100000 (got %d)", p->epochs);
+    if (p->negative < 0 || p->negative > 1000)
+        return rs_seterr(e, RS_EUSAGE, "negative must be 0..1000 (got %d)", p->negative);
+    if (!isfinite(p->ns_exponent) || fabs(p->ns_exponent) > 10)
+        return rs_seterr(e, RS_EUSAGE, "ns_exponent must be a number in -10..10 (got %g)",
+                         p->ns_exponent);
+    if (!(p->subsample >= 0) || !isfinite(p->subsample))
+        return rs_seterr(e, RS_EUSAGE, "subsample must be >= 0 (got %g)", p->subsample);
+    if (!(p->lr > 0) || !isfinite(p->lr) || p->lr > 10)
+        return rs_seterr(e, RS_EUSAGE, "lr must be in (0, 10] (got %g)", p->lr);
+    if (p->min_count < 1)
+        return rs_seterr(e, RS_EUSAGE, "min_count must be >= 1 (got %d)", p->min_count);
+    if (p->window < 0)
+        return rs_seterr(e, RS_EUSAGE, "window must be >= 0 (got %d)", p->window);
+    if (p->threads < 1 || p->threads > 256)
+        return rs_seterr(e, RS_EUSAGE, "threads must be 1..256 (got %d)", p->threads);
+    return RS_OK;
+}
+
+int rs_sgns_params_json(const rs_sgns_params *p, char *buf, size_t n)
+{
+    int k = snprintf(buf, n,
+                     "{\"dim\":%d,\"epochs\":%d,\"negative\":%d,\"ns_exponent\":%.10g,"
+                     "\"subsample\":%.10g,\"lr\":%.10g,\"min_count\":%d,\"window\":%d,"
+                     "\"threads\":%d,\"seed\":%llu,\"shared_negatives\":%d}",
+                     p->dim, p->epochs, p->negative, p->ns_exponent, p->subsample, p->lr,
+                     p->min_count, p->window, p->threads, (unsigned long long)p->seed,
+                     p->shared_negatives);
+    return (k < 0 || (size_t)k >= n) ? -1 : k;
+}
+
+/* ---- random numbers ------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* xoshiro256+ style generator: fast, good high bits. */
+typedef struct rng {
+    uint64_t s[4];
+} rng;
+
+static void rng_seed(rng *r, uint64_t seed, uint64_t a, uint64_t b)
+{
+    uint64_t x = seed ^ (a * 0xd1b54a32d192ed03ULL) ^ (b * 0x8cb92ba72f3d8dd7ULL);
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&x);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t rng_next(rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t res = s[0] + s[3];
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return res;
+}
+
+/* uniform in [0, 1) with 24 bits: enough for a comparison with a float probability */
+static inline float rng_float(rng *r) { return (float)(rng_next(r) >> 40) * 0x1.0p-24f; }
+
+/* uniform in [0, n) by multiply-shift (Lemire; bias < n / 2^32, irrelevant here) */
+static inline uint32_t rng_below(rng *r, uint32_t n)
+{
+    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* ---- alias table (Walker / Vose) for the negative distribution -------------------- */
+
+typedef struct alias_table {
+    uint32_t n;
+    float *prob;     /* [n] acceptance probability of column i */
+    int32_t *alias;  /* [n] the other outcome of column i */
+} alias_table;
+
+static int alias_build(alias_table *t, const double *w, uint32_t n)
+{
+    t->n = n;
+    t->prob = malloc(((size_t)n + 1) * sizeof *t->prob);
+    t->alias = malloc(((size_t)n + 1) * sizeof *t->alias);
+    double *scaled = malloc(((size_t)n + 1) * sizeof *scaled);
+    int32_t *small = malloc(((size_t)n + 1) * sizeof *small);
+    int32_t *large = malloc(((size_t)n + 1) * sizeof *large);
+    int ok = t->prob && t->alias && scaled && small && large;
+    if (ok) {
+        double sum = 0;
+        for (uint32_t i = 0; i < n; i++)
+            sum += w[i];
+        uint32_t ns = 0, nl = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            scaled[i] = w[i] * n / sum;
+            t->alias[i] = (int32_t)i;
+            if (scaled[i] < 1.0)
+                small[ns++] = (int32_t)i;
+            else
+                large[nl++] = (int32_t)i;
+        }
+        while (ns && nl) {
+            int32_t s = small[--ns], l = large[nl - 1];
+            t->prob[s] = (float)scaled[s];
+            t->alias[s] = l;
+            scaled[l] -= 1.0 - scaled[s];
+            if (scaled[l] < 1.0) {
+                nl--;
+                small[ns++] = l;
+            }
+        }
+        while (nl)
+            t->prob[large[--nl]] = 1.0f;
+        while (ns) /* only by rounding */
+            t->prob[small[--ns]] = 1.0f;
+    }
+    free(scaled);
+    free(small);
+    free(large);
+    return ok ? 0 : -1;
+}
+
+static void alias_free(alias_table *t)
+{
+    free(t->prob);
+    free(t->alias);
+}
+
+static inline int32_t alias_draw(const alias_table *t, rng *r)
+{
+    uint64_t x = rng_next(r);
+    uint32_t col = (uint32_t)(((x >> 32) * (uint64_t)t->n) >> 32);
+    float u = (float)(x & 0xffffff) * 0x1.0p-24f;
+    return u < t->prob[col] ? (int32_t)col : t->alias[col];
+}
+
+/* ---- the sigmoid -------------------------------------------------------------------- */
+
+#define SIG_MAX 8.0f
+#define SIG_N 2048
+
+typedef struct sig_table {
+    float v[SIG_N + 1];
+} sig_table;
+
+static void sig_build(sig_table *s)
+{
+    for (int i = 0; i <= SIG_N; i++) {
+        double x = ((double)i / SIG_N * 2.0 - 1.0) * SIG_MAX;
+        s->v[i] = (float)(1.0 / (1.0 + exp(-x)));
+    }
+}
+
+/* sigmoid(x), clamped beyond +-SIG_MAX (word2vec skips such pairs instead, which never
+ * corrects a badly wrong negative; clamping keeps a small gradient). */
+static inline float sig(const sig_table *s, float x)
+{
+    if (x >= SIG_MAX)
+        return s->v[SIG_N];
+    if (x <= -SIG_MAX)
+        return s->v[0];
+    return s->v[(int)((x + SIG_MAX) * (SIG_N / (2 * SIG_MAX)) + 0.5f)];
+}
+
+/* ---- vector kernels over rows padded to 8 floats ------------------------------------- */
+
+typedef float v8f __attribute__((vector_size(32), aligned(32)));
+
+static inline float dot8(const float *restrict a, const float *restrict b, int dp)
+{
+    const v8f *va = (const v8f *)a, *vb = (const v8f *)b;
+    v8f acc0 = {0}, acc1 = {0};
+    int n = dp / 8, i = 0;
+#pragma GCC unroll 8
+    for (; i + 1 < n; i += 2) {
+        acc0 += va[i] * vb[i];
+        acc1 += va[i + 1] * vb[i + 1];
+    }
+    if (i < n)
+        acc0 += va[i] * vb[i];
+    acc0 += acc1;
+    return ((acc0[0] + acc0[4]) + (acc0[1] + acc0[5])) + ((acc0[2] + acc0[6]) + (acc0[3] + acc0[7]));
+}
+
+/* ---- training ----------------------------------------------------------------------- */
+
+typedef struct trainer {
+    const rs_sgns_params *p;
+    int dp;                 /* padded dimension */
+    int32_t rows;
+    float *in, *out;        /* [rows * dp] padded, 64-byte aligned */
+    float *keep;            /* [rows] subsampling keep probability */
+    alias_table neg;
+    sig_table sig;
+    int64_t n_sent;         /* receipts with >= 2 vocabulary items */
+    int64_t *sent_off;      /* [n_sent + 1] */
+    int32_t *sent_rows;     /* rows of each receipt */
+    int32_t max_len;        /* longest receipt */
+    int32_t *order;         /* [n_sent] receipt order of the current epoch */
+    int64_t total_work;     /* epochs * tokens, for the learning-rate schedule */
+    _Atomic int64_t done;   /* tokens processed so far by all threads */
+    rs_progress_fn progress;
+    void *progress_ctx;
+    int epoch;
+} trainer;
+
+typedef struct worker {
+    trainer *t;
+    int id;
+    int64_t from, to;       /* share of t->order */
+    int failed;
+} worker;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The update of one (context x, targets y[0..nn)) group: y[0] is the true target
+ * (label 1), the others negatives (label 0).  All dots come first (independent, so
+ * they overlap in the pipeline); the context's gradient is taken against the old
+ * output vectors, as word2vec does.  dp is a compile-time constant in the hot
+ * instantiations below, which keeps x and the gradient in registers. */
+static inline __attribute__((always_inline)) void
+update_group(float *restrict x, float *restrict const *y, int nn, float alpha,
+             const sig_table *st, float *restrict g, int dp)
+{
+    v8f *vx = (v8f *)x;
+    v8f e[dp / 8 > 0 ? dp / 8 : 1];
+    for (int k = 0; k < nn; k++)
+        g[k] = ((k == 0 ? 1.0f : 0.0f) - sig(st, dot8(x, y[k], dp))) * alpha;
+#pragma GCC unroll 16
+    for (int i = 0; i < dp / 8; i++)
+        e[i] = (v8f){0};
+    for (int k = 0; k < nn; k++) {
+        v8f *vy = (v8f *)y[k];
+        v8f vg = {g[k], g[k], g[k], g[k], g[k], g[k], g[k], g[k]};
+#pragma GCC unroll 16
+        for (int i = 0; i < dp / 8; i++) {
+            e[i] += vg * vy[i];
+            vy[i] += vg * vx[i];
+        }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < dp / 8; i++)
+        vx[i] += e[i];
+}
+
+/* Trains one receipt.  kept, ctx: scratch of max_len; ys, ys_next, g: negative + 1.
+ * Compiled twice on x86-64 (AVX2+FMA and baseline), picked at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
+static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, float alpha,
+                          int32_t *kept, int32_t *ctx, float **ys, float **ys_next,
+                          float *g)
+{
+    const rs_sgns_params *p = t->p;
+    const int dp = t->dp, nneg = p->negative;
+    int m = 0;
+    for (int i = 0; i < len; i++) {
+        int32_t w = items[i];
+        if (t->keep[w] >= 1.0f || rng_float(r) < t->keep[w])
+            kept[m++] = w;
+    }
+    if (m < 2)
+        return;
+    float *in = t->in, *out = t->out;
+    for (int ti = 0; ti < m; ti++) {
+        int32_t target = kept[ti];
+        /* contexts: every other kept item, or `window` of them without replacement */
+        int nc = 0;
+        for (int j = 0; j < m; j++)
+            if (j != ti)
+                ctx[nc++] = kept[j];
+        if (p->window > 0 && p->window < nc) {
+            for (int j = 0; j < p->window; j++) {
+                int k = j + (int)rng_below(r, (uint32_t)(nc - j));
+                int32_t tmp = ctx[j];
+                ctx[j] = ctx[k];
+                ctx[k] = tmp;
+            }
+            nc = p->window;
+        }
+        /* ys[0] is the target (label 1), ys[1..nn) the negatives (label 0); a negative
+         * that hits the target is dropped, as in word2vec.  Without sharing, the next
+         * context's negatives are drawn one step ahead and their rows prefetched, so
+         * the random reads of the output matrix overlap with the arithmetic. */
+        int nn = 1, nn_next = 1;
+        ys[0] = ys_next[0] = out + (size_t)target * dp;
+        for (int k = 0; k < nneg; k++) {
+            int32_t s = alias_draw(&t->neg, r);
+            if (s != target)
+                ys_next[nn_next++] = out + (size_t)s * dp;
+        }
+        for (int c = 0; c < nc; c++) {
+            if (c == 0 || !p->shared_negatives) {
+                float **tmp = ys;
+                ys = ys_next;
+                ys_next = tmp;
+                nn = nn_next;
+                if (!p->shared_negatives && c + 1 < nc) {
+                    nn_next = 1;
+                    ys_next[0] = ys[0];
+                    for (int k = 0; k < nneg; k++) {
+                        int32_t s = alias_draw(&t->neg, r);
+                        if (s != target) {
+                            float *row = out + (size_t)s * dp;
+                            for (int b = 0; b < dp; b += 16)
+                                __builtin_prefetch(row + b, 1, 3);
+                            ys_next[nn_next++] = row;
+                        }
+                    }
+                }
+            }
+            float *x = in + (size_t)ctx[c] * dp;
+            switch (dp) { /* constant dp for the usual sizes: fully unrolled */
+            case 32: update_group(x, ys, nn, alpha, &t->sig, g, 32); break;
+            case 64: update_group(x, ys, nn, alpha, &t->sig, g, 64); break;
+            case 128: update_group(x, ys, nn, alpha, &t->sig, g, 128); break;
+            default: update_group(x, ys, nn, alpha, &t->sig, g, dp); break;
+            }
+        }
+    }
+}
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    trainer *t = w->t;
+    const rs_sgns_params *p = t->p;
+    int32_t *kept = malloc(((size_t)t->max_len + 1) * sizeof *kept);
+    int32_t *ctx = malloc(((size_t)t->max_len + 1) * sizeof *ctx);
+    float **ys = malloc(((size_t)p->negative + 1) * sizeof *ys);
+    float **ys_next = malloc(((size_t)p->negative + 1) * sizeof *ys_next);
+    float *g = malloc(((size_t)p->negative + 1) * sizeof *g);
+    if (!kept || !ctx || !ys || !ys_next || !g) {
+        w->failed = 1;
+        goto done;
+    }
+    rng r;
+    rng_seed(&r, p->seed, (uint64_t)t->epoch + 1, (uint64_t)w->id + 1);
+    double last_report = 0;
+    int64_t pending = 0;
+    int64_t done_now = atomic_load_explicit(&t->done, memory_order_relaxed);
+    for (int64_t k = w->from; k < w->to; k++) {
+        int32_t s = t->order[k];
+        int64_t a = t->sent_off[s], b = t->sent_off[s + 1];
+        double frac = (double)done_now / (double)(t->total_work + 1);
+        float alpha = (float)(p->lr * (frac < 1.0 - 1e-4 ? 1.0 - frac : 1e-4));
+        train_receipt(t, &r, t->sent_rows + a, (int)(b - a), alpha, kept, ctx, ys, ys_next, g);
+        pending += b - a;
+        /* the shared counter is touched once per 256 tokens, not per receipt */
+        if (pending >= 256 || k + 1 == w->to) {
+            done_now = atomic_fetch_add_explicit(&t->done, pending, memory_order_relaxed) +
+                       pending;
+            pending = 0;
+            if (w->id == 0 && t->progress) {
+                double now = now_seconds();
+                if (now - last_report >= 0.1) {
+                    last_report = now;
+                    t->progress(t->progress_ctx, (double)done_now / (double)t->total_work);
+                }
+            }
+        }
+    }
+done:
+    free(kept);
+    free(ctx);
+    free(ys);
+    free(ys_next);
+    free(g);
+    return NULL;
+}
+
+void rs_embedding_free(rs_embedding *m)
+{
+    if (!m)
+        return;
+    if (m->mapping) {
+        munmap(m->mapping, m->mapping_len);
+    } else {
+        free(m->row_item);
+        free(m->in);
+        free(m->out);
+        free(m->counts);
+    }
+    free(m->item_row);
+    free(m->ext_ids);
+    free(m);
+}
+
+static int cmp_rows_by_count(const void *a, const void *b, void *ctx)
+{
+    const int64_t *cnt = ctx;
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    if (cnt[x] != cnt[y])
+        return cnt[x] > cnt[y] ? -1 : 1;
+    return (x > y) - (x < y);
+}
+
+int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn progress,
+                  void *progress_ctx, rs_embedding **out, rs_error *e)
+{
+    int rc = RS_OK;
+    trainer t;
+    memset(&t, 0, sizeof t);
+    rs_embedding *m = NULL;
+    int64_t *item_count = NULL;
+    double *weights = NULL;
+    pthread_t *tids = NULL;
+    worker *ws = NULL;
+    *out = NULL;
+
+    if ((rc = rs_sgns_params_check(p, e)))
+        return rc;
+    t.p = p;
+    t.dp = (p->dim + 7) / 8 * 8;
+    t.progress = progress;
+    t.progress_ctx = progress_ctx;
+    atomic_init(&t.done, 0);
+
+    /* vocabulary: items in >= min_count receipts, by descending count */
+    m = calloc(1, sizeof *m);
+    item_count = malloc(((size_t)c->n_items + 1) * sizeof *item_count);
+    if (!m || !item_count)
+        goto oom;
+    rs_corpus_item_counts(c, item_count);
+    m->n_items = c->n_items;
+    m->dim = p->dim;
+    m->item_row = malloc(((size_t)c->n_items + 1) * sizeof *m->item_row);
+    m->row_item = malloc(((size_t)c->n_items + 1) * sizeof *m->row_item);
+    if (!m->item_row || !m->row_item)
+        goto oom;
+    int32_t rows = 0;
+    for (int32_t i = 0; i < c->n_items; i++)
+        if (item_count[i] >= p->min_count && item_count[i] > 0)
+            m->row_item[rows++] = i;
+    if (rows == 0) {
+        rc = rs_seterr(e, RS_EDATA,
+                       "no item is in at least %d receipt(s): nothing to train on (%lld "
+                       "receipts)",
+                       p->min_count, (long long)c->n_receipts);
+        goto fail;
+    }
+    qsort_r(m->row_item, (size_t)rows, sizeof *m->row_item, cmp_rows_by_count, item_count);
+    for (int32_t i = 0; i < c->n_items; i++)
+        m->item_row[i] = -1;
+    for (int32_t r = 0; r < rows; r++)
+        m->item_row[m->row_item[r]] = r;
+    m->rows = rows;
+    t.rows = rows;
+    m->counts = malloc((size_t)rows * sizeof *m->counts);
+    if (!m->counts)
+        goto oom;
+    for (int32_t r = 0; r < rows; r++)
+        m->counts[r] = item_count[m->row_item[r]];
+
+    /* receipts as rows, only those with two vocabulary items or more */
+    int64_t tokens = 0;
+    for (int64_t s = 0; s < c->n_receipts; s++) {
+        int64_t k = 0;
+        for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++)
+            k += m->item_row[c->items[i]] >= 0;
+        if (k >= 2) {
+            t.n_sent++;
+            tokens += k;
+        }
+    }
+    t.sent_off = malloc(((size_t)t.n_sent + 1) * sizeof *t.sent_off);
+    t.sent_rows = malloc(((size_t)tokens + 1) * sizeof *t.sent_rows);
+    t.order = malloc(((size_t)t.n_sent + 1) * sizeof *t.order);
+    if (!t.sent_off || !t.sent_rows || !t.order)
+        goto oom;
+    if (t.n_sent > INT32_MAX) {
+        rc = rs_seterr(e, RS_EDATA, "too many receipts for one model (%lld)",
+                       (long long)t.n_sent);
+        goto fail;
+    }
+    {
+        int64_t j = 0, s2 = 0;
+        for (int64_t s = 0; s < c->n_receipts; s++) {
+            int64_t start = j;
+            for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++) {
+                int32_t r = m->item_row[c->items[i]];
+                if (r >= 0)
+                    t.sent_rows[j++] = r;
+            }
+            if (j - start < 2) {
+                j = start;
+                continue;
+            }
+            if (j - start > INT32_MAX / 2) {
+                rc = rs_seterr(e, RS_EDATA, "receipt %lld has too many items (%lld)",
+                               (long long)c->receipt_id[s], (long long)(j - start));
+                goto fail;
+            }
+            if (j - start > t.max_len)
+                t.max_len = (int32_t)(j - start);
+            t.sent_off[s2++] = start;
+        }
+        t.sent_off[s2] = j;
+    }
+    t.total_work = (int64_t)p->epochs * tokens;
+
+    /* subsampling: word2vec's keep probability (sqrt(f / (t N)) + 1) * t N / f, with f
+     * the item's receipt count and N the tokens of the training receipts */
+    t.keep = malloc((size_t)rows * sizeof *t.keep);
+    weights = malloc((size_t)rows * sizeof *weights);
+    if (!t.keep || !weights)
+        goto oom;
+    for (int32_t r = 0; r < rows; r++) {
+        double f = (double)m->counts[r];
+        double tn = p->subsample * (double)tokens;
+        double keep = p->subsample > 0 ? (sqrt(f / tn) + 1.0) * tn / f : 1.0;
+        t.keep[r] = keep >= 1.0 ? 1.0f : (float)keep;
+        weights[r] = pow(f, p->ns_exponent);
+    }
+    if (alias_build(&t.neg, weights, (uint32_t)rows))
+        goto oom;
+    sig_build(&t.sig);
+
+    /* matrices: input uniform in [-0.5, 0.5) / dim (word2vec), output zero */
+    size_t bytes = ((size_t)rows * (size_t)t.dp * sizeof(float) + 63) / 64 * 64;
+    t.in = aligned_alloc(64, bytes);
+    t.out = aligned_alloc(64, bytes);
+    if (!t.in || !t.out)
+        goto oom;
+    memset(t.out, 0, bytes);
+    memset(t.in, 0, bytes);
+    {
+        rng r;
+        rng_seed(&r, p->seed, 0, 0);
+        for (int32_t i = 0; i < rows; i++)
+            for (int d = 0; d < p->dim; d++)
+                t.in[(size_t)i * t.dp + d] = (rng_float(&r) - 0.5f) / (float)p->dim;
+    }
+
+    int nthreads = p->threads;
+    if (nthreads > t.n_sent)
+        nthreads = t.n_sent > 0 ? (int)t.n_sent : 1;
+    tids = calloc((size_t)nthreads, sizeof *tids);
+    ws = calloc((size_t)nthreads, sizeof *ws);
+    if (!tids || !ws)
+        goto oom;
+    for (int ep = 0; ep < p->epochs && t.n_sent > 0; ep++) {
+        /* this epoch's order: Fisher-Yates from a stream of (seed, epoch) */
+        rng r;
+        rng_seed(&r, p->seed, (uint64_t)ep + 1, 0);
+        for (int64_t i = 0; i < t.n_sent; i++)
+            t.order[i] = (int32_t)i;
+        for (int64_t i = t.n_sent - 1; i > 0; i--) {
+            int64_t k = (int64_t)rng_below(&r, (uint32_t)(i + 1));
+            int32_t tmp = t.order[i];
+            t.order[i] = t.order[k];
+            t.order[k] = tmp;
+        }
+        t.epoch = ep;
+        int started = 0;
+        for (int k = 0; k < nthreads; k++) {
+            ws[k] = (worker){.t = &t, .id = k, .from = t.n_sent * k / nthreads,
+                             .to = t.n_sent * (k + 1) / nthreads};
+            if (nthreads == 1) {
+                worker_run(&ws[k]);
+                continue;
+            }
+            if (pthread_create(&tids[k], NULL, worker_run, &ws[k]) != 0) {
+                ws[k].failed = 1;
+                break;
+            }
+            started++;
+        }
+        for (int k = 0; k < started; k++)
+            pthread_join(tids[k], NULL);
+        for (int k = 0; k < nthreads; k++)
+            if (ws[k].failed) {
+                rc = rs_seterr(e, RS_EINTERNAL,
+                               "training thread %d could not start (out of memory or "
+                               "threads)",
+                               k);
+                goto fail;
+            }
+    }
+    if (progress)
+        progress(progress_ctx, 1.0);
+
+    /* compact copies */
+    m->in = malloc((size_t)rows * (size_t)p->dim * sizeof *m->in);
+    m->out = malloc((size_t)rows * (size_t)p->dim * sizeof *m->out);
+    if (!m->in || !m->out)
+        goto oom;
+    for (int32_t i = 0; i < rows; i++) {
+        memcpy(m->in + (size_t)i * p->dim, t.in + (size_t)i * t.dp, (size_t)p->dim * sizeof(float));
+        memcpy(m->out + (size_t)i * p->dim, t.out + (size_t)i * t.dp,
+               (size_t)p->dim * sizeof(float));
+    }
+    for (size_t i = 0; i < (size_t)rows * (size_t)p->dim; i++)
+        if (!isfinite(m->in[i]) || !isfinite(m->out[i])) {
+            rc = rs_seterr(e, RS_EDATA,
+                           "training diverged (non-finite vectors); lower lr (now %g)", p->lr);
+            goto fail;
+        }
+    goto done;
+oom:
+    rc = rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
+fail:
+    rs_embedding_free(m);
+    m = NULL;
+done:
+    free(item_count);
+    free(weights);
+    free(tids);
+    free(ws);
+    free(t.keep);
+    alias_free(&t.neg);
+    free(t.sent_off);
+    free(t.sent_rows);
+    free(t.order);
+    free(t.in);
+    free(t.out);
+    if (!rc)
+        *out = m;
+    return rc;
+}
+
+int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores)
+{
+    for (int32_t i = 0; i < m->n_items; i++)
+        scores[i] = -INFINITY;
+    if (!m->out || m->rows == 0)
+        return -1;
+    float *v = calloc((size_t)m->dim, sizeof *v);
+    float *rs = malloc((size_t)m->rows * sizeof *rs);
+    int used = -1;
+    if (!v || !rs)
+        goto done;
+    used = 0;
+    for (int k = 0; k < n; k++) {
+        if (ctx[k] < 0 || ctx[k] >= m->n_items)
+            continue;
+        int32_t r = m->item_row[ctx[k]];
+        if (r < 0)
+            continue;
+        used++;
+        const float *x = m->in + (size_t)r * m->dim;
+        for (int d = 0; d < m->dim; d++)
+            v[d] += x[d];
+    }
+    if (used == 0)
+        goto done;
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m->rows, m->dim, 1.0f, m->out, m->dim, v, 1, 0.0f,
+                rs, 1);
+    for (int32_t r = 0; r < m->rows; r++)
+        scores[m->row_item[r]] = rs[r];
+done:
+    free(v);
+    free(rs);
+    return used;
+}

@@ -1,0 +1,349 @@
+/* test_model_io.c - model files (round trip, every corruption the loader must name)
+ * and the registry (one active row per city/kind/split, fallback to all cities). */
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "model.h"
+#include "testlib.h"
+
+/* A hand-made model: 3 rows over 5 items, dim 3. */
+static rs_embedding *toy(int with_out)
+{
+    rs_embedding *m = calloc(1, sizeof *m);
+    m->n_items = 5;
+    m->rows = 3;
+    m->dim = 3;
+    m->row_item = malloc(3 * sizeof *m->row_item);
+    m->item_row = malloc(5 * sizeof *m->item_row);
+    m->in = malloc(9 * sizeof *m->in);
+    m->out = with_out ? malloc(9 * sizeof *m->out) : NULL;
+    m->counts = malloc(3 * sizeof *m->counts);
+    const int32_t items[3] = {4, 0, 2};
+    for (int i = 0; i < 5; i++)
+        m->item_row[i] = -1;
+    for (int r = 0; r < 3; r++) {
+        m->row_item[r] = items[r];
+        m->item_row[items[r]] = r;
+        m->counts[r] = 100 - r;
+        for (int d = 0; d < 3; d++) {
+            m->in[r * 3 + d] = (float)(r * 3 + d) * 0.5f - 1.25f;
+            if (m->out)
+                m->out[r * 3 + d] = (float)(r - d) / 7.0f;
+        }
+    }
+    return m;
+}
+
+static const char *const IDS[3] = {"p-four", "p0", "\xc3\xa9t\xc3\xa9"};
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Copies src to dst, applying a patch of n bytes at offset (n = 0: none) and truncating
+ * to len bytes (len < 0: keep). */
+static void patched_copy(const char *src, const char *dst, long at, const void *bytes, size_t n,
+                         long len)
+{
+    FILE *f = fopen(src, "rb");
+    long size = file_size(src);
+    unsigned char *buf = malloc((size_t)size);
+    if (fread(buf, 1, (size_t)size, f) != (size_t)size)
+        test_fail_at(__FILE__, __LINE__, "read %s", src);
+    fclose(f);
+    if (n)
+        memcpy(buf + at, bytes, n);
+    f = fopen(dst, "wb");
+    fwrite(buf, 1, (size_t)(len >= 0 ? len : size), f);
+    fclose(f);
+    free(buf);
+}
+
+static void expect_load_error(const char *path, const char *needle)
+{
+    rs_embedding *m = NULL;
+    rs_error e = {0};
+    int rc = rs_model_load(path, &m, &e);
+    if (rc != RS_EDATA || m != NULL || !strstr(e.msg, needle) || !strstr(e.msg, path))
+        test_fail_at(__FILE__, __LINE__, "load %s: rc %d, message \"%s\", wanted \"%s\"", path,
+                     rc, e.msg, needle);
+    else
+        test_passed++;
+    rs_embedding_free(m);
+}
+
+static void test_round_trip(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512], json[600], tmp[600];
+    snprintf(path, sizeof path, "%s/m.rsm", dir);
+    snprintf(json, sizeof json, "%s/m.rsm.json", dir);
+    snprintf(tmp, sizeof tmp, "%s/m.rsm.tmp", dir);
+    rs_embedding *m = toy(1);
+    rs_error e = {0};
+    char *side = rs_model_sidecar(3, "train", "{\"dim\":3}", "{\"hr@10\":0.5}", "fp", 1.5);
+    CHECK(side != NULL);
+    CHECK_EQ_INT(rs_model_save(path, m, RS_KIND_PRODUCT, IDS, side, &e), RS_OK);
+    free(side);
+    CHECK(access(tmp, F_OK) != 0); /* renamed away */
+    CHECK(file_size(path) % 1 == 0 && file_size(path) > 4096 * 4);
+
+    rs_embedding *l = NULL;
+    CHECK_EQ_INT(rs_model_load(path, &l, &e), RS_OK);
+    if (l) {
+        CHECK_STR(l->kind, "product");
+        CHECK_EQ_INT(l->rows, 3);
+        CHECK_EQ_INT(l->dim, 3);
+        CHECK_EQ_INT(l->n_items, 5);
+        CHECK(memcmp(l->in, m->in, 9 * sizeof(float)) == 0);
+        CHECK(l->out && memcmp(l->out, m->out, 9 * sizeof(float)) == 0);
+        CHECK(l->counts && l->counts[2] == 98);
+        CHECK(((uintptr_t)l->in % 4096) == 0); /* page-aligned in the mapping */
+        for (int i = 0; i < 5; i++)
+            CHECK_EQ_INT(l->item_row[i], m->item_row[i]);
+        CHECK_STR(l->ext_ids[0], "p-four");
+        CHECK_STR(l->ext_ids[2], "\xc3\xa9t\xc3\xa9");
+        float a[5], b[5];
+        int32_t ctx[2] = {4, 1};
+        CHECK_EQ_INT(rs_embedding_score_inout(l, ctx, 2, a), 1);
+        CHECK_EQ_INT(rs_embedding_score_inout(m, ctx, 2, b), 1);
+        CHECK_NEAR(a[0], b[0], 0);
+        CHECK_NEAR(a[2], b[2], 0);
+        CHECK(isinf(a[1]) && isinf(a[3]));
+        /* hand value: in[row of 4] . out[row of 0] */
+        CHECK_NEAR(a[0], (-1.25f) * (1 / 7.0f) + (-0.75f) * 0 + (-0.25f) * (-1 / 7.0f), 1e-6);
+    }
+    rs_embedding_free(l);
+
+    /* the sidecar: the caller's fields plus what the file knows */
+    FILE *f = fopen(json, "r");
+    CHECK(f != NULL);
+    if (f) {
+        char buf[4096];
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        buf[n] = 0;
+        fclose(f);
+        cJSON *o = cJSON_Parse(buf);
+        CHECK(o != NULL);
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "kind")), "product");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "split")), "train");
+        CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(o, "fingerprint")), "fp");
+        CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "city")), 3, 0);
+        CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "rows")), 3, 0);
+        CHECK_NEAR(cJSON_GetNumberValue(
+                       cJSON_GetObjectItem(cJSON_GetObjectItem(o, "params"), "dim")),
+                   3, 0);
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(o, "has_output")));
+        CHECK(cJSON_GetStringValue(cJSON_GetObjectItem(o, "created_at")) != NULL);
+        cJSON_Delete(o);
+    }
+
+    /* input only (an imported word2vec model) */
+    char p2[512];
+    snprintf(p2, sizeof p2, "%s/in-only.rsm", dir);
+    rs_embedding *mi = toy(0);
+    CHECK_EQ_INT(rs_model_save(p2, mi, RS_KIND_PRODUCT, IDS, NULL, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_load(p2, &l, &e), RS_OK);
+    if (l) {
+        CHECK(l->out == NULL);
+        float s[5];
+        int32_t ctx[1] = {0};
+        CHECK_EQ_INT(rs_embedding_score_inout(l, ctx, 1, s), -1);
+    }
+    rs_embedding_free(l);
+    rs_embedding_free(mi);
+
+    /* bad arguments are refused before anything is written */
+    CHECK_EQ_INT(rs_model_save(p2, m, "a-kind-name-too-long", IDS, NULL, &e), RS_EUSAGE);
+    const char *const noids[3] = {"a", NULL, "c"};
+    CHECK_EQ_INT(rs_model_save(p2, m, "product", noids, NULL, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "row 1") != NULL);
+    CHECK_EQ_INT(rs_model_save(p2, m, "product", IDS, "[1,2]", &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "not a JSON object") != NULL);
+    char nodir[600];
+    snprintf(nodir, sizeof nodir, "%s/missing/dir/m.rsm", dir);
+    CHECK_EQ_INT(rs_model_save(nodir, m, "product", IDS, NULL, &e), RS_EINTERNAL);
+    CHECK(strstr(e.msg, "cannot create") != NULL);
+    rs_embedding_free(m);
+}
+
+static void test_corrupt_files(void)
+{
+    const char *dir = test_tmpdir();
+    char good[512], bad[512];
+    snprintf(good, sizeof good, "%s/good.rsm", dir);
+    snprintf(bad, sizeof bad, "%s/bad.rsm", dir);
+    rs_embedding *m = toy(1);
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_model_save(good, m, RS_KIND_CATEGORY, IDS, NULL, &e), RS_OK);
+    rs_embedding_free(m);
+    long size = file_size(good);
+
+    rs_embedding *l = NULL;
+    CHECK_EQ_INT(rs_model_load("/nonexistent/x.rsm", &l, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "/nonexistent/x.rsm") != NULL);
+
+    patched_copy(good, bad, 0, "RSCOPEM9", 8, -1);
+    expect_load_error(bad, "bad magic");
+    patched_copy(good, bad, 0, NULL, 0, 100);
+    expect_load_error(bad, "truncated");
+    patched_copy(good, bad, 0, NULL, 0, size - 3);
+    expect_load_error(bad, "truncated");
+    uint32_t v = 2;
+    patched_copy(good, bad, 8, &v, 4, -1);
+    expect_load_error(bad, "version 2");
+    uint32_t be = 0x04030201;
+    patched_copy(good, bad, 12, &be, 4, -1);
+    expect_load_error(bad, "byte order");
+    int32_t rows = 1000000;
+    patched_copy(good, bad, 32, &rows, 4, -1);
+    expect_load_error(bad, "rows");
+    int32_t dim = 0;
+    patched_copy(good, bad, 36, &dim, 4, -1);
+    expect_load_error(bad, "dims");
+    uint32_t flags = 0x80;
+    patched_copy(good, bad, 44, &flags, 4, -1);
+    expect_load_error(bad, "flags");
+    uint64_t off = 4096 + 17;
+    patched_copy(good, bad, 48, &off, 8, -1);
+    expect_load_error(bad, "page-aligned");
+    off = 1u << 30;
+    patched_copy(good, bad, 48, &off, 8, -1);
+    expect_load_error(bad, "truncated");
+    off = 4096; /* output section on top of the input section */
+    patched_copy(good, bad, 56, &off, 8, -1);
+    expect_load_error(bad, "overlaps");
+    /* the id table: an item index out of range, then a duplicate */
+    uint64_t rowitem;
+    {
+        FILE *f = fopen(good, "rb");
+        fseek(f, 72, SEEK_SET);
+        if (fread(&rowitem, 8, 1, f) != 1)
+            test_fail_at(__FILE__, __LINE__, "read header");
+        fclose(f);
+    }
+    int32_t it = 7;
+    patched_copy(good, bad, (long)rowitem, &it, 4, -1);
+    expect_load_error(bad, "item index 7");
+    it = 0;
+    patched_copy(good, bad, (long)rowitem, &it, 4, -1);
+    expect_load_error(bad, "appears in rows");
+    /* external ids: a NUL too many */
+    patched_copy(good, bad, size - 2, "\0", 1, -1);
+    expect_load_error(bad, "stray bytes");
+    /* a directory is not a model */
+    CHECK_EQ_INT(rs_model_load(dir, &l, &e), RS_EDATA);
+    CHECK(l == NULL);
+}
+
+static void test_registry(void)
+{
+    const char *dir = test_tmpdir();
+    char db[512];
+    snprintf(db, sizeof db, "%s/r.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(db, RS_STORE_CREATE, &s, &e), RS_OK);
+    if (!s)
+        return;
+    rs_model_info info;
+    CHECK_EQ_INT(rs_registry_active(s, 0, "product", "all", &info, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "no active product model") != NULL);
+
+    char p1[1024], p2[1024], p3[1024];
+    CHECK_EQ_INT(rs_model_new_path(s, 0, "product", "all", p1, sizeof p1, &e), RS_OK);
+    CHECK(p1[0] == '/' && strstr(p1, "r-models/product-city0-all-") != NULL);
+    rs_embedding *m = toy(1);
+    CHECK_EQ_INT(rs_model_save(p1, m, "product", IDS, NULL, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_new_path(s, 0, "product", "all", p2, sizeof p2, &e), RS_OK);
+    CHECK(strcmp(p1, p2) != 0); /* a fresh name even within the same second */
+    m->in[0] = 42.0f;
+    CHECK_EQ_INT(rs_model_save(p2, m, "product", IDS, NULL, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_new_path(s, 2, "category", "all", p3, sizeof p3, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_save(p3, m, "category", IDS, NULL, &e), RS_OK);
+
+    int64_t id1 = 0, id2 = 0, id3 = 0;
+    CHECK_EQ_INT(rs_registry_add(s, 0, "product", "all", p1, "{\"dim\":3}", NULL, "fp1", 1.0,
+                                 1, &id1, &e), RS_OK);
+    CHECK_EQ_INT(rs_registry_active(s, 0, "product", "all", &info, &e), RS_OK);
+    CHECK_EQ_INT(info.id, id1);
+    CHECK_STR(info.path, p1);
+    /* a second active model replaces the first in one transaction */
+    CHECK_EQ_INT(rs_registry_add(s, 0, "product", "all", p2, NULL, "{\"hr\":1}", NULL, 2.0, 1,
+                                 &id2, &e), RS_OK);
+    CHECK_EQ_INT(rs_registry_active(s, 0, "product", "all", &info, &e), RS_OK);
+    CHECK_EQ_INT(info.id, id2);
+    CHECK_NEAR(info.seconds, 2.0, 0);
+    /* an inactive registration leaves the active one alone */
+    CHECK_EQ_INT(rs_registry_add(s, 0, "product", "train", p1, NULL, NULL, NULL, 0, 0, &id3,
+                                 &e), RS_OK);
+    CHECK_EQ_INT(rs_registry_active(s, 0, "product", "train", &info, &e), RS_EUSAGE);
+    sqlite3_stmt *st;
+    int n_active = -1;
+    sqlite3_prepare_v2(rs_store_db(s),
+                       "SELECT count(*) FROM models WHERE active AND kind='product' AND"
+                       " split='all' AND city_id=0", -1, &st, NULL);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n_active = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    CHECK_EQ_INT(n_active, 1);
+
+    /* inside a caller's transaction (savepoint), and rolled back with it */
+    CHECK_EQ_INT(rs_store_begin(s, &e), RS_OK);
+    int64_t id4 = 0;
+    CHECK_EQ_INT(rs_registry_add(s, 0, "product", "all", p1, NULL, NULL, NULL, 0, 1, &id4, &e),
+                 RS_OK);
+    rs_store_rollback(s);
+    CHECK_EQ_INT(rs_registry_active(s, 0, "product", "all", &info, &e), RS_OK);
+    CHECK_EQ_INT(info.id, id2);
+
+    /* load with fallback: city 5 has none, so all cities answers */
+    rs_embedding *l = NULL;
+    int64_t used = -1;
+    CHECK_EQ_INT(rs_registry_load_active(s, 5, "product", "all", &l, &used, &info, &e), RS_OK);
+    CHECK_EQ_INT(used, 0);
+    if (l)
+        CHECK_NEAR(l->in[0], 42.0, 0);
+    rs_embedding_free(l);
+    l = NULL;
+    CHECK_EQ_INT(rs_registry_load_active(s, 5, "category", "all", &l, &used, NULL, &e),
+                 RS_EUSAGE);
+    /* city 2 has its own */
+    int64_t id5 = 0;
+    CHECK_EQ_INT(rs_registry_add(s, 2, "category", "all", p3, NULL, NULL, NULL, 0, 1, &id5, &e),
+                 RS_OK);
+    CHECK_EQ_INT(rs_registry_load_active(s, 2, "category", "all", &l, &used, &info, &e), RS_OK);
+    CHECK_EQ_INT(used, 2);
+    CHECK_EQ_INT(info.id, id5);
+    rs_embedding_free(l);
+    l = NULL;
+    /* a registry row whose file says another kind */
+    CHECK_EQ_INT(rs_registry_add(s, 0, "ease", "all", p1, NULL, NULL, NULL, 0, 1, NULL, &e),
+                 RS_OK);
+    CHECK_EQ_INT(rs_registry_load_active(s, 0, "ease", "all", &l, NULL, NULL, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "holds a product model") != NULL);
+    /* a registered file that vanished */
+    unlink(p2);
+    CHECK(rs_registry_load_active(s, 0, "product", "all", &l, NULL, NULL, &e) != RS_OK);
+    CHECK(strstr(e.msg, p2) != NULL);
+    CHECK(l == NULL);
+    rs_embedding_free(m);
+    rs_store_close(s);
+}
+
+int main(void)
+{
+    test_round_trip();
+    test_corrupt_files();
+    test_registry();
+    return test_summary();
+}
