@@ -1,0 +1,251 @@
+/* als.c - implicit ALS with exact f×f solves (see als.h). */
+#include "als.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lapack.h"
+
+void rs_als_defaults(rs_als_params *p)
+{
+    p->factors = 64;
+    p->lambda = 0.1;
+    p->alpha = 10.0;
+    p->iters = 15;
+    p->seed = 1;
+}
+
+/* splitmix64: a small deterministic generator for the initial factors. */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* One side of the alternation: for each of n_rows rows (receipts or items) with its
+ * entries idx[off[r]..off[r+1]) into the fixed factors F (n_fixed x f), solve for
+ * the row's factor into S.  gram = FᵀF (f x f).  Returns RS_OK or the LAPACK info. */
+static int solve_side(int64_t n_rows, const int64_t *off, const int32_t *idx,
+                      const float *w, const float *F, const float *gram, int f,
+                      double lambda, double alpha, float *S, float *A, float *b)
+{
+    for (int64_t r = 0; r < n_rows; r++) {
+        memcpy(A, gram, (size_t)f * (size_t)f * sizeof *A);
+        for (int i = 0; i < f; i++)
+            A[i * f + i] += (float)lambda;
+        memset(b, 0, (size_t)f * sizeof *b);
+        for (int64_t p = off[r]; p < off[r + 1]; p++) {
+            const float *y = F + (size_t)idx[p] * (size_t)f;
+            float x = w ? w[p] : 1.0f;
+            if (!(x > 0.0f))
+                x = 1.0f;
+            float cm1 = (float)alpha * x;
+            cblas_ssyr(CblasColMajor, CblasLower, f, cm1, y, 1, A, f);
+            cblas_saxpy(f, 1.0f + cm1, y, 1, b, 1);
+        }
+        int info = 0, one = 1;
+        sposv_("L", &f, &one, A, &f, b, &f, &info, 1);
+        if (info != 0)
+            return info;
+        memcpy(S + (size_t)r * (size_t)f, b, (size_t)f * sizeof *b);
+    }
+    return 0;
+}
+
+int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
+               rs_error *e)
+{
+    int rc = RS_EINTERNAL;
+    int f = p->factors;
+    rs_embedding *m = NULL;
+    int64_t *cnt = NULL, *toff = NULL, *fill = NULL;
+    int32_t *trec = NULL, *ridx = NULL;
+    float *tw = NULL, *X = NULL, *gram = NULL, *A = NULL, *b = NULL;
+    *out = NULL;
+    if (f <= 0 || f > 4096)
+        return rs_seterr(e, RS_EUSAGE, "als_factors must be in 1..4096 (got %d)", f);
+    if (!(p->lambda > 0.0) || p->alpha < 0.0 || p->iters <= 0)
+        return rs_seterr(e, RS_EUSAGE,
+                         "ALS needs als_lambda > 0, als_alpha >= 0, als_iters > 0 "
+                         "(got %g, %g, %d)", p->lambda, p->alpha, p->iters);
+    cnt = calloc((size_t)c->n_items + 1, sizeof *cnt);
+    if (!cnt)
+        goto oom;
+    rs_corpus_item_counts(c, cnt);
+    int32_t rows = 0;
+    for (int32_t i = 0; i < c->n_items; i++)
+        rows += cnt[i] > 0;
+    if (rows == 0 || c->n_receipts == 0) {
+        rc = rs_seterr(e, RS_EDATA, "ALS: no receipts to fit on");
+        goto done;
+    }
+    m = calloc(1, sizeof *m);
+    if (!m)
+        goto oom;
+    m->n_items = c->n_items;
+    m->rows = rows;
+    m->dim = f;
+    m->row_item = malloc((size_t)rows * sizeof *m->row_item);
+    m->item_row = malloc(((size_t)c->n_items + 1) * sizeof *m->item_row);
+    m->counts = malloc((size_t)rows * sizeof *m->counts);
+    m->in = malloc((size_t)rows * (size_t)f * sizeof *m->in);
+    m->out = malloc((size_t)rows * (size_t)f * sizeof *m->out);
+    int64_t nnz = c->offsets[c->n_receipts];
+    ridx = malloc(((size_t)nnz + 1) * sizeof *ridx);
+    trec = malloc(((size_t)nnz + 1) * sizeof *trec);
+    tw = malloc(((size_t)nnz + 1) * sizeof *tw);
+    toff = calloc((size_t)rows + 1, sizeof *toff);
+    fill = calloc((size_t)rows + 1, sizeof *fill);
+    X = malloc((size_t)c->n_receipts * (size_t)f * sizeof *X);
+    gram = malloc((size_t)f * (size_t)f * sizeof *gram);
+    A = malloc((size_t)f * (size_t)f * sizeof *A);
+    b = malloc((size_t)f * sizeof *b);
+    if (!m->row_item || !m->item_row || !m->counts || !m->in || !m->out || !ridx ||
+        !trec || !tw || !toff || !fill || !X || !gram || !A || !b)
+        goto oom;
+    int32_t r = 0;
+    for (int32_t i = 0; i < c->n_items; i++) {
+        m->item_row[i] = cnt[i] > 0 ? r : -1;
+        if (cnt[i] > 0) {
+            m->row_item[r] = i;
+            m->counts[r] = cnt[i];
+            toff[r + 1] = toff[r] + cnt[i];
+            r++;
+        }
+    }
+    /* Receipt side indexes rows; item side is the transpose. */
+    for (int64_t q = 0; q < nnz; q++)
+        ridx[q] = m->item_row[c->items[q]];
+    for (int64_t u = 0; u < c->n_receipts; u++)
+        for (int64_t q = c->offsets[u]; q < c->offsets[u + 1]; q++) {
+            int32_t row = ridx[q];
+            int64_t at = toff[row] + fill[row]++;
+            if (u > INT32_MAX) {
+                rc = rs_seterr(e, RS_EUSAGE, "ALS: more than %d receipts", INT32_MAX);
+                goto done;
+            }
+            trec[at] = (int32_t)u;
+            tw[at] = c->weights ? c->weights[q] : 1.0f;
+        }
+    uint64_t seed = p->seed;
+    float scale = 0.1f / sqrtf((float)f);
+    for (size_t i = 0; i < (size_t)rows * (size_t)f; i++)
+        m->in[i] = scale * (float)((double)(mix(&seed) >> 11) / 9007199254740992.0 - 0.5) * 2.0f;
+    for (int it = 0; it < p->iters; it++) {
+        /* receipts given items */
+        cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f, rows, 1.0f, m->in, f, 0.0f,
+                    gram, f);
+        int info = solve_side(c->n_receipts, c->offsets, ridx, c->weights, m->in, gram, f,
+                              p->lambda, p->alpha, X, A, b);
+        if (info == 0) {
+            cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f,
+                        (int)c->n_receipts, 1.0f, X, f, 0.0f, gram, f);
+            info = solve_side(rows, toff, trec, tw, X, gram, f, p->lambda, p->alpha, m->in,
+                              A, b);
+        }
+        if (info != 0) {
+            rc = rs_seterr(e, RS_EINTERNAL, "ALS: solve failed at iteration %d (info %d)",
+                           it + 1, info);
+            goto done;
+        }
+    }
+    memcpy(m->out, m->in, (size_t)rows * (size_t)f * sizeof *m->in);
+    *out = m;
+    m = NULL;
+    rc = RS_OK;
+    goto done;
+oom:
+    rc = rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
+done:
+    rs_embedding_free(m);
+    free(cnt);
+    free(toff);
+    free(fill);
+    free(trec);
+    free(ridx);
+    free(tw);
+    free(X);
+    free(gram);
+    free(A);
+    free(b);
+    return rc;
+}
+
+struct rs_als_scorer {
+    const rs_embedding *m;
+    double lambda, alpha;
+    float *gram, *A, *b, *s;
+};
+
+void rs_als_scorer_free(rs_als_scorer *s)
+{
+    if (!s)
+        return;
+    free(s->gram);
+    free(s->A);
+    free(s->b);
+    free(s->s);
+    free(s);
+}
+
+int rs_als_scorer_new(const rs_embedding *m, double lambda, double alpha,
+                      rs_als_scorer **out, rs_error *e)
+{
+    *out = NULL;
+    rs_als_scorer *s = calloc(1, sizeof *s);
+    if (!s)
+        return rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
+    int f = m->dim;
+    s->m = m;
+    s->lambda = lambda > 0 ? lambda : 0.1;
+    s->alpha = alpha >= 0 ? alpha : 10.0;
+    s->gram = malloc((size_t)f * (size_t)f * sizeof *s->gram);
+    s->A = malloc((size_t)f * (size_t)f * sizeof *s->A);
+    s->b = malloc((size_t)f * sizeof *s->b);
+    s->s = malloc(((size_t)m->rows + 1) * sizeof *s->s);
+    if (!s->gram || !s->A || !s->b || !s->s) {
+        rs_als_scorer_free(s);
+        return rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
+    }
+    cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f, m->rows, 1.0f, m->in, f, 0.0f,
+                s->gram, f);
+    *out = s;
+    return RS_OK;
+}
+
+int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores)
+{
+    const rs_embedding *m = s->m;
+    int f = m->dim;
+    for (int32_t i = 0; i < m->n_items; i++)
+        scores[i] = -INFINITY;
+    memcpy(s->A, s->gram, (size_t)f * (size_t)f * sizeof *s->A);
+    for (int i = 0; i < f; i++)
+        s->A[i * f + i] += (float)s->lambda;
+    memset(s->b, 0, (size_t)f * sizeof *s->b);
+    int known = 0;
+    for (int t = 0; t < n; t++) {
+        int32_t q = ctx[t];
+        if (q < 0 || q >= m->n_items || m->item_row[q] < 0)
+            continue;
+        const float *y = m->in + (size_t)m->item_row[q] * (size_t)f;
+        cblas_ssyr(CblasColMajor, CblasLower, f, (float)s->alpha, y, 1, s->A, f);
+        cblas_saxpy(f, 1.0f + (float)s->alpha, y, 1, s->b, 1);
+        known++;
+    }
+    if (known > 0) {
+        int info = 0, one = 1;
+        sposv_("L", &f, &one, s->A, &f, s->b, &f, &info, 1);
+        if (info != 0)
+            memset(s->b, 0, (size_t)f * sizeof *s->b);
+    }
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m->rows, f, 1.0f, m->in, f, s->b, 1, 0.0f,
+                s->s, 1);
+    for (int32_t r = 0; r < m->rows; r++)
+        scores[m->row_item[r]] = s->s[r];
+    return known;
+}

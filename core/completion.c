@@ -1,0 +1,835 @@
+/* completion.c - the uniform basket-completion scorer (see completion.h). */
+#include "completion.h"
+
+#include <cblas.h>
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "als.h"
+#include "ease.h"
+#include "knn.h"
+#include "model.h"
+
+#define PANEL 16 /* rows of a packed panel of the sgns output matrix */
+static void pack_out(const rs_embedding *m, float *P);
+
+static const char *const METHOD_NAMES[RS_COMP_N] = {"popularity", "itemitem", "sgns", "als",
+                                                    "ease"};
+
+const char *rs_comp_method_name(rs_comp_method m)
+{
+    return ((int)m >= 0 && m < RS_COMP_N) ? METHOD_NAMES[m] : NULL;
+}
+
+int rs_comp_method_parse(const char *name, rs_comp_method *out, rs_error *e)
+{
+    for (int m = 0; m < RS_COMP_N; m++)
+        if (strcmp(name, METHOD_NAMES[m]) == 0) {
+            *out = (rs_comp_method)m;
+            return RS_OK;
+        }
+    return rs_seterr(e, RS_EUSAGE,
+                     "unknown completion method '%s' (popularity, itemitem, sgns, als, ease)",
+                     name);
+}
+
+struct rs_completion {
+    rs_completion_parts p;
+    /* owned when opened from the store */
+    rs_embedding *own_sgns, *own_als, *own_ease;
+    rs_knn *own_knn;
+    int64_t *own_pop;
+    rs_als_scorer *als_sc;
+    float *tmp;     /* [n_items] one method's scores */
+    float *vec;     /* [max dim] summed context vector */
+    float *rowbuf;  /* [RS_COMP_BLOCK * sgns rows] scores by row, a block of contexts */
+    float *vblock;  /* [RS_COMP_BLOCK * sgns dim] summed context vectors of a block */
+    int blk_known[RS_COMP_BLOCK]; /* known context items per context of the block */
+    const float *sgns_rows; /* when set: the current context's sgns scores by row */
+    int sgns_known;         /* and its known count */
+    int32_t *norow;         /* items without an sgns row (ascending) */
+    float *packed;          /* the sgns output matrix in panels (see pack_out) */
+    int32_t n_norow;
+    float *popscore; /* [n_items] log1p(count) or -INFINITY */
+    int32_t *cand_idx; /* items any part can score, ascending */
+    int32_t n_cand;
+    uint8_t *cand;  /* [n_items] candidate in the blend */
+    int single;     /* the method when exactly one weight is set, else -1 */
+    char name[256];
+    char *json;
+};
+
+void rs_completion_close(rs_completion *c)
+{
+    if (!c)
+        return;
+    rs_embedding_free(c->own_sgns);
+    rs_embedding_free(c->own_als);
+    rs_embedding_free(c->own_ease);
+    rs_knn_free(c->own_knn);
+    free(c->own_pop);
+    rs_als_scorer_free(c->als_sc);
+    free(c->tmp);
+    free(c->vec);
+    free(c->rowbuf);
+    free(c->vblock);
+    free(c->norow);
+    free(c->packed);
+    free(c->popscore);
+    free(c->cand_idx);
+    free(c->cand);
+    free(c->json);
+    free(c);
+}
+
+int32_t rs_completion_n_items(const rs_completion *c) { return c->p.n_items; }
+const char *rs_completion_name(const rs_completion *c) { return c->name; }
+const char *rs_completion_json(const rs_completion *c) { return c->json; }
+
+/* Checks the parts and sets up scratch space, the ALS scorer and the name. */
+static int finish(rs_completion *c, rs_error *e)
+{
+    const rs_completion_parts *p = &c->p;
+    const void *part[RS_COMP_N] = {p->pop_counts, p->knn, p->sgns, p->als, p->ease};
+    int used = 0, last = -1;
+    for (int m = 0; m < RS_COMP_N; m++) {
+        if (p->weights[m] == 0.0)
+            continue;
+        if (!part[m])
+            return rs_seterr(e, RS_EUSAGE, "completion: method %s has weight %g but no model",
+                             METHOD_NAMES[m], p->weights[m]);
+        if (!isfinite(p->weights[m]))
+            return rs_seterr(e, RS_EUSAGE, "completion: weight of %s is not finite",
+                             METHOD_NAMES[m]);
+        used++;
+        last = m;
+    }
+    if (used == 0)
+        return rs_seterr(e, RS_EUSAGE, "completion: no method has a weight");
+    const rs_embedding *embs[3] = {p->sgns, p->als, p->ease};
+    int maxdim = 1;
+    for (int i = 0; i < 3; i++)
+        if (embs[i]) {
+            if (embs[i]->n_items > p->n_items)
+                return rs_seterr(e, RS_EDATA,
+                                 "completion: a model covers %d items, the catalogue %d",
+                                 (int)embs[i]->n_items, (int)p->n_items);
+            if (embs[i]->dim > maxdim)
+                maxdim = embs[i]->dim;
+        }
+    if (p->knn && rs_knn_n_items(p->knn) > p->n_items)
+        return rs_seterr(e, RS_EDATA, "completion: item-item covers more items than the catalogue");
+    c->single = used == 1 ? last : -1;
+    c->tmp = malloc(((size_t)p->n_items + 1) * sizeof *c->tmp);
+    c->vec = malloc((size_t)maxdim * sizeof *c->vec);
+    c->cand = malloc((size_t)p->n_items + 1);
+    c->rowbuf = malloc(((size_t)(p->sgns ? p->sgns->rows : 0) * RS_COMP_BLOCK + 1) *
+                       sizeof *c->rowbuf);
+    c->vblock = malloc(((size_t)(p->sgns ? p->sgns->dim : 0) * RS_COMP_BLOCK + 1) *
+                       sizeof *c->vblock);
+    if (!c->tmp || !c->vec || !c->cand || !c->rowbuf || !c->vblock)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    c->cand_idx = malloc(((size_t)p->n_items + 1) * sizeof *c->cand_idx);
+    if (!c->cand_idx)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    memset(c->cand, 0, (size_t)p->n_items);
+    if (p->pop_counts)
+        for (int32_t i = 0; i < p->n_items; i++)
+            c->cand[i] |= p->pop_counts[i] > 0;
+    if (p->knn)
+        for (int32_t i = 0; i < rs_knn_n_items(p->knn); i++)
+            c->cand[i] |= rs_knn_count(p->knn, i) > 0;
+    for (int i = 0; i < 3; i++)
+        if (embs[i])
+            for (int32_t r = 0; r < embs[i]->rows; r++)
+                if (embs[i]->row_item[r] >= 0 && embs[i]->row_item[r] < p->n_items)
+                    c->cand[embs[i]->row_item[r]] = 1;
+    c->n_cand = 0;
+    for (int32_t i = 0; i < p->n_items; i++)
+        if (c->cand[i])
+            c->cand_idx[c->n_cand++] = i;
+    if (p->sgns) {
+        c->norow = malloc(((size_t)p->n_items + 1) * sizeof *c->norow);
+        if (!c->norow)
+            return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+        for (int32_t i = 0; i < p->n_items; i++)
+            if (i >= p->sgns->n_items || p->sgns->item_row[i] < 0)
+                c->norow[c->n_norow++] = i;
+        if (p->weights[RS_COMP_SGNS] != 0.0) {
+            size_t np = ((size_t)p->sgns->rows + PANEL - 1) / PANEL;
+            c->packed = malloc((np * PANEL * (size_t)p->sgns->dim + 1) * sizeof *c->packed);
+            if (!c->packed)
+                return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+            pack_out(p->sgns, c->packed);
+        }
+    }
+    if (p->pop_counts) {
+        c->popscore = malloc(((size_t)p->n_items + 1) * sizeof *c->popscore);
+        if (!c->popscore)
+            return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+        for (int32_t i = 0; i < p->n_items; i++)
+            c->popscore[i] =
+                p->pop_counts[i] > 0 ? (float)log1p((double)p->pop_counts[i]) : -INFINITY;
+    }
+    if (p->als && p->weights[RS_COMP_ALS] != 0.0) {
+        int rc = rs_als_scorer_new(p->als, p->als_lambda, p->als_alpha, &c->als_sc, e);
+        if (rc)
+            return rc;
+    }
+    if (c->single >= 0) {
+        snprintf(c->name, sizeof c->name, "%s", METHOD_NAMES[c->single]);
+    } else {
+        size_t at = (size_t)snprintf(c->name, sizeof c->name, "blend(");
+        int first = 1;
+        for (int m = 0; m < RS_COMP_N && at < sizeof c->name; m++)
+            if (p->weights[m] != 0.0) {
+                at += (size_t)snprintf(c->name + at, sizeof c->name - at, "%s%s %.2f",
+                                       first ? "" : ", ", METHOD_NAMES[m], p->weights[m]);
+                first = 0;
+            }
+        if (at < sizeof c->name)
+            snprintf(c->name + at, sizeof c->name - at, ")");
+    }
+    return RS_OK;
+}
+
+int rs_completion_from_parts(const rs_completion_parts *p, rs_completion **out, rs_error *e)
+{
+    *out = NULL;
+    rs_completion *c = calloc(1, sizeof *c);
+    if (!c)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    c->p = *p;
+    int rc = finish(c, e);
+    if (rc) {
+        rs_completion_close(c);
+        return rc;
+    }
+    *out = c;
+    return RS_OK;
+}
+
+/* ---- in.out dot products: one kernel for one context and for a block ----
+ * The output matrix is packed into panels of 16 rows, k-major (P[(p*d + k)*16 + i] =
+ * out[16p + i][k], zero past the last row), so a panel is read once for a whole block
+ * of contexts.  Every score is ONE fused multiply-add chain over k = 0..d-1 starting
+ * from 0, whatever the block size and the context's place in it: the single-context
+ * and the block paths give bit-identical scores (an OpenBLAS sgemm does not: its
+ * results change with the number of columns and of threads). */
+static void pack_out(const rs_embedding *m, float *P)
+{
+    int d = m->dim;
+    int32_t np = (m->rows + PANEL - 1) / PANEL;
+    for (int32_t p = 0; p < np; p++)
+        for (int k = 0; k < d; k++)
+            for (int i = 0; i < PANEL; i++) {
+                int32_t r = p * PANEL + i;
+                P[((size_t)p * (size_t)d + (size_t)k) * PANEL + (size_t)i] =
+                    r < m->rows ? m->out[(size_t)r * (size_t)d + (size_t)k] : 0.0f;
+            }
+}
+
+/* C[b * rows + r] = sum_k V[b * d + k] * out[r][k], portable; a machine uses one of
+ * the two kernels for every call, so the chains need not match across kernels. */
+static void dots_generic(const float *P, int32_t rows, int d, const float *V, int nb,
+                         float *C)
+{
+    int32_t np = (rows + PANEL - 1) / PANEL;
+    for (int32_t p = 0; p < np; p++)
+        for (int b = 0; b < nb; b++) {
+            float acc[PANEL] = {0};
+            const float *v = V + (size_t)b * (size_t)d;
+            for (int k = 0; k < d; k++) {
+                const float *x = P + ((size_t)p * (size_t)d + (size_t)k) * PANEL;
+                for (int i = 0; i < PANEL; i++)
+                    acc[i] = fmaf(x[i], v[k], acc[i]);
+            }
+            for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
+                C[(size_t)b * (size_t)rows + (size_t)(p * PANEL + i)] = acc[i];
+        }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+static void store_panel(float *C, int32_t rows, int32_t r0, __m256 lo, __m256 hi)
+    __attribute__((target("avx2,fma")));
+static void store_panel(float *C, int32_t rows, int32_t r0, __m256 lo, __m256 hi)
+{
+    if (r0 + PANEL <= rows) {
+        _mm256_storeu_ps(C + r0, lo);
+        _mm256_storeu_ps(C + r0 + 8, hi);
+    } else {
+        float t[PANEL];
+        _mm256_storeu_ps(t, lo);
+        _mm256_storeu_ps(t + 8, hi);
+        for (int i = 0; r0 + i < rows; i++)
+            C[r0 + i] = t[i];
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_t rows, int d,
+                                                          const float *V, int nb, float *C)
+{
+    int32_t np = (rows + PANEL - 1) / PANEL;
+    for (int32_t p = 0; p < np; p++) {
+        const float *pp = P + (size_t)p * (size_t)d * PANEL;
+        int32_t r0 = p * PANEL;
+        int b = 0;
+        for (; b + 4 <= nb; b += 4) {
+            const float *v0 = V + (size_t)b * (size_t)d, *v1 = v0 + d, *v2 = v1 + d,
+                        *v3 = v2 + d;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
+                   a6 = a0, a7 = a0;
+            for (int k = 0; k < d; k++) {
+                __m256 x0 = _mm256_loadu_ps(pp + (size_t)k * PANEL);
+                __m256 x1 = _mm256_loadu_ps(pp + (size_t)k * PANEL + 8);
+                __m256 w = _mm256_broadcast_ss(v0 + k);
+                a0 = _mm256_fmadd_ps(x0, w, a0);
+                a1 = _mm256_fmadd_ps(x1, w, a1);
+                w = _mm256_broadcast_ss(v1 + k);
+                a2 = _mm256_fmadd_ps(x0, w, a2);
+                a3 = _mm256_fmadd_ps(x1, w, a3);
+                w = _mm256_broadcast_ss(v2 + k);
+                a4 = _mm256_fmadd_ps(x0, w, a4);
+                a5 = _mm256_fmadd_ps(x1, w, a5);
+                w = _mm256_broadcast_ss(v3 + k);
+                a6 = _mm256_fmadd_ps(x0, w, a6);
+                a7 = _mm256_fmadd_ps(x1, w, a7);
+            }
+            store_panel(C + (size_t)b * (size_t)rows, rows, r0, a0, a1);
+            store_panel(C + (size_t)(b + 1) * (size_t)rows, rows, r0, a2, a3);
+            store_panel(C + (size_t)(b + 2) * (size_t)rows, rows, r0, a4, a5);
+            store_panel(C + (size_t)(b + 3) * (size_t)rows, rows, r0, a6, a7);
+        }
+        for (; b < nb; b++) {
+            const float *v0 = V + (size_t)b * (size_t)d;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
+            for (int k = 0; k < d; k++) {
+                __m256 w = _mm256_broadcast_ss(v0 + k);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL), w, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL + 8), w, a1);
+            }
+            store_panel(C + (size_t)b * (size_t)rows, rows, r0, a0, a1);
+        }
+    }
+}
+#endif
+
+static void dots(const float *P, int32_t rows, int d, const float *V, int nb, float *C)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dots_avx2(P, rows, d, V, nb, C);
+        return;
+    }
+#endif
+    dots_generic(P, rows, d, V, nb, C);
+}
+
+/* in.out of the product model for a block of contexts: the summed context input
+ * vectors (one row each) against the packed output matrix, each panel read once per
+ * block.  rowbuf[b * rows + r] receives the score of row r for context b, blk_known[b]
+ * the known context count.  The single-context path goes through here too (nb = 1). */
+static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off, int nb)
+{
+    const rs_embedding *m = c->p.sgns;
+    int d = m->dim;
+    memset(c->vblock, 0, (size_t)nb * (size_t)d * sizeof *c->vblock);
+    for (int b = 0; b < nb; b++) {
+        float *v = c->vblock + (size_t)b * (size_t)d;
+        int known = 0;
+        for (int32_t t = off[b]; t < off[b + 1]; t++) {
+            int32_t q = ctx[t];
+            if (q < 0 || q >= m->n_items || m->item_row[q] < 0)
+                continue;
+            const float *x = m->in + (size_t)m->item_row[q] * (size_t)d;
+            for (int j = 0; j < d; j++)
+                v[j] += x[j];
+            known++;
+        }
+        c->blk_known[b] = known;
+    }
+    dots(c->packed, m->rows, d, c->vblock, nb, c->rowbuf);
+}
+
+/* Scatters the current context's row scores (c->sgns_rows) into item positions. */
+static int score_sgns(rs_completion *c, float *scores)
+{
+    const rs_embedding *m = c->p.sgns;
+    const float *byrow = c->sgns_rows;
+    for (int32_t j = 0; j < c->n_norow; j++)
+        scores[c->norow[j]] = -INFINITY;
+    for (int32_t r = 0; r < m->rows; r++)
+        scores[m->row_item[r]] = byrow[r];
+    return c->sgns_known;
+}
+
+static int score_method(rs_completion *c, int m, const int32_t *ctx, int n, float *scores)
+{
+    const rs_completion_parts *p = &c->p;
+    int known = 0;
+    switch (m) {
+    case RS_COMP_POPULARITY:
+        memcpy(scores, c->popscore, (size_t)p->n_items * sizeof *scores);
+        for (int t = 0; t < n; t++)
+            known += ctx[t] >= 0 && ctx[t] < p->n_items && p->pop_counts[ctx[t]] > 0;
+        return known;
+    case RS_COMP_ITEMITEM:
+        known = rs_knn_score(p->knn, ctx, n, scores);
+        for (int32_t i = rs_knn_n_items(p->knn); i < p->n_items; i++)
+            scores[i] = -INFINITY;
+        return known;
+    case RS_COMP_SGNS:
+        if (!c->sgns_rows) { /* zscores path: one context */
+            int32_t off[2] = {0, n};
+            sgns_block(c, ctx, off, 1);
+            c->sgns_rows = c->rowbuf;
+            c->sgns_known = c->blk_known[0];
+            known = score_sgns(c, scores);
+            c->sgns_rows = NULL;
+            return known;
+        }
+        return score_sgns(c, scores);
+    case RS_COMP_ALS:
+        known = rs_als_score(c->als_sc, ctx, n, scores);
+        for (int32_t i = p->als->n_items; i < p->n_items; i++)
+            scores[i] = -INFINITY;
+        return known;
+    case RS_COMP_EASE:
+        known = rs_ease_score(p->ease, ctx, n, scores);
+        for (int32_t i = p->ease->n_items; i < p->n_items; i++)
+            scores[i] = -INFINITY;
+        return known;
+    default:
+        return 0;
+    }
+}
+
+/* z-scores of method m for the context into z (n_items); items the method cannot
+ * score get NaN; *zlo receives the lowest z.  Returns the method's known count, or -1
+ * when it scored nothing. */
+static int zscore_method(rs_completion *c, int m, const int32_t *ctx, int n, float *z,
+                         float *zlo)
+{
+    const int32_t *idx = c->cand_idx;
+    int32_t nc = c->n_cand;
+    int k = score_method(c, m, ctx, n, z);
+    double sum = 0.0, sq = 0.0, lo = INFINITY;
+    int64_t cnt = 0;
+    for (int32_t j = 0; j < nc; j++) {
+        float s = z[idx[j]];
+        if (s == -INFINITY || isnan(s)) {
+            z[idx[j]] = NAN;
+            continue;
+        }
+        sum += s;
+        sq += (double)s * s;
+        if (s < lo)
+            lo = s;
+        cnt++;
+    }
+    if (cnt == 0) {
+        *zlo = 0.0f;
+        return -1;
+    }
+    double mean = sum / (double)cnt;
+    double var = sq / (double)cnt - mean * mean;
+    double sd = var > 1e-24 ? sqrt(var) : 1.0;
+    for (int32_t j = 0; j < nc; j++) {
+        float *v = &z[idx[j]];
+        if (!isnan(*v))
+            *v = (float)((*v - mean) / sd);
+    }
+    *zlo = (float)((lo - mean) / sd);
+    return k;
+}
+
+/* scores = sum over methods with a weight of w * z (NaN -> zlo, not a candidate);
+ * non-candidates and the context get -INFINITY.  Only the items of idx are
+ * candidates at all. */
+static void combine(const int32_t *idx, int32_t nc, int32_t N, const double *w,
+                    float *const *z, const float *zlo, const int32_t *ctx, int n,
+                    float *scores)
+{
+    for (int32_t i = 0; i < N; i++)
+        scores[i] = -INFINITY;
+    for (int32_t j = 0; j < nc; j++) {
+        int32_t i = idx[j];
+        float s = 0.0f;
+        int cand = 0;
+        for (int m = 0; m < RS_COMP_N; m++) {
+            if (w[m] == 0.0 || !z[m])
+                continue;
+            float v = z[m][i];
+            if (isnan(v)) {
+                s += (float)w[m] * zlo[m];
+            } else {
+                s += (float)w[m] * v;
+                cand = 1;
+            }
+        }
+        scores[i] = cand ? s : -INFINITY;
+    }
+    for (int t = 0; t < n; t++)
+        if (ctx[t] >= 0 && ctx[t] < N)
+            scores[ctx[t]] = -INFINITY;
+}
+
+/* One context, with the sgns part (if any) already in c->sgns_rows. */
+static int score_one(rs_completion *c, const int32_t *ctx, int n, float *scores)
+{
+    const rs_completion_parts *p = &c->p;
+    int32_t N = p->n_items;
+    int known = 0;
+    if (c->single >= 0) {
+        known = score_method(c, c->single, ctx, n, scores);
+        for (int t = 0; t < n; t++)
+            if (ctx[t] >= 0 && ctx[t] < N)
+                scores[ctx[t]] = -INFINITY;
+        return known;
+    }
+    /* one method at a time into tmp, accumulated into scores (same arithmetic and
+     * order as combine(): methods in order, NaN -> zlo) */
+    const int32_t *idx = c->cand_idx;
+    int32_t nc = c->n_cand;
+    for (int32_t j = 0; j < nc; j++) {
+        scores[idx[j]] = 0.0f;
+        c->cand[idx[j]] = 0;
+    }
+    for (int m = 0; m < RS_COMP_N; m++) {
+        double w = p->weights[m];
+        if (w == 0.0)
+            continue;
+        float zlo;
+        int k = zscore_method(c, m, ctx, n, c->tmp, &zlo);
+        if (m != RS_COMP_POPULARITY && k > known)
+            known = k;
+        for (int32_t j = 0; j < nc; j++) {
+            int32_t i = idx[j];
+            float v = c->tmp[i];
+            if (isnan(v)) {
+                scores[i] += (float)w * zlo;
+            } else {
+                scores[i] += (float)w * v;
+                c->cand[i] = 1;
+            }
+        }
+    }
+    for (int32_t i = 0; i < N; i++)
+        if (!c->cand[i])
+            scores[i] = -INFINITY;
+    for (int t = 0; t < n; t++)
+        if (ctx[t] >= 0 && ctx[t] < N)
+            scores[ctx[t]] = -INFINITY;
+    return known;
+}
+
+int rs_completion_score_many(rs_completion *c, const int32_t *ctx, const int32_t *off,
+                             int n_contexts, float *scores, int *known)
+{
+    int32_t N = c->p.n_items;
+    int use_sgns = c->p.sgns && c->p.weights[RS_COMP_SGNS] != 0.0;
+    int total = 0;
+    for (int b0 = 0; b0 < n_contexts; b0 += RS_COMP_BLOCK) {
+        int nb = n_contexts - b0 < RS_COMP_BLOCK ? n_contexts - b0 : RS_COMP_BLOCK;
+        if (use_sgns)
+            sgns_block(c, ctx, off + b0, nb);
+        for (int b = 0; b < nb; b++) {
+            const int32_t *cx = ctx + off[b0 + b];
+            int n = off[b0 + b + 1] - off[b0 + b];
+            if (use_sgns) {
+                c->sgns_rows = c->rowbuf + (size_t)b * (size_t)c->p.sgns->rows;
+                c->sgns_known = c->blk_known[b];
+            }
+            int k = score_one(c, cx, n, scores + (size_t)(b0 + b) * (size_t)N);
+            c->sgns_rows = NULL;
+            if (known)
+                known[b0 + b] = k;
+            total += k > 0;
+        }
+    }
+    return total;
+}
+
+int rs_completion_score(rs_completion *c, const int32_t *ctx, int n, float *scores)
+{
+    int32_t off[2] = {0, n};
+    int known = 0;
+    rs_completion_score_many(c, ctx, off, 1, scores, &known);
+    return known;
+}
+
+int rs_completion_zscores(rs_completion *c, const int32_t *ctx, int n, float *const *z,
+                          float *zlo)
+{
+    int known = 0;
+    for (int m = 0; m < RS_COMP_N; m++) {
+        zlo[m] = 0.0f;
+        if (!z[m])
+            continue;
+        int k = zscore_method(c, m, ctx, n, z[m], &zlo[m]);
+        if (m != RS_COMP_POPULARITY && k > known)
+            known = k;
+    }
+    return known;
+}
+
+void rs_completion_combine(const rs_completion *c, const double *weights, float *const *z,
+                           const float *zlo, const int32_t *ctx, int n, float *scores)
+{
+    combine(c->cand_idx, c->n_cand, c->p.n_items, weights, z, zlo, ctx, n, scores);
+}
+
+int32_t rs_completion_candidates(const rs_completion *c, const int32_t **idx)
+{
+    *idx = c->cand_idx;
+    return c->n_cand;
+}
+
+/* ---- opening the active choice from the store ---- */
+
+static int load_model_by_id(rs_store *s, int64_t id, const char *kind, rs_embedding **out,
+                            char **params, rs_error *e)
+{
+    sqlite3 *db = rs_store_db(s);
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    *out = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT path, params FROM models WHERE id = ? AND kind = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "completion: model lookup");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        const char *path = (const char *)sqlite3_column_text(st, 0);
+        const char *pj = (const char *)sqlite3_column_text(st, 1);
+        if (params && pj) {
+            *params = strdup(pj);
+            if (!*params)
+                rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+        }
+        if (!rc)
+            rc = rs_model_load(path ? path : "", out, e);
+    } else if (step == SQLITE_DONE) {
+        rc = RS_EUSAGE; /* not found: caller falls back to the active one */
+        rs_seterr(e, RS_EUSAGE, "completion: no %s model with id %" PRId64, kind, id);
+    } else {
+        rc = rs_store_sqlerr(s, e, "completion: model lookup");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int load_active_params(rs_store *s, int64_t model_id, char **params, rs_error *e)
+{
+    sqlite3 *db = rs_store_db(s);
+    sqlite3_stmt *st = NULL;
+    *params = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT params FROM models WHERE id = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return rs_store_sqlerr(s, e, "completion: model params");
+    sqlite3_bind_int64(st, 1, model_id);
+    int rc = RS_OK;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+        *params = strdup((const char *)sqlite3_column_text(st, 0));
+        if (!*params)
+            rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Loads the model of kind: the given id when > 0 and present, else the active one of
+ * the city (with the registry's fallback to all cities). */
+static int load_part(rs_store *s, int64_t city, const char *kind, int64_t id,
+                     rs_embedding **out, char **params, rs_error *e)
+{
+    if (id > 0) {
+        int rc = load_model_by_id(s, id, kind, out, params, e);
+        if (rc != RS_EUSAGE)
+            return rc;
+    }
+    rs_model_info info;
+    int64_t used = 0;
+    int rc = rs_registry_load_active(s, city, kind, "all", out, &used, &info, e);
+    if (rc)
+        return rc;
+    if (params)
+        rc = load_active_params(s, info.id, params, e);
+    return rc;
+}
+
+static int load_popularity(rs_store *s, int64_t city, int32_t n_items, int64_t **out,
+                           rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t *pop = calloc((size_t)n_items + 1, sizeof *pop);
+    *out = NULL;
+    if (!pop)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT product_id, receipts FROM product_popularity "
+                           "WHERE city_id = ?", -1, &st, NULL) != SQLITE_OK) {
+        free(pop);
+        return rs_store_sqlerr(s, e, "completion: popularity");
+    }
+    sqlite3_bind_int64(st, 1, city);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t pid = sqlite3_column_int64(st, 0);
+        if (pid >= 1 && pid <= n_items)
+            pop[pid - 1] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE) {
+        free(pop);
+        return rs_store_sqlerr(s, e, "completion: popularity");
+    }
+    *out = pop;
+    return RS_OK;
+}
+
+static double json_num(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
+                       int64_t *used_city, rs_error *e)
+{
+    int rc = RS_OK;
+    char key[64], *buf = NULL, *als_params = NULL;
+    cJSON *root = NULL, *ap = NULL;
+    rs_completion *c = NULL;
+    rs_corpus *corpus = NULL;
+    const size_t bufn = 1 << 16;
+    int64_t city = city_id;
+    *out = NULL;
+    c = calloc(1, sizeof *c);
+    buf = malloc(bufn);
+    if (!c || !buf) {
+        rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+        goto done;
+    }
+    snprintf(key, sizeof key, "completion:%" PRId64, city);
+    if ((rc = rs_store_meta_get(s, key, buf, bufn, e)))
+        goto done;
+    if (!buf[0] && city != 0) {
+        city = 0;
+        if ((rc = rs_store_meta_get(s, "completion:0", buf, bufn, e)))
+            goto done;
+    }
+    int64_t n_products = 0;
+    if ((rc = rs_store_count(s, "products", &n_products, e)))
+        goto done;
+    if (n_products <= 0) {
+        rc = rs_seterr(e, RS_EUSAGE, "completion: the database holds no products");
+        goto done;
+    }
+    c->p.n_items = (int32_t)n_products;
+    int64_t ids[RS_COMP_N] = {0};
+    if (buf[0]) {
+        root = cJSON_Parse(buf);
+        if (!cJSON_IsObject(root)) {
+            rc = rs_seterr(e, RS_EDATA, "completion: meta '%s' is not a JSON object", key);
+            goto done;
+        }
+        const cJSON *meth = cJSON_GetObjectItemCaseSensitive(root, "method");
+        if (!cJSON_IsString(meth)) {
+            rc = rs_seterr(e, RS_EDATA, "completion: meta '%s' has no \"method\"", key);
+            goto done;
+        }
+        if (strcmp(meth->valuestring, "blend") == 0) {
+            const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "weights");
+            const cJSON *it;
+            cJSON_ArrayForEach(it, w)
+            {
+                rs_comp_method m = RS_COMP_POPULARITY;
+                if ((rc = rs_comp_method_parse(it->string ? it->string : "", &m, e)))
+                    goto done;
+                if (!cJSON_IsNumber(it)) {
+                    rc = rs_seterr(e, RS_EDATA, "completion: weight of %s is not a number",
+                                   it->string);
+                    goto done;
+                }
+                c->p.weights[m] = it->valuedouble;
+            }
+        } else {
+            rs_comp_method m = RS_COMP_POPULARITY;
+            if ((rc = rs_comp_method_parse(meth->valuestring, &m, e)))
+                goto done;
+            c->p.weights[m] = 1.0;
+        }
+        const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
+        ids[RS_COMP_SGNS] = (int64_t)json_num(models, RS_KIND_PRODUCT, 0);
+        ids[RS_COMP_ALS] = (int64_t)json_num(models, RS_KIND_ALS, 0);
+        ids[RS_COMP_EASE] = (int64_t)json_num(models, RS_KIND_EASE, 0);
+        c->json = strdup(buf);
+        if (!c->json) {
+            rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+            goto done;
+        }
+    } else {
+        c->p.weights[RS_COMP_SGNS] = 1.0;
+    }
+    if (c->p.weights[RS_COMP_SGNS] != 0.0) {
+        rc = load_part(s, city_id, RS_KIND_PRODUCT, ids[RS_COMP_SGNS], &c->own_sgns, NULL, e);
+        if (rc && !buf[0]) {
+            /* no choice stored and no product model: popularity answers */
+            rc = RS_OK;
+            c->p.weights[RS_COMP_SGNS] = 0.0;
+            c->p.weights[RS_COMP_POPULARITY] = 1.0;
+        }
+        if (rc)
+            goto done;
+        c->p.sgns = c->own_sgns;
+    }
+    if (c->p.weights[RS_COMP_ALS] != 0.0) {
+        if ((rc = load_part(s, city_id, RS_KIND_ALS, ids[RS_COMP_ALS], &c->own_als,
+                            &als_params, e)))
+            goto done;
+        c->p.als = c->own_als;
+        ap = als_params ? cJSON_Parse(als_params) : NULL;
+        c->p.als_lambda = (float)json_num(ap, "als_lambda", 0.1);
+        c->p.als_alpha = (float)json_num(ap, "als_alpha", 10.0);
+    }
+    if (c->p.weights[RS_COMP_EASE] != 0.0) {
+        if ((rc = load_part(s, city_id, RS_KIND_EASE, ids[RS_COMP_EASE], &c->own_ease, NULL,
+                            e)))
+            goto done;
+        c->p.ease = c->own_ease;
+    }
+    if (c->p.weights[RS_COMP_ITEMITEM] != 0.0) {
+        if ((rc = rs_corpus_load(s, city, &corpus, e)))
+            goto done;
+        if ((rc = rs_knn_build(corpus, &c->own_knn, e)))
+            goto done;
+        c->p.knn = c->own_knn;
+    }
+    /* popularity: always loaded (cheap), used when weighted */
+    if ((rc = load_popularity(s, city, c->p.n_items, &c->own_pop, e)))
+        goto done;
+    c->p.pop_counts = c->own_pop;
+    if ((rc = finish(c, e)))
+        goto done;
+    if (used_city)
+        *used_city = city;
+    *out = c;
+    c = NULL;
+done:
+    if (rc)
+        rs_errctx(e, "completion model of city %" PRId64, city_id);
+    rs_completion_close(c);
+    rs_corpus_free(corpus);
+    cJSON_Delete(root);
+    cJSON_Delete(ap);
+    free(als_params);
+    free(buf);
+    return rc;
+}
