@@ -24,7 +24,7 @@ typedef struct rs_sgns_params {
     int dim;            /* vector size (64) */
     int epochs;         /* passes over the receipts (20) */
     int negative;       /* negatives per positive pair (5) */
-    double ns_exponent; /* unigram exponent for negative sampling (0) */
+    double ns_exponent; /* unigram exponent for negative sampling (0.75) */
     double subsample;   /* subsampling threshold t, 0 = off (1e-3) */
     double lr;          /* starting learning rate (0.025) */
     int min_count;      /* items in fewer receipts are left out of the vocabulary (1) */
