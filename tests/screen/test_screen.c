@@ -1,0 +1,327 @@
+/* test_screen.c - the headless screen suite (tig style): scripted keys replayed
+ * through the TUI's own dispatcher on the fixed test world, the screen dumped as text
+ * (and attribute letters) and compared with tests/screen/expected/<case>.txt.
+ *
+ * Cases run at 80x24 and larger sizes, in UTF-8 and in the C locale (whose dumps must
+ * hold no byte above 0x7F), with colour and with NO_COLOR.  Every command of the key
+ * table must be used by some case (checked below), so the help table and the suite
+ * cannot drift apart.
+ *
+ * RS_SCREEN_BLESS=1 rewrites the expected files from the current output; they must
+ * then be read by a person before they are committed.
+ */
+#include <curses.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../testlib.h"
+#include "keys.h"
+#include "store.h"
+#include "tui.h"
+#include "world.h"
+
+typedef struct scase {
+    const char *name;
+    int rows, cols;
+    int utf8, color, attrs;
+    int no_models; /* the world without models */
+    const char *city, *product, *keys;
+} scase;
+
+/* U = UTF-8, A = ASCII (LC_ALL=C); C = colour, M = monochrome (NO_COLOR) */
+#define U 1
+#define A 0
+#define C 1
+#define M 0
+static const scase CASES[] = {
+    /* the first screen, in every rendering */
+    {"start_utf8_color", 24, 80, U, C, 1, 0, NULL, NULL, NULL},
+    {"start_ascii_mono", 24, 80, A, M, 1, 0, NULL, NULL, NULL},
+    {"start_utf8_mono", 24, 80, U, M, 1, 0, NULL, NULL, NULL},
+    {"large_120x40_ascii", 40, 120, A, C, 0, 0, NULL, NULL, NULL},
+    {"large_160x48_utf8", 48, 160, U, C, 1, 0, NULL, NULL, NULL},
+    {"city_fallback", 24, 80, U, C, 0, 0, "Ogdenville", "P11", NULL},
+    /* moving */
+    {"move_down_up", 24, 80, U, C, 1, 0, NULL, NULL, "jjj<Down>k<Up>j"},
+    {"page_down", 24, 80, U, C, 1, 0, NULL, NULL, "<PgDn><C-f><Space>"},
+    {"page_up_bottom_top", 24, 80, U, C, 1, 0, NULL, NULL, "G<End><PgUp><C-b>"},
+    {"bottom_then_top", 24, 80, U, C, 1, 0, NULL, NULL, "G<Home>jg"},
+    {"panes", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab><Tab><S-Tab>"},
+    {"follow_synonym", 24, 80, U, C, 0, 0, NULL, NULL, "j<Enter>"},
+    {"follow_l_right", 24, 80, U, C, 0, 0, NULL, NULL, "l<Tab><Tab><Right>"},
+    {"follow_category", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Enter>"},
+    {"back", 24, 80, U, C, 0, 0, NULL, NULL, "j<Enter>jj<Enter>h<BS>"},
+    {"back_at_start", 24, 80, U, C, 0, 0, NULL, NULL, "<Left>"},
+    /* rows asked for, popularity cut-offs */
+    {"k_more", 24, 80, U, C, 0, 0, NULL, NULL, "+=G"},
+    {"k_fewer", 24, 80, U, C, 0, 0, NULL, NULL, "--"},
+    {"cutoff_lower_up", 24, 80, U, C, 1, 0, NULL, NULL, "]]]]]]"},
+    {"cutoff_lower_down", 24, 80, A, M, 1, 0, NULL, NULL, "[[[[[[[["},
+    {"cutoff_upper_down", 24, 80, U, C, 1, 0, NULL, NULL, "{{{{{{{{{{"},
+    {"cutoff_upper_up", 24, 80, U, C, 0, 0, NULL, NULL, "{{{{}"},
+    {"cutoff_cross", 24, 80, U, C, 0, 0, NULL, NULL, "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"},
+    /* basket */
+    {"any_category", 24, 80, U, C, 0, 0, NULL, NULL, "a"},
+    {"any_category_off", 24, 80, U, C, 0, 0, NULL, NULL, "aa"},
+    {"basket_add", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>bjb"},
+    {"basket_clear", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>bB"},
+    /* search */
+    {"search_typing", 24, 80, U, C, 1, 0, NULL, NULL, "/chi"},
+    {"search_pick", 24, 80, U, C, 0, 0, NULL, NULL, "/chips<Down><Enter>"},
+    {"search_next_prev", 24, 80, U, C, 0, 0, NULL, NULL, "/tea<Enter>nnN"},
+    {"search_substring", 24, 80, U, C, 0, 0, NULL, NULL, "/ream"},
+    {"search_none", 24, 80, U, C, 0, 0, NULL, NULL, "/zzz"},
+    {"search_edit_cancel", 24, 80, U, C, 0, 0, NULL, NULL, "/milkx<BS><C-u>brea<Esc>"},
+    {"search_no_last", 24, 80, U, C, 0, 0, NULL, NULL, "n"},
+    {"search_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "/tea"},
+    /* city picker */
+    {"city_picker", 24, 80, U, C, 1, 0, NULL, NULL, "c"},
+    {"city_pick", 24, 80, U, C, 0, 0, NULL, NULL, "cj<Enter>"},
+    {"city_picker_ascii", 24, 80, A, M, 1, 0, NULL, NULL, "cjj"},
+    /* overlays */
+    {"metrics", 24, 80, U, C, 1, 0, NULL, NULL, "m"},
+    {"metrics_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "mG"},
+    {"metrics_large", 48, 120, U, C, 0, 0, NULL, NULL, "m"},
+    {"metrics_ascii", 40, 100, A, M, 0, 0, NULL, NULL, "m"},
+    {"explain_synonym", 24, 80, U, C, 0, 0, NULL, NULL, "je"},
+    {"explain_category", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>e"},
+    {"explain_complement", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>jje"},
+    {"help", 24, 80, U, C, 1, 0, NULL, NULL, "?"},
+    {"help_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "<F1><PgDn>"},
+    {"help_end_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "?G"},
+    {"help_closed_by_q", 24, 80, U, C, 0, 0, NULL, NULL, "?q"},
+    {"overlay_esc", 24, 80, U, C, 0, 0, NULL, NULL, "m<Esc>"},
+    {"export_prompt", 24, 80, U, C, 1, 0, NULL, NULL, "x"},
+    {"export_csv", 24, 80, U, C, 0, 0, NULL, NULL, "x<C-u>view.csv<Enter>"},
+    {"export_json", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>bjbx<Enter>"},
+    {"export_bad_path", 24, 80, U, C, 0, 0, NULL, NULL, "x<C-u>no/such/dir/v.json<Enter>"},
+    {"export_cancel", 24, 80, U, C, 0, 0, NULL, NULL, "x<Esc>"},
+    {"reload", 24, 80, U, C, 0, 0, NULL, NULL, "r"},
+    {"redraw", 24, 80, U, C, 0, 0, NULL, NULL, "<C-l>"},
+    {"unbound_key", 24, 80, U, C, 0, 0, NULL, NULL, "Z"},
+    {"quit", 24, 80, U, C, 0, 0, NULL, NULL, "qj"},
+    /* sizes */
+    {"too_small", 20, 60, U, C, 1, 0, NULL, NULL, NULL},
+    {"resize_small_and_back", 24, 80, U, C, 0, 0, NULL, NULL, "<resize 10x40>j<resize 30x100>"},
+    /* hostile names: ESC sequences, C1, tabs, invalid UTF-8, CJK, long names */
+    {"hostile_names_utf8", 24, 80, U, C, 0, 0, NULL, "P22", "/e<Down><Down>"},
+    {"hostile_names_ascii", 24, 80, A, M, 0, 0, NULL, "P22", "/e<Down><Down>"},
+    {"hostile_current_utf8", 24, 80, U, C, 0, 0, "Shelbyville", "P31", NULL},
+    {"hostile_current_ascii", 24, 80, A, M, 0, 0, "Shelbyville", "P31", NULL},
+    /* a database without models still shows the catalogue, popularity and a hint */
+    {"no_models", 24, 80, U, C, 1, 1, NULL, NULL, NULL},
+    {"no_models_metrics", 24, 80, U, C, 0, 1, NULL, NULL, "m"},
+    {"no_models_search", 24, 80, A, M, 0, 1, NULL, NULL, "/mil"},
+    {"no_models_cities", 24, 80, U, C, 0, 1, NULL, NULL, "c"},
+};
+#define NCASES (sizeof CASES / sizeof CASES[0])
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (k == 0)
+            break;
+        if (n + 1 >= cap) {
+            char *b = realloc(buf, cap * 2);
+            if (!b) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int write_all(const char *path, const char *text, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    int ok = fwrite(text, 1, n, f) == n;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* Renders one case into a malloc-ed string. */
+static char *render(const scase *c, const char *db, double *ms)
+{
+    if (!setlocale(LC_ALL, c->utf8 ? "C.UTF-8" : "C")) {
+        fprintf(stderr, "no C.UTF-8 locale\n");
+        return NULL;
+    }
+    if (c->color)
+        unsetenv("NO_COLOR");
+    else
+        setenv("NO_COLOR", "1", 1);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    if (rs_store_open(db, RS_STORE_READONLY, &s, &e) != RS_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        rs_store_close(s);
+        return NULL;
+    }
+    tui_options opt = {.city = c->city, .product = c->product};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = tui_snapshot(s, &opt, c->rows, c->cols, c->keys, c->attrs, f, &e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    fclose(f);
+    rs_store_close(s);
+    if (rc != RS_OK) {
+        fprintf(stderr, "%s: snapshot failed: %s\n", c->name, e.msg);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void show_diff(const char *dir, const char *name, const char *got, const char *want)
+{
+    char a[4200], b[4200], cmd[9000];
+    snprintf(a, sizeof a, "%s/%s.want", dir, name);
+    snprintf(b, sizeof b, "%s/%s.got", dir, name);
+    if (write_all(a, want, strlen(want)) || write_all(b, got, strlen(got)))
+        return;
+    snprintf(cmd, sizeof cmd, "diff -u '%s' '%s' >&2", a, b);
+    if (system(cmd) == -1)
+        fprintf(stderr, "(diff not available)\n");
+}
+
+/* Every command of the key table is pressed by at least one case. */
+static void check_coverage(void)
+{
+    int used[TUI_NCMDS] = {0};
+    for (size_t i = 0; i < NCASES; i++) {
+        if (!CASES[i].keys)
+            continue;
+        int codes[512];
+        char err[256];
+        int n = tui_keys_parse(CASES[i].keys, codes, 512, err, sizeof err);
+        CHECK(n >= 0);
+        for (int k = 0; k < n; k++)
+            used[tui_key_command(codes[k])] = 1;
+    }
+    size_t nc;
+    const tui_command *cmds = tui_commands(&nc);
+    for (size_t i = 0; i < nc; i++) {
+        if (!used[cmds[i].id])
+            test_fail_at(__FILE__, __LINE__, "no screen case presses %s (%s)", cmds[i].keys,
+                         cmds[i].help);
+        else
+            test_passed++;
+        /* every key listed in the help text is bound to this command */
+        for (int j = 0; cmds[i].codes[j]; j++)
+            CHECK(tui_key_command(cmds[i].codes[j]) == cmds[i].id);
+    }
+}
+
+int main(void)
+{
+    const char *tmp = test_tmpdir();
+    const char *bless = getenv("RS_SCREEN_BLESS");
+    char db[4096], db0[4096], dir0[4200];
+    if (!tmp)
+        return 1;
+    snprintf(dir0, sizeof dir0, "%s/nomodels", tmp);
+    if (mkdir(dir0, 0700) != 0 && errno != EEXIST)
+        return 1;
+    if (screen_world_build(tmp, 1, db, sizeof db) != 0 ||
+        screen_world_build(dir0, 0, db0, sizeof db0) != 0) {
+        fprintf(stderr, "cannot build the test world\n");
+        return 1;
+    }
+    /* export cases write relative file names: run inside the temporary directory */
+    if (chdir(tmp) != 0)
+        return 1;
+    check_coverage();
+
+    double worst = 0;
+    for (size_t i = 0; i < NCASES; i++) {
+        const scase *c = &CASES[i];
+        double ms = 0;
+        char *got = render(c, c->no_models ? db0 : db, &ms);
+        CHECK(got != NULL);
+        if (!got)
+            continue;
+        if (ms > worst)
+            worst = ms;
+        if (!c->utf8) {
+            int high = 0;
+            for (const unsigned char *p = (const unsigned char *)got; *p; p++)
+                high |= *p > 0x7F;
+            if (high)
+                test_fail_at(__FILE__, __LINE__, "%s: a byte above 0x7F in LC_ALL=C output",
+                             c->name);
+        }
+        char path[4200];
+        snprintf(path, sizeof path, "%s/tests/screen/expected/%s.txt", RS_SOURCE_ROOT, c->name);
+        if (bless && *bless) {
+            if (write_all(path, got, strlen(got)) != 0)
+                test_fail_at(__FILE__, __LINE__, "cannot write %s", path);
+            free(got);
+            continue;
+        }
+        size_t n;
+        char *want = read_all(path, &n);
+        if (!want) {
+            test_fail_at(__FILE__, __LINE__, "%s: no expected dump %s", c->name, path);
+        } else if (strcmp(got, want) != 0) {
+            test_fail_at(__FILE__, __LINE__, "%s: screen differs from %s", c->name, path);
+            show_diff(tmp, c->name, got, want);
+        } else {
+            test_passed++;
+        }
+        free(want);
+        free(got);
+    }
+    printf("slowest case: %.1f ms (open + keys + draw)\n", worst);
+
+    /* the export cases left their files: check their content */
+    size_t n;
+    char *csv = read_all("view.csv", &n);
+    CHECK(csv != NULL);
+    if (csv) {
+        CHECK(strncmp(csv, "list,rank,id,name,category,score", 32) == 0);
+        CHECK(strstr(csv, "\nsynonyms,1,") != NULL);
+        CHECK(strstr(csv, "\ncategories,1,C1,Milk,Dairy,") != NULL);
+        CHECK(strstr(csv, "\ncomplements,1,P01,Whole Milk 1L,Milk,") != NULL);
+        free(csv);
+    }
+    char *json = read_all("recoscope-P16.json", &n);
+    CHECK(json != NULL);
+    if (json) {
+        CHECK(strstr(json, "\"city\":\t\"Springfield\"") != NULL);
+        CHECK(strstr(json, "\"basket\":\t[{") != NULL);
+        CHECK(strstr(json, "\"complements\":\t[{") != NULL);
+        free(json);
+    }
+    CHECK(access("no/such/dir/v.json", F_OK) != 0);
+    return test_summary();
+}

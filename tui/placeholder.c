@@ -1,1 +1,0 @@
-/* TEMPORARY: removed when the first TUI module lands. */ typedef int rs_tui_placeholder;

@@ -1,0 +1,170 @@
+/* sanitize.c - strict UTF-8 decoding and the character gate of the TUI (see sanitize.h). */
+#include "sanitize.h"
+
+#include <string.h>
+#include <wctype.h>
+
+#define REPLACEMENT 0xFFFDu
+#define MIDDLE_DOT 0x00B7u
+
+size_t tui_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    size_t len;
+    unsigned min, v;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, min = 0x80, v = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, min = 0x800, v = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, min = 0x10000, v = c & 0x07;
+    } else {
+        *cp = REPLACEMENT; /* stray continuation byte, C0/C1 lead, or F5..FF */
+        return 1;
+    }
+    size_t i = 1;
+    for (; i < len; i++) {
+        if (i >= n || (s[i] & 0xC0) != 0x80) {
+            *cp = REPLACEMENT; /* truncated: consume the valid prefix only */
+            return i;
+        }
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+        *cp = REPLACEMENT;
+        return len;
+    }
+    *cp = v;
+    return len;
+}
+
+tui_glyph tui_sanitize_char(unsigned cp, int ascii)
+{
+    tui_glyph g = {.ch = L' ', .width = 1};
+    if (cp == '\t')
+        return g;
+    if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
+        g.ch = ascii ? L'?' : (wchar_t)MIDDLE_DOT;
+        return g;
+    }
+    if (cp < 0x7F) {
+        g.ch = (wchar_t)cp;
+        return g;
+    }
+    if (ascii) {
+        g.ch = L'?';
+        return g;
+    }
+    if (cp == REPLACEMENT) {
+        g.ch = (wchar_t)REPLACEMENT;
+        return g;
+    }
+    int w = wcwidth((wchar_t)cp);
+    if (w == 0 && iswprint((wint_t)cp)) {
+        g.width = 0; /* combining mark or zero-width: dropped */
+        return g;
+    }
+    if (w < 0 || w > 2 || !iswprint((wint_t)cp)) {
+        g.ch = (wchar_t)MIDDLE_DOT;
+        return g;
+    }
+    g.ch = (wchar_t)cp;
+    g.width = (unsigned char)w;
+    return g;
+}
+
+size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *cols)
+{
+    size_t n = 0;
+    int w = 0;
+    if (s) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t left = strlen(s);
+        while (left > 0 && n < cap) {
+            unsigned cp;
+            size_t k = tui_utf8_decode(p, left, &cp);
+            p += k;
+            left -= k;
+            tui_glyph g = tui_sanitize_char(cp, ascii);
+            if (g.width == 0)
+                continue;
+            out[n++] = g;
+            w += g.width;
+        }
+    }
+    if (cols)
+        *cols = w;
+    return n;
+}
+
+/* Appends the UTF-8 form of ch to buf (room checked by the caller: 4 bytes). */
+static size_t put_utf8(char *buf, unsigned ch)
+{
+    if (ch < 0x80) {
+        buf[0] = (char)ch;
+        return 1;
+    }
+    if (ch < 0x800) {
+        buf[0] = (char)(0xC0 | (ch >> 6));
+        buf[1] = (char)(0x80 | (ch & 0x3F));
+        return 2;
+    }
+    if (ch < 0x10000) {
+        buf[0] = (char)(0xE0 | (ch >> 12));
+        buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
+        buf[2] = (char)(0x80 | (ch & 0x3F));
+        return 3;
+    }
+    buf[0] = (char)(0xF0 | (ch >> 18));
+    buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F));
+    buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F));
+    buf[3] = (char)(0x80 | (ch & 0x3F));
+    return 4;
+}
+
+int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    buf[0] = 0;
+    if (!s || maxw <= 0)
+        return 0;
+    const unsigned char *p = (const unsigned char *)s;
+    size_t left = strlen(s);
+    /* total width first, to know whether the ellipsis is needed */
+    int total = 0;
+    for (const unsigned char *q = p; left > 0;) {
+        unsigned cp;
+        size_t k = tui_utf8_decode(q, left, &cp);
+        q += k;
+        left -= k;
+        total += tui_sanitize_char(cp, ascii).width;
+    }
+    left = strlen(s);
+    int limit = total > maxw ? maxw - 1 : maxw;
+    int w = 0;
+    size_t used = 0;
+    while (left > 0) {
+        unsigned cp;
+        size_t k = tui_utf8_decode(p, left, &cp);
+        p += k;
+        left -= k;
+        tui_glyph g = tui_sanitize_char(cp, ascii);
+        if (g.width == 0)
+            continue;
+        if (w + g.width > limit || used + 5 > n)
+            break;
+        used += put_utf8(buf + used, (unsigned)g.ch);
+        w += g.width;
+    }
+    if (total > maxw && used + 5 <= n) {
+        used += put_utf8(buf + used, ascii ? '~' : 0x2026u);
+        w += 1;
+    }
+    buf[used] = 0;
+    return w;
+}

@@ -1,0 +1,45 @@
+/* sanitize.h - the one gate every untrusted string (product, category, city and file
+ * names) passes before it is drawn.
+ *
+ * Input is UTF-8 by contract (the store holds UTF-8 whatever the terminal's locale),
+ * so it is decoded strictly here rather than with the locale's mbrtowc: invalid bytes,
+ * overlong forms, surrogates and code points above U+10FFFF become U+FFFD.  Then:
+ *   - tab                        -> one space
+ *   - C0, DEL, C1 (0x80..0x9F)   -> '·'  (so an ESC sequence shows as "·[31m", inert)
+ *   - anything !iswprint or of width < 0 in the current locale -> '·'
+ *   - zero-width characters (combining marks, ZWJ, ...) are dropped: a cell holds one
+ *     character
+ * In ASCII mode (the terminal is not UTF-8) every character above 0x7E becomes '?'.
+ * Widths come from wcwidth, so CJK takes two columns.
+ */
+#ifndef RS_TUI_SANITIZE_H
+#define RS_TUI_SANITIZE_H
+
+#include <stddef.h>
+#include <wchar.h>
+
+/* One drawable character and its width in columns (1 or 2). */
+typedef struct tui_glyph {
+    wchar_t ch;
+    unsigned char width;
+} tui_glyph;
+
+/* Decodes one UTF-8 sequence at s (n bytes available).  Returns the bytes consumed
+ * (>= 1) and the code point in *cp, or U+FFFD for an invalid sequence (consuming the
+ * longest invalid prefix, at least one byte). */
+size_t tui_utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
+
+/* Maps one decoded code point to what is drawn: *out (width 1 or 2), or width 0 when
+ * the character is dropped. */
+tui_glyph tui_sanitize_char(unsigned cp, int ascii);
+
+/* Sanitizes the whole string into out (at most cap glyphs; the rest is cut) and
+ * returns how many glyphs were written.  *cols receives the total width. */
+size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *cols);
+
+/* Sanitized and truncated to at most maxw columns (with '…' or '~' when cut), as a
+ * UTF-8 (or ASCII) string in buf.  Returns the width used.  For tests and export of
+ * labels. */
+int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n);
+
+#endif
