@@ -70,7 +70,9 @@ int rs_param_set(rs_train_params *p, const char *name, double v, rs_error *e)
                          d->lo, d->hi);
     if (d->integer && v != floor(v))
         return rs_seterr(e, RS_EUSAGE, "parameter '%s': %g is not an integer", name, v);
-    int iv = (int)v;
+    /* Only integer parameters are converted: a real one (ease_lambda) may exceed INT_MAX,
+     * and that conversion would be undefined behaviour. */
+    int iv = d->integer ? (int)v : 0;
     if (!strcmp(name, "dim")) p->sgns.dim = iv;
     else if (!strcmp(name, "epochs")) p->sgns.epochs = iv;
     else if (!strcmp(name, "negative")) p->sgns.negative = iv;

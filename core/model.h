@@ -30,6 +30,9 @@
 #define RS_KIND_ALS "als"
 #define RS_KIND_EASE "ease"
 
+/* The largest index space (catalogue size) a model file may declare. */
+#define RS_MODEL_MAX_ITEMS (1 << 26)
+
 /* Writes m to path (+ path.json with sidecar_json, a JSON object text).  ext_ids[r]
  * is the external id of row r (product or category ext_id). */
 int rs_model_save(const char *path, const rs_embedding *m, const char *kind,

@@ -386,6 +386,15 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
         rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: bad kind field", path);
         goto fail;
     }
+    /* n_items (the size of the index space, products of the catalogue) is not backed by
+     * data in the file, and the loader allocates a table of that size: bound it so a
+     * corrupt header cannot ask for gigabytes.  2^26 products is far beyond any
+     * catalogue this tool serves. */
+    if (n_items > RS_MODEL_MAX_ITEMS) {
+        rc = rs_seterr(e, RS_EDATA, "%s: header claims %d items, more than the %d a model "
+                       "may index (corrupt file?)", path, n_items, RS_MODEL_MAX_ITEMS);
+        goto fail;
+    }
     if (rows < 1 || dim < 1 || dim > 65536 || n_items < rows) {
         rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: %d rows, %d dims, %d items", path,
                        rows, dim, n_items);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 struct rs_store {
     sqlite3 *db;
@@ -64,18 +65,36 @@ static const char SCHEMA[] =
     "  method TEXT NOT NULL, split TEXT NOT NULL, metrics TEXT NOT NULL,"
     "  created_at TEXT NOT NULL);\n";
 
+/* What the user can do about the common environment failures, as a suffix. */
+static const char *sql_hint(int rc)
+{
+    switch (rc) {
+    case SQLITE_READONLY: return " (the database file or its directory is not writable)";
+    case SQLITE_FULL: return " (the disk is full: nothing was changed)";
+    case SQLITE_IOERR:
+        return " (an I/O error, often a full disk or a file-size limit: nothing was changed)";
+    case SQLITE_CANTOPEN:
+        return " (cannot create files beside the database: is its directory writable?)";
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return " (another recoscope is writing; try again when it has finished)";
+    default: return "";
+    }
+}
+
 int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
 {
     int rc = sqlite3_errcode(s->db);
     int code = (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) ? RS_EDATA : RS_EINTERNAL;
-    return rs_seterr(e, code, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    return rs_seterr(e, code, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db),
+                     sql_hint(rc));
 }
 
 int rs_store_exec(rs_store *s, const char *sql, rs_error *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = rs_seterr(e, RS_EINTERNAL, "%s: %s", s->path, msg ? msg : "sqlite error");
+        int code = rs_seterr(e, RS_EINTERNAL, "%s: %s%s", s->path, msg ? msg : "sqlite error",
+                             sql_hint(sqlite3_errcode(s->db)));
         sqlite3_free(msg);
         return code;
     }
@@ -137,6 +156,23 @@ static char *models_dir_for(const char *path)
     return d;
 }
 
+/* path made absolute against the working directory (no symlink resolution, so the
+ * file need not exist yet).  NULL when out of memory or the cwd is unknown. */
+static char *absolute_path(const char *path)
+{
+    if (path[0] == '/')
+        return strdup(path);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return NULL;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    char *out = NULL;
+    if (asprintf(&out, "%s/%s", cwd, path) < 0)
+        return NULL;
+    return out;
+}
+
 /* Creates the parent directory of path when it is missing (one level: data/). */
 static int ensure_parent_dir(const char *path, rs_error *e)
 {
@@ -161,8 +197,10 @@ int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
     rs_store *s = calloc(1, sizeof *s);
     if (!s)
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
-    s->path = strdup(path);
-    s->models_dir = models_dir_for(path);
+    /* Keep an absolute path: model file names are derived from it and stored in the
+     * registry, and must resolve from any working directory. */
+    s->path = absolute_path(path);
+    s->models_dir = s->path ? models_dir_for(s->path) : NULL;
     s->readonly = (flags & RS_STORE_READONLY) != 0;
     if (!s->path || !s->models_dir) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
