@@ -15,7 +15,8 @@
 #include "model.h"
 
 #define PANEL 16 /* rows of a packed panel of the sgns output matrix */
-static void pack_out(const rs_embedding *m, float *P);
+static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *contig,
+                     float *P);
 
 static const char *const METHOD_NAMES[RS_COMP_N] = {"popularity", "itemitem", "sgns", "als",
                                                     "ease"};
@@ -46,13 +47,15 @@ struct rs_completion {
     rs_als_scorer *als_sc;
     float *tmp;     /* [n_items] one method's scores */
     float *vec;     /* [max dim] summed context vector */
-    float *rowbuf;  /* [RS_COMP_BLOCK * sgns rows] scores by row, a block of contexts */
+    float *rowbuf;  /* [RS_COMP_BLOCK * n_items] sgns scores of a block (blends only) */
     float *vblock;  /* [RS_COMP_BLOCK * sgns dim] summed context vectors of a block */
     int blk_known[RS_COMP_BLOCK]; /* known context items per context of the block */
     const float *sgns_rows; /* when set: the current context's sgns scores by row */
     int sgns_known;         /* and its known count */
     int32_t *norow;         /* items without an sgns row (ascending) */
     float *packed;          /* the sgns output matrix in panels (see pack_out) */
+    int32_t *pack_item;     /* item of each packed row: the items with a row, ascending */
+    uint8_t *contig;        /* per panel: its 16 items are consecutive */
     int32_t n_norow;
     float *popscore; /* [n_items] log1p(count) or -INFINITY */
     int32_t *cand_idx; /* items any part can score, ascending */
@@ -79,6 +82,8 @@ void rs_completion_close(rs_completion *c)
     free(c->vblock);
     free(c->norow);
     free(c->packed);
+    free(c->pack_item);
+    free(c->contig);
     free(c->popscore);
     free(c->cand_idx);
     free(c->cand);
@@ -127,7 +132,10 @@ static int finish(rs_completion *c, rs_error *e)
     c->tmp = malloc(((size_t)p->n_items + 1) * sizeof *c->tmp);
     c->vec = malloc((size_t)maxdim * sizeof *c->vec);
     c->cand = malloc((size_t)p->n_items + 1);
-    c->rowbuf = malloc(((size_t)(p->sgns ? p->sgns->rows : 0) * RS_COMP_BLOCK + 1) *
+    /* blends: the sgns scores of a block, item order (a single sgns scorer writes into
+     * the caller's block instead) */
+    int blend_sgns = p->sgns && p->weights[RS_COMP_SGNS] != 0.0 && used > 1;
+    c->rowbuf = malloc(((size_t)(blend_sgns ? p->n_items : 0) * RS_COMP_BLOCK + 1) *
                        sizeof *c->rowbuf);
     c->vblock = malloc(((size_t)(p->sgns ? p->sgns->dim : 0) * RS_COMP_BLOCK + 1) *
                        sizeof *c->vblock);
@@ -162,9 +170,19 @@ static int finish(rs_completion *c, rs_error *e)
         if (p->weights[RS_COMP_SGNS] != 0.0) {
             size_t np = ((size_t)p->sgns->rows + PANEL - 1) / PANEL;
             c->packed = malloc((np * PANEL * (size_t)p->sgns->dim + 1) * sizeof *c->packed);
-            if (!c->packed)
+            c->pack_item = malloc(((size_t)p->sgns->rows + 1) * sizeof *c->pack_item);
+            c->contig = malloc(np + 1);
+            if (!c->packed || !c->pack_item || !c->contig)
                 return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
-            pack_out(p->sgns, c->packed);
+            int32_t r = 0;
+            for (int32_t i = 0; i < p->sgns->n_items && r < p->sgns->rows; i++)
+                if (p->sgns->item_row[i] >= 0)
+                    c->pack_item[r++] = i;
+            if (r != p->sgns->rows)
+                return rs_seterr(e, RS_EDATA, "completion: the product model's row map is "
+                                              "inconsistent (%d items with a row, %d rows)",
+                                 (int)r, (int)p->sgns->rows);
+            pack_out(p->sgns, c->pack_item, c->contig, c->packed);
         }
     }
     if (p->pop_counts) {
@@ -220,23 +238,29 @@ int rs_completion_from_parts(const rs_completion_parts *p, rs_completion **out, 
  * from 0, whatever the block size and the context's place in it: the single-context
  * and the block paths give bit-identical scores (an OpenBLAS sgemm does not: its
  * results change with the number of columns and of threads). */
-static void pack_out(const rs_embedding *m, float *P)
+static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *contig, float *P)
 {
     int d = m->dim;
     int32_t np = (m->rows + PANEL - 1) / PANEL;
-    for (int32_t p = 0; p < np; p++)
-        for (int k = 0; k < d; k++)
-            for (int i = 0; i < PANEL; i++) {
-                int32_t r = p * PANEL + i;
-                P[((size_t)p * (size_t)d + (size_t)k) * PANEL + (size_t)i] =
-                    r < m->rows ? m->out[(size_t)r * (size_t)d + (size_t)k] : 0.0f;
-            }
+    for (int32_t p = 0; p < np; p++) {
+        int ok = (p + 1) * PANEL <= m->rows;
+        for (int i = 0; i < PANEL && ok; i++)
+            ok = pack_item[p * PANEL + i] == pack_item[p * PANEL] + i;
+        contig[p] = (uint8_t)ok;
+        for (int i = 0; i < PANEL; i++) {
+            int32_t r = p * PANEL + i;
+            const float *x =
+                r < m->rows ? m->out + (size_t)m->item_row[pack_item[r]] * (size_t)d : NULL;
+            for (int k = 0; k < d; k++)
+                P[((size_t)p * (size_t)d + (size_t)k) * PANEL + (size_t)i] = x ? x[k] : 0.0f;
+        }
+    }
 }
 
 /* C[b * rows + r] = sum_k V[b * d + k] * out[r][k], portable; a machine uses one of
  * the two kernels for every call, so the chains need not match across kernels. */
 static void dots_generic(const float *P, int32_t rows, int d, const float *V, int nb,
-                         float *C)
+                         float *C, size_t ldc, const int32_t *row_item)
 {
     int32_t np = (rows + PANEL - 1) / PANEL;
     for (int32_t p = 0; p < np; p++)
@@ -249,30 +273,35 @@ static void dots_generic(const float *P, int32_t rows, int d, const float *V, in
                     acc[i] = fmaf(x[i], v[k], acc[i]);
             }
             for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
-                C[(size_t)b * (size_t)rows + (size_t)(p * PANEL + i)] = acc[i];
+                C[(size_t)b * ldc + (size_t)row_item[p * PANEL + i]] = acc[i];
         }
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-static void store_panel(float *C, int32_t rows, int32_t r0, __m256 lo, __m256 hi)
+/* Stores the scores of rows r0..r0+15 at their items (C is one context's scores). */
+static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
+                               int contig, __m256 lo, __m256 hi)
     __attribute__((target("avx2,fma")));
-static void store_panel(float *C, int32_t rows, int32_t r0, __m256 lo, __m256 hi)
+static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
+                               int contig, __m256 lo, __m256 hi)
 {
-    if (r0 + PANEL <= rows) {
-        _mm256_storeu_ps(C + r0, lo);
-        _mm256_storeu_ps(C + r0 + 8, hi);
+    if (contig) {
+        _mm256_storeu_ps(C + row_item[r0], lo);
+        _mm256_storeu_ps(C + row_item[r0] + 8, hi);
     } else {
         float t[PANEL];
         _mm256_storeu_ps(t, lo);
         _mm256_storeu_ps(t + 8, hi);
-        for (int i = 0; r0 + i < rows; i++)
-            C[r0 + i] = t[i];
+        for (int i = 0; i < PANEL && r0 + i < rows; i++)
+            C[row_item[r0 + i]] = t[i];
     }
 }
 
 __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_t rows, int d,
-                                                          const float *V, int nb, float *C)
+                                                          const float *V, int nb, float *C,
+                                                          size_t ldc, const int32_t *row_item,
+                                                          const uint8_t *contig)
 {
     int32_t np = (rows + PANEL - 1) / PANEL;
     for (int32_t p = 0; p < np; p++) {
@@ -300,10 +329,10 @@ __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_
                 a6 = _mm256_fmadd_ps(x0, w, a6);
                 a7 = _mm256_fmadd_ps(x1, w, a7);
             }
-            store_panel(C + (size_t)b * (size_t)rows, rows, r0, a0, a1);
-            store_panel(C + (size_t)(b + 1) * (size_t)rows, rows, r0, a2, a3);
-            store_panel(C + (size_t)(b + 2) * (size_t)rows, rows, r0, a4, a5);
-            store_panel(C + (size_t)(b + 3) * (size_t)rows, rows, r0, a6, a7);
+            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1);
+            store_panel(C + (size_t)(b + 1) * ldc, rows, r0, row_item, contig[p], a2, a3);
+            store_panel(C + (size_t)(b + 2) * ldc, rows, r0, row_item, contig[p], a4, a5);
+            store_panel(C + (size_t)(b + 3) * ldc, rows, r0, row_item, contig[p], a6, a7);
         }
         for (; b < nb; b++) {
             const float *v0 = V + (size_t)b * (size_t)d;
@@ -313,28 +342,33 @@ __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_
                 a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL), w, a0);
                 a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL + 8), w, a1);
             }
-            store_panel(C + (size_t)b * (size_t)rows, rows, r0, a0, a1);
+            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1);
         }
     }
 }
 #endif
 
-static void dots(const float *P, int32_t rows, int d, const float *V, int nb, float *C)
+/* C[b * ldc + row_item[r]] = in.out score of row r for context b. */
+static void dots(const float *P, int32_t rows, int d, const float *V, int nb, float *C,
+                 size_t ldc, const int32_t *row_item, const uint8_t *contig)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        dots_avx2(P, rows, d, V, nb, C);
+        dots_avx2(P, rows, d, V, nb, C, ldc, row_item, contig);
         return;
     }
 #endif
-    dots_generic(P, rows, d, V, nb, C);
+    (void)contig;
+    dots_generic(P, rows, d, V, nb, C, ldc, row_item);
 }
 
 /* in.out of the product model for a block of contexts: the summed context input
  * vectors (one row each) against the packed output matrix, each panel read once per
- * block.  rowbuf[b * rows + r] receives the score of row r for context b, blk_known[b]
- * the known context count.  The single-context path goes through here too (nb = 1). */
-static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off, int nb)
+ * block.  dst[b * n_items + item] receives the score of the item for context b (items
+ * without a row: -INFINITY), blk_known[b] the known context count.  The single-context
+ * path goes through here too (nb = 1). */
+static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off, int nb,
+                       float *dst)
 {
     const rs_embedding *m = c->p.sgns;
     int d = m->dim;
@@ -353,18 +387,18 @@ static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off,
         }
         c->blk_known[b] = known;
     }
-    dots(c->packed, m->rows, d, c->vblock, nb, c->rowbuf);
+    size_t N = (size_t)c->p.n_items;
+    dots(c->packed, m->rows, d, c->vblock, nb, dst, N, c->pack_item, c->contig);
+    for (int b = 0; b < nb; b++)
+        for (int32_t j = 0; j < c->n_norow; j++)
+            dst[(size_t)b * N + (size_t)c->norow[j]] = -INFINITY;
 }
 
-/* Scatters the current context's row scores (c->sgns_rows) into item positions. */
+/* The current context's sgns scores (c->sgns_rows, item order) into scores. */
 static int score_sgns(rs_completion *c, float *scores)
 {
-    const rs_embedding *m = c->p.sgns;
-    const float *byrow = c->sgns_rows;
-    for (int32_t j = 0; j < c->n_norow; j++)
-        scores[c->norow[j]] = -INFINITY;
-    for (int32_t r = 0; r < m->rows; r++)
-        scores[m->row_item[r]] = byrow[r];
+    if (scores != c->sgns_rows)
+        memcpy(scores, c->sgns_rows, (size_t)c->p.n_items * sizeof *scores);
     return c->sgns_known;
 }
 
@@ -386,8 +420,8 @@ static int score_method(rs_completion *c, int m, const int32_t *ctx, int n, floa
     case RS_COMP_SGNS:
         if (!c->sgns_rows) { /* zscores path: one context */
             int32_t off[2] = {0, n};
-            sgns_block(c, ctx, off, 1);
-            c->sgns_rows = c->rowbuf;
+            sgns_block(c, ctx, off, 1, scores);
+            c->sgns_rows = scores;
             c->sgns_known = c->blk_known[0];
             known = score_sgns(c, scores);
             c->sgns_rows = NULL;
@@ -536,13 +570,15 @@ int rs_completion_score_many(rs_completion *c, const int32_t *ctx, const int32_t
     int total = 0;
     for (int b0 = 0; b0 < n_contexts; b0 += RS_COMP_BLOCK) {
         int nb = n_contexts - b0 < RS_COMP_BLOCK ? n_contexts - b0 : RS_COMP_BLOCK;
+        /* a single sgns scorer writes straight into the caller's block */
+        float *dst = c->single == RS_COMP_SGNS ? scores + (size_t)b0 * (size_t)N : c->rowbuf;
         if (use_sgns)
-            sgns_block(c, ctx, off + b0, nb);
+            sgns_block(c, ctx, off + b0, nb, dst);
         for (int b = 0; b < nb; b++) {
             const int32_t *cx = ctx + off[b0 + b];
             int n = off[b0 + b + 1] - off[b0 + b];
             if (use_sgns) {
-                c->sgns_rows = c->rowbuf + (size_t)b * (size_t)c->p.sgns->rows;
+                c->sgns_rows = dst + (size_t)b * (size_t)N;
                 c->sgns_known = c->blk_known[b];
             }
             int k = score_one(c, cx, n, scores + (size_t)(b0 + b) * (size_t)N);
