@@ -247,31 +247,6 @@ void tui_box(tui_canvas *c, int y, int x, int h, int w, const char *title, tui_r
     }
 }
 
-static size_t put_utf8(char *buf, wchar_t wc)
-{
-    unsigned ch = (unsigned)wc;
-    if (ch < 0x80) {
-        buf[0] = (char)ch;
-        return 1;
-    }
-    if (ch < 0x800) {
-        buf[0] = (char)(0xC0 | (ch >> 6));
-        buf[1] = (char)(0x80 | (ch & 0x3F));
-        return 2;
-    }
-    if (ch < 0x10000) {
-        buf[0] = (char)(0xE0 | (ch >> 12));
-        buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
-        buf[2] = (char)(0x80 | (ch & 0x3F));
-        return 3;
-    }
-    buf[0] = (char)(0xF0 | (ch >> 18));
-    buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F));
-    buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F));
-    buf[3] = (char)(0x80 | (ch & 0x3F));
-    return 4;
-}
-
 size_t tui_canvas_row_text(const tui_canvas *c, int y, char *buf, size_t n)
 {
     size_t used = 0;
@@ -283,7 +258,7 @@ size_t tui_canvas_row_text(const tui_canvas *c, int y, char *buf, size_t n)
             continue; /* right half of a wide character */
         if (used + 5 > n)
             break;
-        used += put_utf8(buf + used, ch);
+        used += tui_utf8_encode(buf + used, (unsigned)ch);
     }
     buf[used] = 0;
     return used;

@@ -101,8 +101,7 @@ size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *c
     return n;
 }
 
-/* Appends the UTF-8 form of ch to buf (room checked by the caller: 4 bytes). */
-static size_t put_utf8(char *buf, unsigned ch)
+size_t tui_utf8_encode(char *buf, unsigned ch)
 {
     if (ch < 0x80) {
         buf[0] = (char)ch;
@@ -158,11 +157,11 @@ int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
             continue;
         if (w + g.width > limit || used + 5 > n)
             break;
-        used += put_utf8(buf + used, (unsigned)g.ch);
+        used += tui_utf8_encode(buf + used, (unsigned)g.ch);
         w += g.width;
     }
     if (total > maxw && used + 5 <= n) {
-        used += put_utf8(buf + used, ascii ? '~' : 0x2026u);
+        used += tui_utf8_encode(buf + used, ascii ? '~' : 0x2026u);
         w += 1;
     }
     buf[used] = 0;

@@ -29,6 +29,10 @@ typedef struct tui_glyph {
  * longest invalid prefix, at least one byte). */
 size_t tui_utf8_decode(const unsigned char *s, size_t n, unsigned *cp);
 
+/* Writes the UTF-8 form of the code point ch to buf and returns its length (1..4; the
+ * caller leaves room for 4 bytes). */
+size_t tui_utf8_encode(char *buf, unsigned ch);
+
 /* Maps one decoded code point to what is drawn: *out (width 1 or 2), or width 0 when
  * the character is dropped. */
 tui_glyph tui_sanitize_char(unsigned cp, int ascii);
