@@ -42,9 +42,9 @@ static void snapshot_usage(FILE *f)
             "                       <S-Tab> <BS> <Esc> <Up> <Down> <Left> <Right> <PgUp>\n"
             "                       <PgDn> <Home> <End> <F1> <Space> <C-x> <lt> <resize RxC>\n"
             "  --attrs              also print a grid of attribute letters and a legend\n"
-            "  --timing             print to stderr the time to the first frame and the\n"
-            "                       slowest key (the interactive start: co-purchase\n"
-            "                       counts are completed in the background)\n"
+            "  --timing             print to stderr the time to the first frame and each\n"
+            "                       key's time (the key plus one redraw, after background\n"
+            "                       work such as co-purchase counts has finished)\n"
             "\n"
             "Glyphs follow the locale (UTF-8 or ASCII); NO_COLOR gives the monochrome\n"
             "attributes in the legend.\n");

@@ -9,6 +9,7 @@
 #include <curses.h>
 
 #include "app.h"
+#include "model.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SEARCH_MAX 500
 
@@ -89,6 +91,9 @@ static void free_city(tui_city *c)
     free(c->cat_top);
     free(c->order);
     free(c->name);
+    free(c->catm_in);
+    c->catm_in = NULL;
+    c->catm_id = 0;
     c->order = NULL;
     c->rec = NULL;
     c->rec_store = NULL;
@@ -103,19 +108,47 @@ static int search_prepare(tui_app *a);
 /* The co-purchase index needs every receipt of the city (seconds on a large world),
  * so an interactive start opens the recommender without it and a thread opens the
  * complete one on its own read-only connection; the main loop swaps it in. */
+enum { LOADER_RUNNING, LOADER_DONE, LOADER_ABANDONED };
+
 struct tui_loader {
     pthread_t thread;
     int running;
-    atomic_int done;
+    atomic_int state; /* LOADER_RUNNING, _DONE, or _ABANDONED (the app quit first) */
     int city;        /* index into cities */
     char *db_path;
     int64_t city_id;
     rs_store *store; /* results, owned by the loader until adopted */
     rs_recommender *rec;
     int full;        /* with the co-purchase index */
+    int reload;      /* a reload (replaces every city's recommender when collected) */
+    char sig[128];   /* reload: the models signature it was started for */
     int rc;
     rs_error e;
 };
+
+/* Synonyms from every category (key a) score the whole catalogue against normalised
+ * vectors, which the recommender builds on first use: ~120 ms on 100k products, more
+ * than a frame.  The loader thread asks once so the key finds them ready. */
+static void warm_up(rs_recommender *r)
+{
+    int32_t n = rs_rec_n_products(r), p = 0;
+    rs_rec_product info;
+    while (p < n && (rs_rec_product_info(r, p, &info, NULL) != RS_OK || !info.in_product_model))
+        p++;
+    rs_rec_result *res = p < n ? rs_rec_result_new() : NULL;
+    if (!res)
+        return;
+    rs_rec_query q;
+    rs_rec_query_defaults(&q);
+    q.products = &p;
+    q.n_products = 1;
+    q.kinds = RS_REC_BIT(RS_REC_SYNONYMS);
+    q.k[RS_REC_SYNONYMS] = 1;
+    q.flags = RS_REC_SYNONYMS_ANY_CATEGORY | RS_REC_NO_MASK | RS_REC_NO_COPURCHASE;
+    rs_error e = {0};
+    (void)rs_recommend(r, &q, res, &e); /* a failure only means no head start */
+    rs_rec_result_free(res);
+}
 
 static void *loader_main(void *arg)
 {
@@ -127,8 +160,17 @@ static void *loader_main(void *arg)
         o.no_completion = 1;
         o.no_copurchase = !l->full;
         l->rc = rs_recommender_open(l->store, l->city_id, &o, &l->rec, &l->e);
+        if (l->rc == RS_OK && l->full)
+            warm_up(l->rec);
     }
-    atomic_store(&l->done, 1);
+    int expect = LOADER_RUNNING;
+    if (!atomic_compare_exchange_strong(&l->state, &expect, LOADER_DONE)) {
+        /* the app quit while this ran (tui_app_close did not wait): the job is ours */
+        rs_recommender_close(l->rec);
+        rs_store_close(l->store);
+        free(l->db_path);
+        free(l);
+    }
     return NULL;
 }
 
@@ -145,9 +187,35 @@ static void loader_finish(struct tui_loader *l)
     l->store = NULL;
 }
 
+/* Lets go of a loader without waiting: a job still running (a city's co-purchase
+ * index takes seconds on a large world) is handed over to its thread, which frees it
+ * when it ends (or the process exits first); a finished or idle one is freed here.
+ * With renew, *lp becomes a fresh idle loader (when memory allows: else the old one is
+ * waited for and kept).  Without renew, *lp is gone. */
+static void loader_drop(struct tui_loader **lp, int renew)
+{
+    struct tui_loader *l = *lp, *fresh = NULL;
+    if (!l)
+        return;
+    if (renew && (!(fresh = calloc(1, sizeof *fresh)) || !(fresh->db_path = strdup(l->db_path)))) {
+        free(fresh);
+        loader_finish(l);
+        return;
+    }
+    int expect = LOADER_RUNNING;
+    if (l->running && atomic_compare_exchange_strong(&l->state, &expect, LOADER_ABANDONED)) {
+        pthread_detach(l->thread);
+    } else {
+        loader_finish(l);
+        free(l->db_path);
+        free(l);
+    }
+    *lp = fresh;
+}
+
 static int loader_start(struct tui_loader *l, int city, int64_t city_id, int full)
 {
-    atomic_store(&l->done, 0);
+    atomic_store(&l->state, LOADER_RUNNING);
     l->city = city;
     l->city_id = city_id;
     l->full = full;
@@ -159,6 +227,7 @@ static int loader_start(struct tui_loader *l, int city, int64_t city_id, int ful
 }
 
 static int32_t most_popular(rs_recommender *r);
+static void reload_collected(tui_app *a, struct tui_loader *q);
 
 /* Adopts the quick job's recommender when it is done (or, with wait, waits for it).
  * Returns 1 while it is still running. */
@@ -167,10 +236,15 @@ static int quick_collect(tui_app *a, int wait)
     struct tui_loader *q = a->quick;
     if (!q || !q->running)
         return 0;
-    if (!wait && !atomic_load(&q->done))
+    if (!wait && atomic_load(&q->state) != LOADER_DONE)
         return 1;
     pthread_join(q->thread, NULL);
     q->running = 0;
+    if (q->reload) {
+        q->reload = 0;
+        reload_collected(a, q);
+        return 0;
+    }
     tui_city *c = &a->cities[q->city];
     c->loading = 0;
     if (q->rc == RS_OK && !c->rec) {
@@ -214,7 +288,7 @@ int tui_app_background(tui_app *a)
     if (quick_collect(a, 0))
         return 1;
     if (l->running) {
-        if (!atomic_load(&l->done))
+        if (atomic_load(&l->state) != LOADER_DONE)
             return 1;
         pthread_join(l->thread, NULL);
         l->running = 0;
@@ -228,8 +302,14 @@ int tui_app_background(tui_app *a)
             c->rec_full = 1;
             l->rec = NULL;
             l->store = NULL;
-            if (l->city == a->ci)
+            if (l->city == a->ci) {
                 a->dirty = 1; /* rows now carry co-purchase counts */
+                if (a->ov == OV_EXPLAIN) {
+                    int top = a->ov_top;
+                    tui_build_explain(a); /* ... which an open explanation shows */
+                    a->ov_top = top;
+                }
+            }
         } else {
             c->rec_full = 1; /* do not retry: keep the fast one */
             loader_finish(l);
@@ -316,6 +396,50 @@ const rs_rec_list *tui_list(tui_app *a, int pane)
     return &a->res->lists[pane];
 }
 
+/* How many categories the categories pane's softmax ran over: the category model's
+ * rows minus the query's own categories (excluded by the recommender), so that a
+ * weight w reads as w x N times the average.  0 when unknown (the pane then shows the
+ * weight itself). */
+static int eligible_categories(tui_app *a, rs_recommender *r)
+{
+    const rs_rec_list *l = &a->res->lists[RS_REC_CATEGORIES];
+    tui_city *c = &a->cities[a->ci];
+    if (l->status != RS_OK || l->model_id <= 0)
+        return 0;
+    int32_t nc = rs_rec_n_categories(r);
+    if (c->catm_id != l->model_id) {
+        free(c->catm_in);
+        c->catm_in = NULL;
+        c->catm_rows = 0;
+        c->catm_id = l->model_id; /* a failure is not retried on every key */
+        rs_embedding *m = NULL;
+        rs_model_info info;
+        int64_t used = 0;
+        rs_error e = {0};
+        if (rs_registry_load_active(a->s, c->id, RS_KIND_CATEGORY, "all", &m, &used, &info,
+                                    &e) == RS_OK &&
+            info.id == l->model_id && (c->catm_in = calloc((size_t)nc + 1, 1))) {
+            for (int32_t row = 0; row < m->rows; row++) {
+                int32_t it = m->row_item[row];
+                if (it >= 0 && it < nc && !c->catm_in[it]) {
+                    c->catm_in[it] = 1;
+                    c->catm_rows++;
+                }
+            }
+        }
+        rs_embedding_free(m);
+    }
+    if (!c->catm_in)
+        return 0;
+    int n = c->catm_rows;
+    for (int i = 0; i < a->res->n_query_categories; i++) {
+        int32_t qc = a->res->query_categories[i];
+        if (qc >= 0 && qc < nc && c->catm_in[qc])
+            n--;
+    }
+    return n > 0 ? n : 0;
+}
+
 void tui_compute(tui_app *a)
 {
     if (!a->dirty)
@@ -353,6 +477,7 @@ void tui_compute(tui_app *a)
     rs_error e = {0};
     if (rs_recommend(r, &q, a->res, &e) != RS_OK)
         snprintf(a->rec_err, sizeof a->rec_err, "%.290s", e.msg);
+    a->cat_eligible = a->rec_err[0] ? 0 : eligible_categories(a, r);
     for (int p = 0; p < NPANES; p++) {
         int n = a->rec_err[0] ? 0 : a->res->lists[p].n;
         if (a->sel[p] >= n)
@@ -605,14 +730,9 @@ void tui_app_close(tui_app *a)
 {
     if (!a)
         return;
-    struct tui_loader *loaders[2] = {a->loader, a->quick};
-    for (int i = 0; i < 2; i++) {
-        if (!loaders[i])
-            continue;
-        loader_finish(loaders[i]);
-        free(loaders[i]->db_path);
-        free(loaders[i]);
-    }
+    /* q and SIGTERM exit at once, whatever the background is doing */
+    loader_drop(&a->loader, 0);
+    loader_drop(&a->quick, 0);
     for (int i = 0; i < a->n_cities; i++)
         free_city(&a->cities[i]);
     free(a->cities);
@@ -707,6 +827,18 @@ static int32_t highlighted_product(tui_app *a, int *is_category)
     return a->pane == PANE_CAT ? tui_category_top(a, row->index) : row->index;
 }
 
+/* Enter: the highlighted row becomes the current product. */
+static void follow(tui_app *a)
+{
+    int is_cat = 0;
+    int32_t p = highlighted_product(a, &is_cat);
+    if (p < 0)
+        tui_message(a, TUI_ROLE_WARN,
+                    is_cat ? "no product of that category sold here" : "nothing highlighted");
+    else
+        set_product(a, p);
+}
+
 static void move_sel(int *sel, int n, int delta)
 {
     if (n <= 0)
@@ -752,6 +884,14 @@ static int movement(tui_app *a, tui_cmd cmd)
     default: return 0;
     }
     int n = list_len(a);
+    if (a->ov == OV_EXPLAIN && (cmd == TUI_CMD_UP || cmd == TUI_CMD_DOWN)) {
+        /* the detail view follows the highlight: the previous / next row */
+        const rs_rec_list *l = tui_list(a, a->pane);
+        move_sel(&a->sel[a->pane], l ? l->n : 0, delta);
+        tui_build_explain(a);
+        a->ov_top = 0;
+        return 1;
+    }
     if (a->ov == OV_HELP || a->ov == OV_METRICS || a->ov == OV_EXPLAIN) {
         /* scrolling text: ov_top is the first line shown */
         int max = n - a->page;
@@ -815,7 +955,7 @@ static void change_k(tui_app *a, int more)
         a->k = k;
         a->dirty = 1;
     }
-    tui_message(a, TUI_ROLE_STATUS, "k = %d rows per list", a->k);
+    tui_message(a, TUI_ROLE_STATUS, "k = %d row%s per list", a->k, a->k == 1 ? "" : "s");
 }
 
 static void basket_add(tui_app *a)
@@ -909,22 +1049,83 @@ static void search_step(tui_app *a, int dir)
     tui_message(a, TUI_ROLE_STATUS, "match %d of %d", a->match_i + 1, a->n_matches);
 }
 
-/* Reload after `train` or `import`: the current city's recommender is reopened (the
- * fast way when interactive; the background loader completes it), the other cities'
- * are dropped and reopen on demand.  On error the current one stays as it was. */
+/* Puts a reloaded recommender (for city ci) in place: every city's old one goes (the
+ * others reopen on demand), with the caches built from them. */
+static void install_reloaded(tui_app *a, int ci, rs_recommender *fresh, rs_store *store,
+                             const char *sig)
+{
+    int changed = strcmp(sig, a->models_sig) != 0;
+    a->hist_rec = NULL;
+    for (int i = 0; i < a->n_cities; i++) {
+        tui_city *c = &a->cities[i];
+        rs_recommender_close(c->rec);
+        rs_store_close(c->rec_store);
+        free(c->cat_top);
+        free(c->order);
+        free(c->catm_in);
+        c->catm_in = NULL;
+        c->catm_id = 0;
+        c->rec = NULL;
+        c->rec_store = NULL;
+        c->cat_top = NULL;
+        c->order = NULL;
+        c->rec_full = 0;
+    }
+    tui_city *cur = &a->cities[ci];
+    cur->rec = fresh;
+    cur->rec_store = store;
+    cur->rec_full = !a->fast;
+    if (ci == a->ci && a->product >= rs_rec_n_products(fresh))
+        a->product = most_popular(fresh);
+    load_model_owners(a);
+    snprintf(a->models_sig, sizeof a->models_sig, "%s", sig);
+    a->models_changed = 0;
+    tui_search_free(a->index); /* the catalogue may have grown */
+    a->index = NULL;
+    a->dirty = 1;
+    tui_message(a, TUI_ROLE_STATUS,
+                changed ? "reloaded: new models in use" : "reloaded: nothing changed");
+}
+
+/* The quick job of a reload finished: install its recommender, or keep the old. */
+static void reload_collected(tui_app *a, struct tui_loader *q)
+{
+    if (q->rc != RS_OK) {
+        tui_message(a, TUI_ROLE_ERROR, "reload failed (keeping the old models): %s", q->e.msg);
+        loader_finish(q);
+        return;
+    }
+    install_reloaded(a, q->city, q->rec, q->store, q->sig);
+    q->rec = NULL;
+    q->store = NULL;
+}
+
+/* Reload after `train` or `import`: the current city's recommender is reopened, the
+ * other cities' are dropped and reopen on demand.  Interactive (fast), the new one
+ * opens in the background while the old one keeps answering (opening takes ~100 ms
+ * on a large world: more than a frame); the background loader then completes it.  On
+ * error the old one stays. */
 static void reload(tui_app *a)
 {
-    struct tui_loader *l = a->loader;
-    if (l && l->running) /* let the running job land first, then replace it too */
-        loader_finish(l);
+    /* running jobs load the old models: let go of them without waiting */
+    if (a->loader && a->loader->running)
+        loader_drop(&a->loader, 1);
     if (a->quick && a->quick->running)
-        loader_finish(a->quick);
+        loader_drop(&a->quick, 1);
     for (int i = 0; i < a->n_cities; i++)
         a->cities[i].loading = 0;
     char sig[128];
     models_signature(a, sig, sizeof sig);
-    int changed = strcmp(sig, a->models_sig) != 0;
     tui_city *cur = &a->cities[a->ci];
+    if (a->quick && cur->rec) {
+        snprintf(a->quick->sig, sizeof a->quick->sig, "%s", sig);
+        a->quick->reload = 1;
+        if (loader_start(a->quick, a->ci, cur->id, 0) == 0) {
+            tui_message(a, TUI_ROLE_STATUS, "reloading the models...");
+            return;
+        }
+        a->quick->reload = 0; /* no thread: reload here */
+    }
     rs_recommender *fresh = NULL;
     rs_rec_options o;
     rs_rec_options_defaults(&o);
@@ -935,31 +1136,7 @@ static void reload(tui_app *a)
         tui_message(a, TUI_ROLE_ERROR, "reload failed (keeping the old models): %s", e.msg);
         return;
     }
-    a->hist_rec = NULL;
-    for (int i = 0; i < a->n_cities; i++) {
-        tui_city *c = &a->cities[i];
-        rs_recommender_close(c->rec);
-        rs_store_close(c->rec_store);
-        free(c->cat_top);
-        free(c->order);
-        c->rec = NULL;
-        c->rec_store = NULL;
-        c->cat_top = NULL;
-        c->order = NULL;
-        c->rec_full = 0;
-    }
-    cur->rec = fresh;
-    cur->rec_full = !a->fast;
-    if (a->product >= rs_rec_n_products(fresh))
-        a->product = most_popular(fresh);
-    load_model_owners(a);
-    snprintf(a->models_sig, sizeof a->models_sig, "%s", sig);
-    a->models_changed = 0;
-    tui_search_free(a->index); /* the catalogue may have grown */
-    a->index = NULL;
-    a->dirty = 1;
-    tui_message(a, TUI_ROLE_STATUS,
-                changed ? "reloaded: new models in use" : "reloaded: nothing changed");
+    install_reloaded(a, a->ci, fresh, NULL, sig);
 }
 
 /* Removes the last UTF-8 character of s. */
@@ -1024,8 +1201,12 @@ static int key_text_input(tui_app *a, int code)
             tui_message(a, TUI_ROLE_WARN, "export cancelled: no file name");
         else if (tui_export(a, a->input, err, sizeof err) != 0)
             tui_message(a, TUI_ROLE_ERROR, "%s", err);
-        else
-            tui_message(a, TUI_ROLE_STATUS, "exported the view to %s", a->input);
+        else {
+            size_t n = strlen(a->input);
+            int csv = n >= 4 && strcasecmp(a->input + n - 4, ".csv") == 0;
+            tui_message(a, TUI_ROLE_STATUS, "exported the view to %s (%s)", a->input,
+                        csv ? "CSV" : "JSON");
+        }
     } else if (code == TUI_KEY_ESC) {
         a->ov = OV_NONE;
         tui_message(a, TUI_ROLE_STATUS, "export cancelled");
@@ -1076,6 +1257,9 @@ int tui_app_key(tui_app *a, int code)
             (cmd == TUI_CMD_EXPLAIN && a->ov == OV_EXPLAIN) ||
             (cmd == TUI_CMD_CITY && a->ov == OV_CITY)) {
             a->ov = OV_NONE;
+        } else if (a->ov == OV_EXPLAIN && cmd == TUI_CMD_FOLLOW) {
+            a->ov = OV_NONE;
+            follow(a);
         } else if (a->ov == OV_CITY && cmd == TUI_CMD_FOLLOW) {
             a->ov = OV_NONE;
             set_city(a, a->ov_sel);
@@ -1099,16 +1283,9 @@ int tui_app_key(tui_app *a, int code)
     case TUI_CMD_PANE_PREV:
         a->pane = (a->pane + NPANES - 1) % NPANES;
         break;
-    case TUI_CMD_FOLLOW: {
-        int is_cat = 0;
-        int32_t p = highlighted_product(a, &is_cat);
-        if (p < 0)
-            tui_message(a, TUI_ROLE_WARN, is_cat ? "no product of that category sold here"
-                                                 : "nothing highlighted");
-        else
-            set_product(a, p);
+    case TUI_CMD_FOLLOW:
+        follow(a);
         break;
-    }
     case TUI_CMD_BACK:
         if (a->n_hist == 0) {
             tui_message(a, TUI_ROLE_WARN, "at the start of the history");

@@ -27,6 +27,11 @@ typedef struct tui_city {
     rs_store *rec_store; /* the connection of a recommender opened in the background */
     int32_t *cat_top;    /* [n_categories] most popular product per category, lazily */
     int32_t *order;      /* product indices, most popular first (search), lazily */
+    /* the category model behind the categories pane (which categories it holds), to
+     * count the categories its softmax runs over; loaded once per model id */
+    int64_t catm_id;
+    uint8_t *catm_in;    /* [n_categories] 1 = a row of the model */
+    int32_t catm_rows;
 } tui_city;
 
 /* A line of a text overlay: up to four spans at fixed columns. */
@@ -62,6 +67,7 @@ struct tui_app {
     int n_basket, cap_basket;
     int k;
     int any_category; /* synonyms from every category */
+    int cat_eligible; /* categories the current softmax ran over (0: unknown) */
     double min_pct, max_pct;
     rs_rec_result *res;
     int dirty;

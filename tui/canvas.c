@@ -200,6 +200,18 @@ int tui_printf(tui_canvas *c, int y, int x, int maxw, tui_role role, const char 
     return tui_text(c, y, x, maxw, buf, role);
 }
 
+double tui_bar_fraction(double v, double lo, double hi)
+{
+    if (!(v == v))
+        return 0; /* NaN: no bar */
+    if (!(hi > lo))
+        return 1;
+    double f = (v - lo) / (hi - lo);
+    f = f < 0 ? 0 : (f > 1 ? 1 : f);
+    /* a scale from zero stays proportional (tui_hbar shows any v > 0) */
+    return lo == 0 ? f : TUI_BAR_FLOOR + (1 - TUI_BAR_FLOOR) * f;
+}
+
 void tui_hbar(tui_canvas *c, int y, int x, int w, double v, tui_role role)
 {
     if (w <= 0)

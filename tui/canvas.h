@@ -100,6 +100,12 @@ int tui_text_right(tui_canvas *c, int y, int x, int maxw, const char *s, tui_rol
 int tui_printf(tui_canvas *c, int y, int x, int maxw, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* The bar length (0..1) of a score v on the scale [lo, hi] of its list: hi gets a full
+ * bar; a scale from lo = 0 is proportional (v / hi); any other scale (a list's
+ * min..max) is linear from TUI_BAR_FLOOR at lo (a short bar, never none) to 1 at hi.
+ * A list whose scores are all equal gets full bars. */
+#define TUI_BAR_FLOOR 0.1
+double tui_bar_fraction(double v, double lo, double hi);
 /* A horizontal bar of width w for value v in [0, 1] in eighths. */
 void tui_hbar(tui_canvas *c, int y, int x, int w, double v, tui_role role);
 /* A box border around (y, x, h, w) with an optional title. */

@@ -161,7 +161,11 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
     int lx = x + 1 + tui_text(c, y, x + 1, w - 2 - rw, PANE_TITLES[pane], hr);
     if (l && l->status == RS_OK) {
         char note[200];
-        snprintf(note, sizeof note, "  %d/%d  %s%s", l->n, a->k, PANE_NOTES[pane],
+        const char *what = PANE_NOTES[pane];
+        if (pane == PANE_CAT && a->cat_eligible > 0)
+            what = c->g->utf8 ? "also bought from, \u00d7 average weight"
+                              : "also bought from, x average weight";
+        snprintf(note, sizeof note, "  %d/%d  %s%s", l->n, a->k, what,
                  pane != PANE_SYN ? "" : a->any_category ? ", any category" : ", same category");
         tui_text(c, y, lx, x + w - rw - 2 - lx, note, hr);
     }
@@ -216,10 +220,28 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
         catw = 0;
         namew = w - rankw - barw - scorew - pctw - 3;
     }
-    double maxs = 0;
-    for (int i = 0; i < l->n; i++)
-        if (l->rows[i].score > maxs)
-            maxs = l->rows[i].score;
+    /* The bars compare the rows of this list: the scale spans the whole list (so
+     * scrolling never rescales it), the strongest row gets a full bar and the bottom
+     * of the scale a short one, never none; the number beside it stays the real score.
+     *   complements: in.out scores have no natural zero and may be negative: the
+     *                scale is the list's min..max;
+     *   synonyms:    cosines: 0..max (bars proportional to the cosine), down to the
+     *                list's min when a cosine is negative;
+     *   categories:  softmax weights: 0..max, bars proportional to the weight. */
+    double lo = 0, hi = 0;
+    for (int i = 0; i < l->n; i++) {
+        double s = l->rows[i].score;
+        if (i == 0 || s < lo)
+            lo = s;
+        if (i == 0 || s > hi)
+            hi = s;
+    }
+    if (pane == PANE_CAT || (pane == PANE_SYN && lo > 0))
+        lo = 0;
+    /* Category weights are a softmax over every eligible category (~1/N each): shown
+     * as a multiple of the average weight 1/N, which reads "3.4x as likely as an
+     * average category"; explain (e) keeps the weight itself. */
+    int n_elig = pane == PANE_CAT ? a->cat_eligible : 0;
     if (active)
         a->page = rows;
     int *sel = &a->sel[pane], *top = &a->top[pane];
@@ -244,11 +266,16 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
                      selected ? base : (repeat ? TUI_ROLE_DIM : TUI_ROLE_NORMAL));
             cx += catw + 1;
         }
-        /* Synonyms: cosine on its own scale; the others relative to the list's best. */
-        double v = pane == PANE_SYN ? row->score : (maxs > 0 ? row->score / maxs : 0);
-        tui_hbar(c, yy, cx, barw, v, selected ? base : TUI_ROLE_BAR);
+        tui_hbar(c, yy, cx, barw, tui_bar_fraction(row->score, lo, hi),
+                 selected ? base : TUI_ROLE_BAR);
         cx += barw;
-        tui_printf(c, yy, cx, scorew, base, "%7.3f", row->score);
+        if (n_elig > 0) {
+            double x = row->score * n_elig;
+            tui_printf(c, yy, cx, scorew, base, x < 99.995 ? "%6.2f%s" : "%6.1f%s", x,
+                       c->g->utf8 ? "\u00d7" : "x");
+        } else {
+            tui_printf(c, yy, cx, scorew, base, "%7.3f", row->score);
+        }
         cx += scorew + 1;
         tui_printf(c, yy, cx, pctw, selected ? base : TUI_ROLE_DIM, "p%.0f", row->percentile);
     }

@@ -34,8 +34,10 @@ static void csv_field(FILE *f, const char *s)
 
 static int write_csv(tui_app *a, FILE *f)
 {
+    /* vs_average: a category's weight x the categories its softmax ran over, the
+     * number the categories pane shows (empty elsewhere or when unknown) */
     fputs("list,rank,id,name,category,score,popularity,percentile,cat_weight,cat_share,"
-          "copurchase,lift\n", f);
+          "copurchase,lift,vs_average\n", f);
     for (int p = 0; p < NPANES; p++) {
         const rs_rec_list *l = tui_list(a, p);
         for (int i = 0; l && i < l->n; i++) {
@@ -46,9 +48,12 @@ static int write_csv(tui_app *a, FILE *f)
             csv_field(f, r->name);
             fputc(',', f);
             csv_field(f, r->category);
-            fprintf(f, ",%.9g,%lld,%.4f,%.9g,%.9g,%lld,%.6g\n", r->score,
+            fprintf(f, ",%.9g,%lld,%.4f,%.9g,%.9g,%lld,%.6g,", r->score,
                     (long long)r->popularity, r->percentile, r->cat_weight, r->cat_share,
                     (long long)r->copurchase, r->lift);
+            if (p == PANE_CAT && a->cat_eligible > 0)
+                fprintf(f, "%.6g", r->score * a->cat_eligible);
+            fputc('\n', f);
         }
     }
     return ferror(f) ? -1 : 0;
@@ -83,6 +88,8 @@ static char *build_json(tui_app *a)
     cJSON_AddNumberToObject(root, "k", a->k);
     cJSON_AddNumberToObject(root, "min_pct", a->min_pct);
     cJSON_AddNumberToObject(root, "max_pct", a->max_pct);
+    if (a->cat_eligible > 0) /* the categories' softmax ran over this many */
+        cJSON_AddNumberToObject(root, "categories_eligible", a->cat_eligible);
     for (int p = 0; p < NPANES; p++) {
         cJSON *arr = cJSON_AddArrayToObject(root, KINDS[p]);
         const rs_rec_list *l = tui_list(a, p);
@@ -106,6 +113,8 @@ static char *build_json(tui_app *a)
             cJSON_AddNumberToObject(o, "score", row->score);
             cJSON_AddNumberToObject(o, "popularity", (double)row->popularity);
             cJSON_AddNumberToObject(o, "percentile", row->percentile);
+            if (p == PANE_CAT && a->cat_eligible > 0)
+                cJSON_AddNumberToObject(o, "vs_average", row->score * a->cat_eligible);
             if (p == PANE_COMP) {
                 cJSON_AddNumberToObject(o, "cat_weight", row->cat_weight);
                 cJSON_AddNumberToObject(o, "cat_transformed", row->cat_transformed);

@@ -49,7 +49,8 @@ enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS }
     X(SEARCH_PREV, TUI_SEC_VIEWS, "N", "previous match of the last search", 'N')            \
     X(CITY, TUI_SEC_VIEWS, "c", "pick a city (marked: falls back to all cities)", 'c')      \
     X(METRICS, TUI_SEC_VIEWS, "m", "metric panel: models, baselines, leaderboard", 'm')     \
-    X(EXPLAIN, TUI_SEC_VIEWS, "e", "explain the highlighted row", 'e')                      \
+    X(EXPLAIN, TUI_SEC_VIEWS, "e", "explain the highlighted row (in it: j/k rows, Enter)",    \
+      'e')                                                                                  \
     X(HELP, TUI_SEC_VIEWS, "? F1", "this help", '?', KEY_F(1))                              \
     X(EXPORT, TUI_SEC_OTHER, "x", "export the view to a file (.json or .csv)", 'x')         \
     X(RELOAD, TUI_SEC_OTHER, "r", "reload models (after `recoscope train`)", 'r')           \

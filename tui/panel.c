@@ -7,6 +7,7 @@
  * says "-" for what does not, never an invented number.
  */
 #include "app.h"
+#include "sanitize.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -40,6 +41,26 @@ void tui_build_help(tui_app *a)
     tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "edit (C-u clears); search results follow every key");
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Up Down Enter Esc");
     tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "choose a match, pick it, or cancel");
+
+    /* what the columns mean (55 columns of text fit beside the names at 80x24) */
+    const char *times = a->utf8 ? "\u00d7" : "x";
+    tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
+    tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "Reading the panes");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "bars");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "compare the rows of one list; the number is the score");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Synonyms");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "cosine; bars from 0 to the list's best");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Categories");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "softmax weight %s N categories: 1%s = average", times,
+                   times);
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Complements");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "in.out score; bars span the list's lowest..highest");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "p42");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "popularity percentile in the city");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", a->utf8 ? "\u21b3 all cities" : "> all cities");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "the city has no model of its own: fallback");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "e");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "every number behind the highlighted row");
 }
 
 /* --------------------------------------------------------------- metrics ---- */
@@ -138,24 +159,14 @@ static void add_sparkline(tui_lines *l, const tui_glyphs *g, const double *v, in
     for (int i = n - show; i < n; i++) {
         int level = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7 + 0.5) : 3;
         wchar_t ch = g->spark[level < 0 ? 0 : level > 7 ? 7 : level];
-        char mb[8];
-        int k = 0;
-        unsigned c = (unsigned)ch;
-        if (c < 0x80)
-            mb[k++] = (char)c;
-        else { /* all spark glyphs are in the BMP */
-            mb[k++] = (char)(0xE0 | (c >> 12));
-            mb[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            mb[k++] = (char)(0x80 | (c & 0x3F));
-        }
-        memcpy(buf + used, mb, (size_t)k);
-        used += (size_t)k;
+        used += tui_utf8_encode(buf + used, (unsigned)ch);
     }
     buf[used] = 0;
-    tui_lines_add(l, 2, TUI_ROLE_NORMAL, "%s across %d runs (oldest to newest):", what, n);
+    /* the figures on their own line: beside 60 runs they would not fit 80 columns */
+    tui_lines_add(l, 2, TUI_ROLE_NORMAL, "%s across %d runs (oldest to newest%s):", what, n,
+                  show < n ? ", the latest 60" : "");
     tui_lines_add(l, 4, TUI_ROLE_BAR, "%s", buf);
-    tui_lines_span(l, 4 + show + 2, TUI_ROLE_DIM, "min %.4f  max %.4f  last %.4f", lo, hi,
-                   v[n - 1]);
+    tui_lines_add(l, 4, TUI_ROLE_DIM, "min %.4f  max %.4f  last %.4f", lo, hi, v[n - 1]);
 }
 
 /* "dim=64 epochs=20 ..." from a params object. */
@@ -199,11 +210,11 @@ static int64_t metrics_city(tui_app *a, const char *table, int64_t city)
     return n > 0 ? city : 0;
 }
 
-static void section_models(tui_app *a, tui_lines *l, int64_t city, int64_t *active_ids,
-                           int *n_active)
+static void section_models(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t city,
+                           int64_t *active_ids, int *n_active)
 {
     sqlite3_stmt *st = NULL;
-    int shown = 0;
+    int shown = 0, fallback = 0;
     *n_active = 0;
     tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "Active models");
     tui_lines_span(l, 26, TUI_ROLE_HEADER, "%8s %8s %8s %8s %8s", "HR@10", "NDCG@10",
@@ -232,9 +243,14 @@ static void section_models(tui_app *a, tui_lines *l, int64_t city, int64_t *acti
         if (*n_active < 64)
             active_ids[(*n_active)++] = id;
         cJSON *m = mj ? cJSON_Parse(mj) : NULL;
-        char label[96];
-        snprintf(label, sizeof label, "%s #%lld %s%s", kind, (long long)id, split,
-                 mc == 0 && city != 0 ? " (all cities)" : "");
+        /* a model of all cities answering for this city: the fallback mark */
+        char label[96], mark[8] = "";
+        if (mc == 0 && city != 0) {
+            mark[tui_utf8_encode(mark, (unsigned)g->fallback)] = 0;
+            fallback++;
+        }
+        snprintf(label, sizeof label, "%s%s%s #%lld %s", mark, mark[0] ? " " : "", kind,
+                 (long long)id, split);
         add_figures(l, label, mc == 0 && city != 0 ? TUI_ROLE_WARN : TUI_ROLE_NORMAL, m,
                     sqlite3_column_double(st, 5), sqlite3_column_type(st, 5) != SQLITE_NULL);
         if (strcmp(kind, "product") == 0 && m) {
@@ -257,6 +273,9 @@ static void section_models(tui_app *a, tui_lines *l, int64_t city, int64_t *acti
     sqlite3_finalize(st);
     if (!shown)
         tui_lines_add(l, 2, TUI_ROLE_WARN, "%s", "no model trained yet: run `recoscope train`");
+    if (fallback)
+        tui_lines_add(l, 2, TUI_ROLE_DIM, "(%s: the model of all cities answers for this city)",
+                      g->utf8 ? "\u21b3" : ">");
 }
 
 static void section_evaluations(tui_app *a, tui_lines *l, int64_t city)
@@ -396,14 +415,8 @@ static void section_runs(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t 
             snprintf(nd, sizeof nd, "%.4f", r->ndcg);
         tui_role role = r->selected ? TUI_ROLE_MARK : TUI_ROLE_NORMAL;
         char mark[8] = " ";
-        if (r->selected) {
-            unsigned c = (unsigned)g->active;
-            if (c < 0x80)
-                snprintf(mark, sizeof mark, "%c", (char)c);
-            else
-                snprintf(mark, sizeof mark, "%c%c%c", (char)(0xE0 | (c >> 12)),
-                         (char)(0x80 | ((c >> 6) & 0x3F)), (char)(0x80 | (c & 0x3F)));
-        }
+        if (r->selected)
+            mark[tui_utf8_encode(mark, (unsigned)g->active)] = 0;
         tui_lines_add(l, 2, role, "%s%3d %4lld %-12s %8s %8s %8.1f  %s", mark, i + 1,
                       (long long)r->id, r->kind, hr, nd, r->seconds, r->params);
     }
@@ -422,12 +435,42 @@ void tui_build_metrics(tui_app *a, const tui_glyphs *g)
     snprintf(l->title, sizeof l->title, "Metrics: %s", city->name);
     int64_t active[64];
     int n_active = 0;
-    section_models(a, l, city->id, active, &n_active);
+    section_models(a, l, g, city->id, active, &n_active);
     section_evaluations(a, l, city->id);
     section_runs(a, l, g, city->id, active, n_active);
 }
 
 /* --------------------------------------------------------------- explain ---- */
+
+/* Row of a product (or, for the categories list, a category) in a list; -1 when absent. */
+static int list_find(const rs_rec_list *l, int32_t index)
+{
+    if (!l || l->status != RS_OK)
+        return -1;
+    for (int i = 0; i < l->n; i++)
+        if (l->rows[i].index == index)
+            return i;
+    return -1;
+}
+
+/* The first complement row of a category; -1 when the category got no row. */
+static int list_find_category(const rs_rec_list *l, int32_t category)
+{
+    if (!l || l->status != RS_OK)
+        return -1;
+    for (int i = 0; i < l->n; i++)
+        if (l->rows[i].category_index == category)
+            return i;
+    return -1;
+}
+
+static int is_query_category(const tui_app *a, int32_t category)
+{
+    for (int i = 0; i < a->res->n_query_categories; i++)
+        if (a->res->query_categories[i] == category)
+            return 1;
+    return 0;
+}
 
 void tui_build_explain(tui_app *a)
 {
@@ -442,53 +485,126 @@ void tui_build_explain(tui_app *a)
             tui_lines_add(l, 0, TUI_ROLE_DIM, "%s", lst->message);
         return;
     }
+    const rs_rec_list *cats = tui_list(a, PANE_CAT), *comps = tui_list(a, PANE_COMP);
     const rs_rec_row *r = &lst->rows[a->sel[a->pane]];
-    int rank = a->sel[a->pane] + 1;
+    int rank = a->sel[a->pane] + 1, n_elig = a->cat_eligible;
+    const char *times = a->utf8 ? "\u00d7" : "x";
+    const char *city = a->cities[a->ci].name;
 #define ROW(label, ...)                                                                    \
     do {                                                                                   \
         tui_lines_add(l, 0, TUI_ROLE_DIM, "%s", label);                                    \
         tui_lines_span(l, 26, TUI_ROLE_NORMAL, __VA_ARGS__);                               \
     } while (0)
+#define SECTION(title) tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", title)
     ROW("rank", "%d of %d", rank, lst->n);
-    ROW(a->pane == PANE_CAT ? "category" : "product", "%s", r->name ? r->name : "");
-    if (r->ext_id)
-        ROW("id", "%s", r->ext_id);
+    const char *nm = r->name ? r->name : "", *id = r->ext_id ? r->ext_id : "";
+    if (id[0] && strcmp(id, nm) != 0)
+        ROW(a->pane == PANE_CAT ? "category" : "product", "%s  (%s)", nm, id);
+    else
+        ROW(a->pane == PANE_CAT ? "category" : "product", "%s", nm);
     ROW(a->pane == PANE_CAT ? "department" : "category", "%s", r->category ? r->category : "");
+
+    /* the category step: the row's category weight and what complements made of it */
+    int32_t cat = a->pane == PANE_CAT ? r->index : r->category_index;
+    int ci = a->pane == PANE_CAT ? a->sel[PANE_CAT] : list_find(cats, cat);
+    int ki = a->pane == PANE_COMP ? a->sel[PANE_COMP] : list_find_category(comps, cat);
     switch (a->pane) {
     case PANE_SYN:
         ROW("score", "%.6f  (cosine of input vectors)", r->score);
         break;
     case PANE_CAT:
-        ROW("category weight", "%.6f  (softmax over categories)", r->score);
-        break;
+        break; /* the score is the category weight, below */
     default:
         ROW("product score", "%.6f  (sum of in[q].out[p])", r->score);
-        ROW("category weight", "%.6f", r->cat_weight);
-        ROW("category importance", "%.6f  (weight x category share)", r->cat_importance);
-        ROW("transformed score", "%.6f  (Yeo-Johnson, standardised)", r->cat_transformed);
-        ROW("slot share", "%.6f  -> %d slot%s", r->cat_share, r->cat_slots,
-            r->cat_slots == 1 ? "" : "s");
-        if (r->copurchase >= 0) {
-            ROW("co-purchases", "%lld receipts with the query", (long long)r->copurchase);
-            ROW("lift", "%.3f", r->lift);
-        } else {
-            ROW("co-purchases", "%s",
-                a->cities[a->ci].rec_full ? "not computed" : "being counted in the background");
-        }
         break;
     }
-    ROW("popularity", "%lld receipts in %s", (long long)r->popularity, a->cities[a->ci].name);
+    SECTION("Category step");
+    if (a->pane != PANE_CAT && is_query_category(a, cat)) {
+        ROW("category weight", "%s", "none: the query's own category (not weighted)");
+    } else if (ci >= 0 || (a->pane == PANE_COMP && r->cat_weight > 0)) {
+        double w = ci >= 0 ? cats->rows[ci].score : r->cat_weight;
+        if (n_elig > 0) {
+            ROW("category weight", "%.6f  (softmax over %d categories)", w, n_elig);
+            ROW("vs average category", "%.2f%s  (weight %s %d; 1 = average)", w * n_elig, times,
+                times, n_elig);
+        } else {
+            ROW("category weight", "%.6f  (softmax over the categories)", w);
+        }
+        if (ci >= 0) {
+            double sum = 0;
+            for (int i = 0; i < cats->n; i++)
+                sum += cats->rows[i].score;
+            ROW("share of shown weight", "%.1f%%  (of the %d categories listed)",
+                sum > 0 ? 100 * cats->rows[ci].score / sum : 0.0, cats->n);
+        }
+    } else {
+        ROW("category weight", "below the %d categories listed", cats ? cats->n : 0);
+    }
+    if (ki >= 0) {
+        const rs_rec_row *k = &comps->rows[ki];
+        ROW("category importance", "%.6f  (weight x category share)", k->cat_importance);
+        ROW("transformed score", "%.6f  (Yeo-Johnson, standardised)", k->cat_transformed);
+        ROW("slot share", "%.6f  -> %d slot%s of %d", k->cat_share, k->cat_slots,
+            k->cat_slots == 1 ? "" : "s", a->k);
+    } else {
+        ROW("complement slots", "%s", "none: not among the complement categories");
+    }
+
+    /* the pair (query, product): computed for complement rows */
+    if (a->pane != PANE_CAT) {
+        SECTION("With the query");
+        int pi = a->pane == PANE_COMP ? a->sel[PANE_COMP] : list_find(comps, r->index);
+        if (pi >= 0) {
+            const rs_rec_row *k = &comps->rows[pi];
+            if (a->pane != PANE_COMP)
+                ROW("product score", "%.6f  (sum of in[q].out[p]; complement rank %d)",
+                    k->score, pi + 1);
+            if (k->copurchase >= 0) {
+                ROW("co-purchases", "%lld receipts with the query", (long long)k->copurchase);
+                ROW("lift", "%.3f  (co-purchases / expected if independent)", k->lift);
+            } else {
+                ROW("co-purchases", "%s",
+                    a->cities[a->ci].rec_full ? "not computed" : "being counted in the background");
+            }
+        } else {
+            ROW("product score", "%s", "not computed: not in the complements list");
+            ROW("co-purchases, lift", "%s", "counted for complement rows only");
+        }
+    }
+
+    SECTION("Popularity");
+    ROW("popularity", "%lld receipts in %s", (long long)r->popularity, city);
     if (a->pane == PANE_CAT)
         ROW("percentile", "p%.1f  (among the city's categories)", r->percentile);
     else
         ROW("percentile", "p%.1f  (mask p%g-p%g)", r->percentile, a->min_pct, a->max_pct);
-    /* the file name; the directory is the database's models directory */
+    if (a->pane == PANE_CAT) {
+        int32_t top = tui_category_top(a, r->index);
+        rs_rec_product info;
+        rs_recommender *rec = tui_rec(a);
+        if (top >= 0 && rec && rs_rec_product_info(rec, top, &info, NULL) == RS_OK)
+            ROW("top product", "%s  (Enter follows it)", info.name);
+    }
+
+    /* model files: the name (the directory is the database's models directory); the
+     * label holds the registry id and the fallback mark when all cities' answers */
+    SECTION("Model files");
+    const char *fb = a->utf8 ? " \u21b3 all cities" : " > all cities";
+    char label[64];
     const char *mp = lst->model_path ? lst->model_path : "-";
     const char *slash = strrchr(mp, '/');
-    ROW("model file", "%s", slash ? slash + 1 : mp);
-    ROW("model id, city", "#%lld, %s", (long long)lst->model_id,
-        lst->model_city == 0 ? "all cities" : a->cities[a->ci].name);
+    snprintf(label, sizeof label, "%s #%lld%s",
+             a->pane == PANE_CAT ? "category" : "product", (long long)lst->model_id,
+             lst->model_city == 0 && a->cities[a->ci].id != 0 ? fb : "");
+    ROW(label, "%s", slash ? slash + 1 : mp);
+    if (a->pane == PANE_COMP && lst->model2_path && lst->model2_path[0]) {
+        const char *m2 = strrchr(lst->model2_path, '/');
+        snprintf(label, sizeof label, "category #%lld%s", (long long)lst->model2_id,
+                 lst->model2_city == 0 && a->cities[a->ci].id != 0 ? fb : "");
+        ROW(label, "%s", m2 ? m2 + 1 : lst->model2_path);
+    }
     if (a->n_basket > 0)
         ROW("query", "the basket (%d products)", a->n_basket);
 #undef ROW
+#undef SECTION
 }

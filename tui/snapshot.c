@@ -2,11 +2,12 @@
  * canvas printed as text (and, with attrs, the roles as letters plus a legend).
  * Trailing blanks are cut from every printed row so dumps diff cleanly.
  */
+#include <curses.h>
+
 #include "app.h"
 #include "theme.h"
 
 #include <langinfo.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,14 +16,14 @@
 
 FILE *tui_snapshot_timing;
 
-/* CPU time of the calling thread: timings that do not depend on the machine's load */
+/* CPU time of the calling thread: timings that do not depend on the machine's load
+ * (the thread clock, not getrusage, whose tick-based figures are too coarse for keys) */
 static double cpu_ms(void)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) != 0)
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
         return 0;
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static double now_ms(void)
@@ -30,6 +31,44 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Runs the background work (co-purchase index, a switched city's recommender, the
+ * search index) to its end, as the terminal loop does while nobody types. */
+static void drain_background(tui_app *a)
+{
+    while (tui_app_background(a)) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* A key code as the --keys script spells it ("j", "<Tab>", "<code 123>"). */
+static void script_key_name(int code, char *buf, size_t n)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } NAMES[] = {
+        {'\n', "<Enter>"}, {'\t', "<Tab>"},    {KEY_BTAB, "<S-Tab>"}, {KEY_BACKSPACE, "<BS>"},
+        {27, "<Esc>"},     {KEY_UP, "<Up>"},    {KEY_DOWN, "<Down>"},  {KEY_LEFT, "<Left>"},
+        {KEY_RIGHT, "<Right>"}, {KEY_PPAGE, "<PgUp>"}, {KEY_NPAGE, "<PgDn>"},
+        {KEY_HOME, "<Home>"}, {KEY_END, "<End>"}, {KEY_F(1), "<F1>"}, {' ', "<Space>"},
+    };
+    for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
+        if (NAMES[i].code == code) {
+            snprintf(buf, n, "%s", NAMES[i].name);
+            return;
+        }
+    if (code >= TUI_KEY_RESIZE_BASE)
+        snprintf(buf, n, "<resize %dx%d>", (code - TUI_KEY_RESIZE_BASE) / 1000,
+                 (code - TUI_KEY_RESIZE_BASE) % 1000);
+    else if (code > 0 && code < 0x20)
+        snprintf(buf, n, "<C-%c>", code + 'a' - 1);
+    else if (code > 0x20 && code < 0x7F)
+        snprintf(buf, n, "%c", code);
+    else
+        snprintf(buf, n, "<code %d>", code);
 }
 
 static void print_rows(const tui_canvas *c, FILE *f)
@@ -108,13 +147,17 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
     }
     tui_app_draw(a, &c);
     double first = now_ms() - t0, first_cpu = cpu_ms() - c0;
+    if (tui_snapshot_timing)
+        fprintf(tui_snapshot_timing, "first frame %.1f ms (cpu %.1f ms)\n", first, first_cpu);
     int quit = 0;
-    /* every key goes through a draw first, as on a terminal: list pages and
-     * scroll positions depend on what was on screen */
     for (int i = 0; i < n && !quit; i++) {
-        double k0 = now_ms(), kc0 = cpu_ms();
-        if (i > 0)
+        if (tui_snapshot_timing)
+            drain_background(a); /* what a terminal does between keys (not timed) */
+        /* every key goes through a draw first, as on a terminal: list pages and
+         * scroll positions depend on what was on screen */
+        if (i > 0 || tui_snapshot_timing)
             tui_app_draw(a, &c);
+        double k0 = now_ms(), kc0 = cpu_ms();
         quit = tui_app_key(a, codes[i]);
         tui_app_draw(a, &c);
         double dt = now_ms() - k0, dc = cpu_ms() - kc0;
@@ -122,9 +165,12 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
             slowest = dt;
         if (dc > slowest_cpu)
             slowest_cpu = dc;
-        if (tui_snapshot_timing && dt > 16)
-            fprintf(tui_snapshot_timing, "key %d (code %d): %.1f ms (cpu %.1f ms)\n", i + 1,
-                    codes[i], dt, dc);
+        if (tui_snapshot_timing) {
+            char name[32];
+            script_key_name(codes[i], name, sizeof name);
+            fprintf(tui_snapshot_timing, "key %d %-8s %6.2f ms (cpu %6.2f ms)%s\n", i + 1, name,
+                    dt, dc, dc > 16 ? "  over one frame" : "");
+        }
         int r2, c2;
         if (tui_app_take_resize(a, &r2, &c2) && tui_canvas_resize(&c, r2, c2) != 0) {
             rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
@@ -137,10 +183,7 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
                 "first frame %.1f ms (cpu %.1f ms), %d keys, slowest key %.1f ms (cpu %.1f ms)\n",
                 first, first_cpu, n, slowest, slowest_cpu);
     /* an interactive start completes its recommenders in the background: wait */
-    while (tui_app_background(a)) {
-        struct timespec ts = {0, 5000000};
-        nanosleep(&ts, NULL);
-    }
+    drain_background(a);
     tui_app_draw(a, &c);
     print_rows(&c, f);
     if (quit)

@@ -35,6 +35,14 @@ typedef struct scase {
     const char *city, *product, *keys;
 } scase;
 
+/* Cases named "*_background" take the interactive start: co-purchases are counted in
+ * the background, which the snapshot lets finish only after the keys. */
+static int case_fast(const scase *c)
+{
+    size_t n = strlen(c->name), m = strlen("_background");
+    return n >= m && strcmp(c->name + n - m, "_background") == 0;
+}
+
 /* U = UTF-8, A = ASCII (LC_ALL=C); C = colour, M = monochrome (NO_COLOR) */
 #define U 1
 #define A 0
@@ -90,9 +98,20 @@ static const scase CASES[] = {
     {"metrics_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "mG"},
     {"metrics_large", 48, 120, U, C, 0, 0, NULL, NULL, "m"},
     {"metrics_ascii", 40, 100, A, M, 0, 0, NULL, NULL, "m"},
+    {"metrics_fallback", 24, 80, U, C, 0, 0, "Ogdenville", NULL, "m"},
     {"explain_synonym", 24, 80, U, C, 0, 0, NULL, NULL, "je"},
     {"explain_category", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>e"},
     {"explain_complement", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>jje"},
+    /* the detail view follows the highlight (j/k) and Enter follows the row */
+    {"explain_next_row", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>ejjk"},
+    {"explain_follow", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>ej<Enter>"},
+    {"explain_synonym_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "e"},
+    {"explain_fallback", 24, 80, U, C, 0, 0, "Ogdenville", "P11", "<Tab><Tab>e"},
+    /* an open explanation is rebuilt when the co-purchase counts arrive */
+    {"explain_background", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>e"},
+    /* complement rows with negative in.out scores still get (short) bars */
+    {"complements_negative", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>G"},
+    {"complements_negative_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "<Tab><Tab>G"},
     {"help", 24, 80, U, C, 1, 0, NULL, NULL, "?"},
     {"help_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "<F1><PgDn>"},
     {"help_end_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "?G"},
@@ -186,7 +205,7 @@ static char *render(const scase *c, const char *db, double *ms)
         rs_store_close(s);
         return NULL;
     }
-    tui_options opt = {.city = c->city, .product = c->product};
+    tui_options opt = {.city = c->city, .product = c->product, .fast_start = case_fast(c)};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = tui_snapshot(s, &opt, c->rows, c->cols, c->keys, c->attrs, f, &e);
@@ -261,6 +280,15 @@ int main(void)
     if (chdir(tmp) != 0)
         return 1;
     check_coverage();
+    /* bar scales: proportional from zero; a min..max scale keeps a short bar at min */
+    CHECK_NEAR(tui_bar_fraction(0.5, 0, 2), 0.25, 1e-12);
+    CHECK_NEAR(tui_bar_fraction(2, 0, 2), 1, 1e-12);
+    CHECK_NEAR(tui_bar_fraction(-0.05, -0.05, 2.0), TUI_BAR_FLOOR, 1e-12);
+    CHECK_NEAR(tui_bar_fraction(2.0, -0.05, 2.0), 1, 1e-12);
+    CHECK_NEAR(tui_bar_fraction(0.975, -0.05, 2.0), TUI_BAR_FLOOR + (1 - TUI_BAR_FLOOR) * 0.5,
+               1e-12);
+    CHECK_NEAR(tui_bar_fraction(3, 3, 3), 1, 1e-12); /* all equal: full bars */
+    CHECK_NEAR(tui_bar_fraction(-1, 0, 2), 0, 1e-12);
 
     double worst = 0;
     for (size_t i = 0; i < NCASES; i++) {
@@ -311,6 +339,9 @@ int main(void)
         CHECK(strncmp(csv, "list,rank,id,name,category,score", 32) == 0);
         CHECK(strstr(csv, "\nsynonyms,1,") != NULL);
         CHECK(strstr(csv, "\ncategories,1,C1,Milk,Dairy,") != NULL);
+        /* the categories' weight as x average, as the pane shows it (5.53x) */
+        CHECK(strstr(csv, ",lift,vs_average\n") != NULL);
+        CHECK(strstr(csv, ",5.53318\n") != NULL);
         CHECK(strstr(csv, "\ncomplements,1,P01,Whole Milk 1L,Milk,") != NULL);
         free(csv);
     }
@@ -320,6 +351,8 @@ int main(void)
         CHECK(strstr(json, "\"city\":\t\"Springfield\"") != NULL);
         CHECK(strstr(json, "\"basket\":\t[{") != NULL);
         CHECK(strstr(json, "\"complements\":\t[{") != NULL);
+        CHECK(strstr(json, "\"categories_eligible\":\t") != NULL);
+        CHECK(strstr(json, "\"vs_average\":\t") != NULL);
         free(json);
     }
     CHECK(access("no/such/dir/v.json", F_OK) != 0);

@@ -47,10 +47,21 @@ wait_exit() {
     return 1
 }
 
+# after the TUI ended: the terminal is back in cooked mode with echo (stty of the shell
+# that ran it) and the normal screen is shown (no TUI title left on it)
+terminal_restored() {
+    i=0
+    while [ $i -lt 20 ] && [ ! -s "$dir/stty" ]; do sleep 0.1; i=$((i + 1)); done
+    grep -q -- " icanon" "$dir/stty" 2>/dev/null || fail "$1: terminal left without icanon"
+    grep -q -- " echo " "$dir/stty" 2>/dev/null || fail "$1: terminal left without echo"
+    screen | grep -q "recoscope │ city" && fail "$1: the TUI screen was left on the terminal"
+    echo "ok: $1 restores the terminal"
+}
+
 start() { # locale, extra env
-    rm -f "$dir/exit"
+    rm -f "$dir/exit" "$dir/stty"
     tmux -S "$sock" new-session -d -s "$session" -x 80 -y 24 \
-        "env TERM=xterm-256color LC_ALL=$1 $2 '$RS_BIN' --db '$db' tui; echo \$? > '$dir/exit'; sleep 30" ||
+        "env TERM=xterm-256color LC_ALL=$1 $2 '$RS_BIN' --db '$db' tui; rc=\$?; stty -a > '$dir/stty'; echo \$rc > '$dir/exit'; sleep 30" ||
         { fail "tmux new-session"; return 1; }
 }
 
@@ -108,9 +119,24 @@ pid=$(pgrep -f -n "recoscope --db $db tui" 2>/dev/null || true)
 if [ -n "$pid" ]; then
     kill -TERM "$pid"
     wait_exit && echo "ok: SIGTERM exits"
+    terminal_restored SIGTERM
 else
     keys q
     wait_exit
+fi
+tmux -S "$sock" kill-session -t "$session" 2>/dev/null
+
+# --- SIGHUP (the terminal window closed): the same clean exit
+start C.UTF-8 ""
+wait_for "Popularity in Springfield"
+pid=$(pgrep -f -n "recoscope --db $db tui" 2>/dev/null || true)
+if [ -n "$pid" ]; then
+    kill -HUP "$pid"
+    wait_exit && echo "ok: SIGHUP exits"
+    terminal_restored SIGHUP
+    [ "$(cat "$dir/exit" 2>/dev/null)" = 0 ] || fail "SIGHUP: exit code $(cat "$dir/exit" 2>/dev/null)"
+else
+    fail "no TUI process to send SIGHUP"
 fi
 tmux -S "$sock" kill-session -t "$session" 2>/dev/null
 

@@ -29,7 +29,7 @@ static const char *const NAMES[NPROD] = {
     "Sourdough Loaf", "Rye Bread", "Baguette", "Toast Bread", "Multigrain Rolls",
     "Butter Croissant", "Cinnamon Roll", "Danish Pastry", "Muffin", "Pain au Chocolat",
     "Salted Chips 200g", "Evil \x1b[31mRed\x1b[0m Chips", "Paprika Chips",
-    "Chips \xc2\x9b" "C1 control", "Sour Cream Chips",
+    "Chips \302\233C1 control", "Sour Cream Chips",
     "Salsa Dip", "Guacamole", "Sour Cream Dip", "Hummus", "Cheese Dip",
     "\xe6\x97\xa5\xe6\x9c\xac\xe3\x81\xae\xe7\xb7\x91\xe8\x8c\xb6 Green Tea",
     "Black Tea\tEarl Grey", "Mint Tea", "Chamomile Tea", "Rooibos Tea",
