@@ -1,7 +1,7 @@
 /* bench_recommend.c - latency and throughput of the recommenders, in process.
  *
  *   bench_recommend DB [--city C] [-n N] [--threads T] [-k K] [--contexts N]
- *                      [--train EPOCHS]
+ *                      [--train EPOCHS] [--open RUNS]
  *
  * 0. with --train: when the city (or all cities) has no active product / category
  *    model, fits one with the SGNS trainer (dim 64, EPOCHS epochs, 2 threads, no
@@ -13,6 +13,8 @@
  * 2. batch throughput: contexts of 1..5 products (fixed seed), all four kinds
  *    (with completion), run by T threads each with its own result; prints
  *    contexts per second.
+ * With --open RUNS: only times RUNS opens of the recommender with the TUI's options
+ * (no completion scorer, no co-purchase index) and prints their median.
  * The numbers go to docs/BENCHMARKS.md ("Recommend latency").
  */
 #include <pthread.h>
@@ -170,11 +172,11 @@ int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         fprintf(stderr, "usage: bench_recommend DB [--city C] [-n N] [--threads T] [-k K] "
-                        "[--contexts N] [--train EPOCHS]\n");
+                        "[--contexts N] [--train EPOCHS] [--open RUNS]\n");
         return argc < 2 ? 1 : 0;
     }
     const char *db = argv[1], *city = NULL;
-    int n = 2000, threads = 2, k = 10, ncontexts = 20000, train_epochs = 0;
+    int n = 2000, threads = 2, k = 10, ncontexts = 20000, train_epochs = 0, open_runs = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--city") == 0)
             city = argv[i + 1];
@@ -188,6 +190,8 @@ int main(int argc, char **argv)
             ncontexts = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--train") == 0)
             train_epochs = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--open") == 0)
+            open_runs = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "unknown option %s\n", argv[i]);
             return 1;
@@ -213,6 +217,35 @@ int main(int argc, char **argv)
     if (train_epochs > 0 && (train_missing(s, city_id, RS_KIND_PRODUCT, train_epochs, &e) ||
                              train_missing(s, city_id, RS_KIND_CATEGORY, train_epochs, &e)))
         goto fail;
+    if (open_runs > 0) {
+        /* the TUI's open: no completion scorer, no co-purchase index */
+        double *ms = malloc((size_t)open_runs * 2 * sizeof *ms);
+        if (!ms)
+            goto fail;
+        for (int i = 0; i < open_runs; i++) {
+            rs_rec_options o;
+            rs_rec_options_defaults(&o);
+            o.no_completion = 1;
+            o.no_copurchase = 1;
+            double a = now(), ca = cpu_now();
+            if (rs_recommender_open(s, city_id, &o, &r, &e)) {
+                free(ms);
+                goto fail;
+            }
+            ms[i] = 1000 * (now() - a);
+            ms[open_runs + i] = 1000 * (cpu_now() - ca);
+            rs_recommender_close(r);
+            r = NULL;
+        }
+        qsort(ms, (size_t)open_runs, sizeof *ms, cmp_double);
+        qsort(ms + open_runs, (size_t)open_runs, sizeof *ms, cmp_double);
+        printf("open (TUI options), %d runs: wall median %.1f ms, CPU median %.1f ms, "
+               "CPU min %.1f ms\n",
+               open_runs, ms[open_runs / 2], ms[open_runs + open_runs / 2], ms[open_runs]);
+        free(ms);
+        rc = 0;
+        goto done;
+    }
     t0 = now();
     rs_rec_options opt;
     rs_rec_options_defaults(&opt);
@@ -278,6 +311,27 @@ int main(int argc, char **argv)
         len[i] = 1 + (int)(rng() % 5);
         for (int j = 0; j < len[i]; j++)
             ctx[5 * i + j] = cand[rng() % (uint64_t)ncand];
+    }
+    /* per-kind CPU cost, one thread, rs_recommend per context */
+    {
+        static const char *const names[] = {"synonyms", "categories", "complements"};
+        int nb = ncontexts < 2000 ? ncontexts : 2000;
+        for (int kind = 0; kind < 3; kind++) {
+            double ca = cpu_now();
+            for (int i = 0; i < nb; i++) {
+                rs_rec_query q;
+                rs_rec_query_defaults(&q);
+                q.products = ctx + 5 * i;
+                q.n_products = len[i];
+                q.kinds = RS_REC_BIT(kind);
+                for (int t = 0; t < RS_REC_NKINDS; t++)
+                    q.k[t] = k;
+                if (rs_recommend(r, &q, res, &e))
+                    goto fail;
+            }
+            printf("  %s alone: %.3f ms CPU/context (%d contexts, 1 thread)\n", names[kind],
+                   1000 * (cpu_now() - ca) / nb, nb);
+        }
     }
     int errors = 0;
     for (int pass = 0; pass < 2; pass++) {

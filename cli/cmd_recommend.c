@@ -107,11 +107,16 @@ static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(print
 static void sb_printf(sbuf *b, const char *fmt, ...)
 {
     va_list ap;
+    char tmp[128];
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
+    if ((size_t)n < sizeof tmp) {
+        sb_put(b, tmp, (size_t)n);
+        return;
+    }
     sb_reserve(b, (size_t)n);
     if (b->oom)
         return;
@@ -178,7 +183,11 @@ static void sb_json_str(sbuf *b, const char *s)
 
 static void sb_num(sbuf *b, double x)
 {
-    if (isfinite(x))
+    char tmp[40];
+    int n;
+    if (isfinite(x) && (n = snprintf(tmp, sizeof tmp, "%.7g", x)) > 0 && (size_t)n < sizeof tmp)
+        sb_put(b, tmp, (size_t)n);
+    else if (isfinite(x))
         sb_printf(b, "%.7g", x);
     else
         sb_puts(b, "null");
@@ -381,7 +390,10 @@ static void print_table(const rs_recommender *r, const rs_rec_result *res, unsig
         printf(" [");
         put_clean(p.category, 30, 0);
         printf("]  popularity %lld (p%.1f)%s\n", (long long)p.popularity, p.percentile,
-               p.in_product_model ? "" : "  (not in the product model)");
+               p.in_product_model || !(kinds & (RS_REC_BIT(RS_REC_SYNONYMS) |
+                                                 RS_REC_BIT(RS_REC_COMPLEMENTS)))
+                   ? ""
+                   : "  (not in the product model)");
     }
     for (int k = 0; k < RS_REC_NKINDS; k++) {
         if (!(kinds & RS_REC_BIT(k)))
@@ -688,23 +700,41 @@ static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t
     return rc;
 }
 
+/* One worker's state, kept across the chunks of the input (the result scratch holds
+ * the completion scores of a whole block: allocating and faulting it in again for
+ * every chunk cost more than the queries of a small chunk). */
+typedef struct batch_worker_state {
+    batch_ctx *bc;
+    rs_rec_result *res[BATCH_RUN];
+    line_state ls[BATCH_RUN];
+    sbuf b;
+} batch_worker_state;
+
+static int worker_state_init(batch_worker_state *w, batch_ctx *bc)
+{
+    memset(w, 0, sizeof *w);
+    w->bc = bc;
+    for (int t = 0; t < BATCH_RUN; t++)
+        if (!(w->res[t] = rs_rec_result_new()))
+            return -1;
+    return 0;
+}
+
+static void worker_state_free(batch_worker_state *w)
+{
+    free(w->b.p);
+    for (int t = 0; t < BATCH_RUN; t++) {
+        free(w->ls[t].prods);
+        rs_rec_result_free(w->res[t]);
+    }
+    memset(w, 0, sizeof *w);
+}
+
 static void *batch_worker(void *arg)
 {
-    batch_ctx *bc = arg;
-    rs_rec_result *res[BATCH_RUN] = {0};
-    line_state ls[BATCH_RUN];
-    memset(ls, 0, sizeof ls);
-    sbuf b = {0};
-    int oom = 0;
-    for (int t = 0; t < BATCH_RUN; t++)
-        if (!(res[t] = rs_rec_result_new()))
-            oom = 1;
-    if (oom) {
-        pthread_mutex_lock(&bc->mu);
-        bc->failed = 1;
-        pthread_mutex_unlock(&bc->mu);
-    }
-    while (!oom) {
+    batch_worker_state *w = arg;
+    batch_ctx *bc = w->bc;
+    for (;;) {
         pthread_mutex_lock(&bc->mu);
         size_t i = bc->next;
         /* hand out lines in runs of BATCH_RUN: one completion block each */
@@ -714,17 +744,12 @@ static void *batch_worker(void *arg)
         pthread_mutex_unlock(&bc->mu);
         if (i >= end || stop)
             break;
-        if (answer_run(bc, res, ls, i, end, &b)) {
+        if (answer_run(bc, w->res, w->ls, i, end, &w->b)) {
             pthread_mutex_lock(&bc->mu);
             bc->failed = 1;
             pthread_mutex_unlock(&bc->mu);
             break;
         }
-    }
-    free(b.p);
-    for (int t = 0; t < BATCH_RUN; t++) {
-        free(ls[t].prods);
-        rs_rec_result_free(res[t]);
     }
     return NULL;
 }
@@ -754,14 +779,21 @@ static int run_batch(const rs_recommender *r, const rs_rec_query *q0, const char
     pthread_mutex_init(&bc.mu, NULL);
     bc.jobs = calloc(CHUNK, sizeof *bc.jobs);
     pthread_t *tids = calloc((size_t)threads, sizeof *tids);
+    batch_worker_state *ws = calloc((size_t)threads, sizeof *ws);
     char *line = NULL;
     size_t lcap = 0;
     int rc = RS_OK, eof = 0;
-    if (!bc.jobs || !tids) {
+    if (!bc.jobs || !tids || !ws) {
         rc = RS_EINTERNAL;
         fprintf(stderr, "recoscope recommend: out of memory\n");
         goto done;
     }
+    for (int t = 0; t < threads; t++)
+        if (worker_state_init(&ws[t], &bc)) {
+            rc = RS_EINTERNAL;
+            fprintf(stderr, "recoscope recommend: out of memory\n");
+            goto done;
+        }
     while (!eof && rc == RS_OK) {
         bc.n_jobs = 0;
         bc.next = 0;
@@ -789,11 +821,11 @@ static int run_batch(const rs_recommender *r, const rs_rec_query *q0, const char
             if ((size_t)nt > (bc.n_jobs + BATCH_RUN - 1) / BATCH_RUN)
                 nt = (int)((bc.n_jobs + BATCH_RUN - 1) / BATCH_RUN);
             for (int t = 1; t < nt; t++)
-                if (pthread_create(&tids[t], NULL, batch_worker, &bc) == 0)
+                if (pthread_create(&tids[t], NULL, batch_worker, &ws[t]) == 0)
                     started = t;
                 else
                     break;
-            batch_worker(&bc); /* the main thread works too */
+            batch_worker(&ws[0]); /* the main thread works too */
             for (int t = 1; t <= started; t++)
                 pthread_join(tids[t], NULL);
             if (bc.failed) {
@@ -817,6 +849,9 @@ static int run_batch(const rs_recommender *r, const rs_rec_query *q0, const char
         rc = RS_EINTERNAL;
     }
 done:
+    for (int t = 0; ws && t < threads; t++)
+        worker_state_free(&ws[t]);
+    free(ws);
     free(line);
     free(bc.jobs);
     free(tids);
@@ -851,7 +886,7 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     const char *product = NULL, *name = NULL, *basket = NULL, *city = NULL, *kind = "all",
                *batch = NULL;
     int json = 0, k = RS_REC_DEFAULT_K, threads = 2, ncat = RS_REC_DEFAULT_COMPLEMENT_CATEGORIES;
-    double min_pct = RS_REC_DEFAULT_MIN_PCT, max_pct = RS_REC_DEFAULT_MAX_PCT, x;
+    double min_pct = RS_REC_DEFAULT_MIN_PCT, max_pct = RS_REC_DEFAULT_MAX_PCT, x = 0;
     unsigned flags = 0;
     int rc;
     for (int i = 1; i < argc; i++) {
@@ -959,6 +994,10 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     opt.no_completion = !batch && !(kinds & RS_REC_BIT(RS_REC_COMPLETION));
     opt.no_copurchase = !batch && !(kinds & RS_REC_BIT(RS_REC_COMPLEMENTS));
     if ((rc = rs_recommender_open(s, city_id, &opt, &r, &e)))
+        goto fail;
+    /* a registered model whose file does not load is an error here (exit 2), not an
+     * empty list: the batch needs every kind, a single query the kinds it asked for */
+    if ((rc = rs_rec_check_models(r, batch ? RS_REC_ALL_KINDS : kinds, &e)))
         goto fail;
     rs_rec_query q;
     rs_rec_query_defaults(&q);

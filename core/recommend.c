@@ -1,11 +1,16 @@
 /* recommend.c - synonyms, categories, complements and completion for one city.
  *
  * Everything a query needs is loaded at open (recommend.h says what), so a query only
- * does dense arithmetic: one sgemv over the normalised input matrix for synonyms, one
- * over the category model for categories, dot products over the products of the chosen
- * categories for complements, and the completion scorer's pass.  The recommender is
- * read-only after open; the only shared mutable thing is the pool of completion scorers
- * (not thread-safe each), guarded by a mutex.  Per-call scratch lives in the result.
+ * does dense arithmetic: dot products with the normalised input rows of the query's
+ * categories for synonyms (one sgemv over the whole normalised matrix for any-category
+ * synonyms), one sgemv over the category model for categories, dot products over the
+ * products of the chosen categories for complements, and the completion scorer's pass.
+ * The recommender is read-only after open except for three internally synchronised
+ * caches: the pool of completion scorers (not thread-safe each, behind a mutex), the
+ * per-row 1/|row| of the product model (filled on first use, relaxed atomics) and the
+ * whole normalised matrix (built on the first any-category query, behind a mutex) --
+ * normalising 100k rows at open was most of the TUI's startup.  Per-call scratch
+ * lives in the result.
  */
 #include "recommend.h"
 
@@ -13,6 +18,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +40,20 @@ typedef struct comp_pool {
     int n_free;
 } comp_pool;
 
+/* The normalised input matrix of the product model ([rows * dim]), needed only by
+ * whole-catalogue synonyms: built on the first such query (open stays cheap; the
+ * per-category path normalises the few rows it reads, with the same arithmetic). */
+typedef struct norm_cache {
+    pthread_mutex_t mu;
+    float *m;            /* NULL until built */
+    int failed;          /* out of memory building it */
+    /* 1/|row| of each row as the bits of a double, 0 until first computed (any thread
+     * may fill an entry: they all store the same bits; relaxed atomics make that
+     * race-free and cost a plain load/store) */
+    _Atomic uint64_t *inv;
+    int32_t rows;
+} norm_cache;
+
 typedef struct model_slot {
     rs_embedding *m;
     int status;          /* RS_OK when loaded */
@@ -41,6 +61,8 @@ typedef struct model_slot {
     int64_t city;        /* city whose model answered */
     int64_t id;          /* models.id */
     char path[1024];
+    int broken;          /* a model is registered active but its file did not load */
+    rs_error err;        /* then: why (the file and what is wrong) */
 } model_slot;
 
 struct rs_recommender {
@@ -74,7 +96,8 @@ struct rs_recommender {
 
     /* models */
     model_slot pm, cm;   /* product, category */
-    float *pm_norm;      /* [pm rows * dim] normalised input vectors */
+    struct norm_cache *norm; /* the whole normalised input matrix, built on first use */
+    char *arena;         /* every catalogue string (ext, name, cat_name, cat_ext) */
 
     /* completion */
     comp_pool *pool;
@@ -94,9 +117,11 @@ typedef struct rs_rec_scratch {
     int32_t *cats; size_t cats_cap;
     double *cw;    size_t cw_cap;  /* category weight / importance / t / share (4 x C) */
     int *slots;    size_t slots_cap;
+    int d_valid;                   /* d holds this call's category weights */
     uint8_t *isq;  size_t isq_cap; /* query product flags */
     uint8_t *isqc; size_t isqc_cap;/* query category flags */
     double *acc;   size_t acc_cap; /* a vector sum in double */
+    float *nr;     size_t nr_cap;  /* one normalised product row */
 } rs_rec_scratch;
 
 static const char *const KIND_NAMES[RS_REC_NKINDS] = {"synonyms", "categories", "complements",
@@ -170,9 +195,33 @@ static int grow_zero(uint8_t **p, size_t *cap, size_t n)
 
 /* ---------------------------------------------------------------- loading */
 
-static char *xstrdup(const unsigned char *s)
+/* One buffer for every catalogue string (a malloc per string, 200k of them on the
+ * large world, was a large share of the open time).  Offset 0 holds "" (holes, NULL
+ * columns). */
+typedef struct arena {
+    char *p;
+    size_t n, cap;
+} arena;
+
+/* Appends s with its NUL; returns its offset, or SIZE_MAX when out of memory. */
+static size_t arena_add(arena *a, const unsigned char *s)
 {
-    return strdup(s ? (const char *)s : "");
+    if (!s || !s[0])
+        return 0;
+    size_t len = strlen((const char *)s) + 1;
+    if (a->n + len > a->cap) {
+        size_t c = a->cap ? a->cap : 1 << 16;
+        while (c < a->n + len)
+            c *= 2;
+        char *q = realloc(a->p, c);
+        if (!q)
+            return SIZE_MAX;
+        a->p = q;
+        a->cap = c;
+    }
+    memcpy(a->p + a->n, s, len);
+    a->n += len;
+    return a->n - len;
 }
 
 static uint64_t ext_hash(const char *s)
@@ -186,8 +235,12 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     sqlite3_stmt *st = NULL;
     int rc = RS_OK, step;
     int64_t n;
-    if ((rc = rs_store_count(r->store, "categories", &n, e)))
-        return rc;
+    arena ar = {0};
+    size_t *coff = NULL, *poff = NULL; /* string offsets: 2 per category / product */
+    if (arena_add(&ar, (const unsigned char *)"x") == SIZE_MAX) /* reserves offset 0 */
+        goto oom;
+    ar.p[0] = 0;
+    ar.n = 1;
     /* ids are dense, but trust max(id) rather than count */
     if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id),0) FROM categories", -1, &st, NULL) !=
             SQLITE_OK ||
@@ -206,7 +259,8 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     r->cat_name = calloc((size_t)n + 1, sizeof *r->cat_name);
     r->cat_ext = calloc((size_t)n + 1, sizeof *r->cat_ext);
     r->cat_parent = malloc(((size_t)n + 1) * sizeof *r->cat_parent);
-    if (!r->cat_name || !r->cat_ext || !r->cat_parent)
+    coff = calloc(2 * (size_t)n + 1, sizeof *coff);
+    if (!r->cat_name || !r->cat_ext || !r->cat_parent || !coff)
         goto oom;
     for (int64_t i = 0; i < n; i++)
         r->cat_parent[i] = -1;
@@ -219,10 +273,14 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
         int64_t id = sqlite3_column_int64(st, 0);
         if (id < 1 || id > n)
             continue;
-        if (!r->cat_name[id - 1] &&
-            (!(r->cat_name[id - 1] = xstrdup(sqlite3_column_text(st, 1))) ||
-             !(r->cat_ext[id - 1] = xstrdup(sqlite3_column_text(st, 3)))))
-            goto oom;
+        if (!coff[2 * (id - 1)] && !coff[2 * (id - 1) + 1]) { /* the first row of an id */
+            size_t a = arena_add(&ar, sqlite3_column_text(st, 1));
+            size_t b = a == SIZE_MAX ? SIZE_MAX : arena_add(&ar, sqlite3_column_text(st, 3));
+            if (a == SIZE_MAX || b == SIZE_MAX)
+                goto oom;
+            coff[2 * (id - 1)] = a;
+            coff[2 * (id - 1) + 1] = b;
+        }
         int64_t par = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 2);
         r->cat_parent[id - 1] = par >= 1 && par <= n ? (int32_t)(par - 1) : -1;
     }
@@ -232,10 +290,6 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     }
     sqlite3_finalize(st);
     st = NULL;
-    for (int64_t i = 0; i < n; i++)
-        if ((!r->cat_name[i] && !(r->cat_name[i] = strdup(""))) ||
-            (!r->cat_ext[i] && !(r->cat_ext[i] = strdup(""))))
-            goto oom;
 
     if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id),0) FROM products", -1, &st, NULL) !=
             SQLITE_OK ||
@@ -255,7 +309,8 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     r->name = calloc((size_t)n + 1, sizeof *r->name);
     r->prod_cat = malloc(((size_t)n + 1) * sizeof *r->prod_cat);
     r->cat_off = calloc((size_t)r->n_categories + 2, sizeof *r->cat_off);
-    if (!r->ext || !r->name || !r->prod_cat || !r->cat_off)
+    poff = calloc(2 * (size_t)n + 1, sizeof *poff);
+    if (!r->ext || !r->name || !r->prod_cat || !r->cat_off || !poff)
         goto oom;
     for (int64_t i = 0; i < n; i++)
         r->prod_cat[i] = -1;
@@ -268,9 +323,12 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
         int64_t id = sqlite3_column_int64(st, 0);
         if (id < 1 || id > n)
             continue;
-        if (!(r->ext[id - 1] = xstrdup(sqlite3_column_text(st, 1))) ||
-            !(r->name[id - 1] = xstrdup(sqlite3_column_text(st, 2))))
+        size_t a = arena_add(&ar, sqlite3_column_text(st, 1));
+        size_t b = a == SIZE_MAX ? SIZE_MAX : arena_add(&ar, sqlite3_column_text(st, 2));
+        if (a == SIZE_MAX || b == SIZE_MAX)
             goto oom;
+        poff[2 * (id - 1)] = a;
+        poff[2 * (id - 1) + 1] = b;
         int64_t c = sqlite3_column_int64(st, 3);
         r->prod_cat[id - 1] = c >= 1 && c <= r->n_categories ? (int32_t)(c - 1) : -1;
     }
@@ -280,6 +338,17 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     }
     sqlite3_finalize(st);
     st = NULL;
+    /* the arena no longer moves: point into it (holes and NULLs at offset 0, "") */
+    r->arena = ar.p;
+    ar.p = NULL;
+    for (int32_t i = 0; i < r->n_categories; i++) {
+        r->cat_name[i] = r->arena + coff[2 * (size_t)i];
+        r->cat_ext[i] = r->arena + coff[2 * (size_t)i + 1];
+    }
+    for (int64_t i = 0; i < n; i++) {
+        r->ext[i] = r->arena + poff[2 * i];
+        r->name[i] = r->arena + poff[2 * i + 1];
+    }
 
     /* holes (never expected) get empty strings; ext id table; category CSR */
     r->ext_cap = 16;
@@ -288,10 +357,6 @@ static int load_catalogue(rs_recommender *r, rs_error *e)
     if (!(r->ext_table = calloc(r->ext_cap, sizeof *r->ext_table)))
         goto oom;
     for (int64_t i = 0; i < n; i++) {
-        if (!r->ext[i] && !(r->ext[i] = strdup("")))
-            goto oom;
-        if (!r->name[i] && !(r->name[i] = strdup("")))
-            goto oom;
         if (!r->ext[i][0])
             continue;
         size_t h = (size_t)ext_hash(r->ext[i]) & (r->ext_cap - 1);
@@ -321,6 +386,9 @@ oom:
     rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading the catalogue");
 done:
     sqlite3_finalize(st);
+    free(ar.p);
+    free(coff);
+    free(poff);
     return rc;
 }
 
@@ -545,8 +613,23 @@ static void load_model(rs_recommender *r, const char *kind, model_slot *slot)
                                            &info, &e);
     if (slot->status) {
         slot->m = NULL;
-        snprintf(slot->message, sizeof slot->message, "no %s model for city '%.60s': %.150s", kind,
-                 r->city_name, e.msg);
+        /* registered but unloadable (truncated, deleted, corrupt) is not "no model" */
+        rs_model_info reg;
+        rs_error ignore = {0};
+        slot->broken = rs_registry_active(r->store, r->city, kind, "all", &reg, &ignore) == RS_OK ||
+                       (r->city != 0 &&
+                        rs_registry_active(r->store, 0, kind, "all", &reg, &ignore) == RS_OK);
+        if (slot->broken) {
+            slot->err = e;
+            if (slot->err.code == RS_EUSAGE) /* e.g. the file is gone: bad data, not usage */
+                slot->err.code = RS_EDATA;
+            slot->status = slot->err.code;
+            snprintf(slot->message, sizeof slot->message, "%s model failed to load: %.200s",
+                     kind, e.msg);
+        } else {
+            snprintf(slot->message, sizeof slot->message, "no %s model for city '%.60s': %.150s",
+                     kind, r->city_name, e.msg);
+        }
         return;
     }
     slot->id = info.id;
@@ -554,6 +637,8 @@ static void load_model(rs_recommender *r, const char *kind, model_slot *slot)
     if (slot->m->dim <= 0 || slot->m->rows < 0) {
         snprintf(slot->message, sizeof slot->message, "%.200s: empty %s model", info.path, kind);
         slot->status = RS_EDATA;
+        slot->broken = 1;
+        rs_seterr(&slot->err, RS_EDATA, "%s: empty %s model", info.path, kind);
         rs_embedding_free(slot->m);
         slot->m = NULL;
     }
@@ -613,36 +698,82 @@ static void close_completion(comp_pool *p)
     free(p);
 }
 
-static int normalise_product_model(rs_recommender *r, rs_error *e)
+/* Row `row` of the product model's input matrix scaled to unit length (a zero row
+ * stays zero).  The one definition of a normalised row: the per-category synonyms and
+ * the whole matrix below give the same bits. */
+static void norm_row(const rs_embedding *m, const norm_cache *c, int32_t row, float *out)
 {
-    const rs_embedding *m = r->pm.m;
-    if (!m)
-        return RS_OK;
-    size_t rows = (size_t)m->rows, dim = (size_t)m->dim;
-    if (!(r->pm_norm = malloc(rows * dim * sizeof *r->pm_norm + 1)))
-        return rs_seterr(e, RS_EINTERNAL, "out of memory normalising the product model");
-    for (size_t i = 0; i < rows; i++) {
-        const float *x = m->in + i * dim;
+    size_t dim = (size_t)m->dim;
+    const float *x = m->in + (size_t)row * dim;
+    double inv;
+    uint64_t bits = c && c->inv && row < c->rows
+                        ? atomic_load_explicit(&c->inv[row], memory_order_relaxed)
+                        : 0;
+    if (bits) {
+        memcpy(&inv, &bits, sizeof inv);
+    } else {
         double s = 0;
         for (size_t j = 0; j < dim; j++)
             s += (double)x[j] * x[j];
-        double inv = s > 0 ? 1.0 / sqrt(s) : 0.0;
-        for (size_t j = 0; j < dim; j++)
-            r->pm_norm[i * dim + j] = (float)(x[j] * inv);
+        inv = s > 0 ? 1.0 / sqrt(s) : 0.0;
+        memcpy(&bits, &inv, sizeof bits);
+        if (c && c->inv && row < c->rows)
+            atomic_store_explicit(&c->inv[row], bits, memory_order_relaxed);
+    }
+    for (size_t j = 0; j < dim; j++)
+        out[j] = (float)(x[j] * inv);
+}
+
+static int open_norm_cache(rs_recommender *r, rs_error *e)
+{
+    if (!(r->norm = calloc(1, sizeof *r->norm)))
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    pthread_mutex_init(&r->norm->mu, NULL);
+    if (r->pm.m && r->pm.m->rows > 0) {
+        /* calloc: untouched zero pages until a row is first normalised */
+        if (!(r->norm->inv = calloc((size_t)r->pm.m->rows, sizeof *r->norm->inv)))
+            return rs_seterr(e, RS_EINTERNAL, "out of memory");
+        r->norm->rows = r->pm.m->rows;
     }
     return RS_OK;
 }
 
+static void close_norm_cache(norm_cache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_destroy(&c->mu);
+    free(c->m);
+    free((void *)c->inv);
+    free(c);
+}
+
+/* The whole normalised matrix (built once, under the cache's mutex); NULL when out of
+ * memory. */
+static const float *norm_matrix(const rs_recommender *r)
+{
+    norm_cache *c = r->norm;
+    const rs_embedding *m = r->pm.m;
+    pthread_mutex_lock(&c->mu);
+    if (!c->m && !c->failed) {
+        size_t rows = (size_t)m->rows, dim = (size_t)m->dim;
+        float *n = malloc(rows * dim * sizeof *n + 1);
+        if (n) {
+            for (size_t i = 0; i < rows; i++)
+                norm_row(m, c, (int32_t)i, n + i * dim);
+            c->m = n;
+        } else {
+            c->failed = 1;
+        }
+    }
+    const float *out = c->m;
+    pthread_mutex_unlock(&c->mu);
+    return out;
+}
+
 static void free_contents(rs_recommender *r)
 {
-    for (int32_t i = 0; r->ext && i < r->n_products; i++)
-        free(r->ext[i]);
-    for (int32_t i = 0; r->name && i < r->n_products; i++)
-        free(r->name[i]);
-    for (int32_t i = 0; r->cat_name && i < r->n_categories; i++)
-        free(r->cat_name[i]);
-    for (int32_t i = 0; r->cat_ext && i < r->n_categories; i++)
-        free(r->cat_ext[i]);
+    free(r->arena);
     free(r->cat_ext);
     free(r->ext);
     free(r->name);
@@ -661,7 +792,7 @@ static void free_contents(rs_recommender *r)
     free(r->post);
     rs_embedding_free(r->pm.m);
     rs_embedding_free(r->cm.m);
-    free(r->pm_norm);
+    close_norm_cache(r->norm);
     close_completion(r->pool);
 }
 
@@ -688,7 +819,7 @@ static int fill(rs_recommender *r, rs_error *e)
         return rc;
     load_model(r, RS_KIND_PRODUCT, &r->pm);
     load_model(r, RS_KIND_CATEGORY, &r->cm);
-    if ((rc = normalise_product_model(r, e)))
+    if ((rc = open_norm_cache(r, e)))
         return rc;
     return open_completion(r, e);
 }
@@ -742,6 +873,18 @@ int rs_recommender_reload(rs_recommender *r, int *changed, rs_error *e)
 }
 
 /* ---------------------------------------------------------------- lookups */
+
+int rs_rec_check_models(const rs_recommender *r, unsigned kinds, rs_error *e)
+{
+    unsigned need_pm = RS_REC_BIT(RS_REC_SYNONYMS) | RS_REC_BIT(RS_REC_COMPLEMENTS);
+    unsigned need_cm = RS_REC_BIT(RS_REC_CATEGORIES) | RS_REC_BIT(RS_REC_COMPLEMENTS);
+    const model_slot *bad = (kinds & need_pm) && r->pm.broken   ? &r->pm
+                            : (kinds & need_cm) && r->cm.broken ? &r->cm
+                                                                : NULL;
+    if (!bad)
+        return RS_OK;
+    return rs_seterr(e, bad->err.code ? bad->err.code : RS_EDATA, "%s", bad->err.msg);
+}
 
 int64_t rs_rec_city(const rs_recommender *r) { return r->city; }
 const char *rs_rec_city_name(const rs_recommender *r) { return r->city_name; }
@@ -984,6 +1127,21 @@ void rs_rec_allocate(const double *shares, int n, int k, int *slots)
     free(rem);
 }
 
+/* Prefetches the row of product p (if it has one) of a row-major matrix: the
+ * per-category scans read rows scattered over a 25 MB matrix, and waiting for them
+ * was most of their time. */
+static inline void prefetch_row(const rs_embedding *m, const float *base, int32_t p)
+{
+    if (p >= 0 && p < m->n_items && m->item_row[p] >= 0) {
+        const char *x = (const char *)(base + (size_t)m->item_row[p] * (size_t)m->dim);
+        size_t bytes = (size_t)m->dim * sizeof(float);
+        for (size_t o = 0; o < bytes; o += 64)
+            __builtin_prefetch(x + o);
+    }
+}
+
+enum { PREFETCH_AHEAD = 8 }; /* rows ahead of the one being scored */
+
 /* top-k selection: a heap whose root is the worst kept entry (lowest score, then the
  * highest index) */
 static int worse(float sa, int32_t ia, float sb, int32_t ib)
@@ -1099,6 +1257,7 @@ void rs_rec_result_free(rs_rec_result *res)
         free(s->isq);
         free(s->isqc);
         free(s->acc);
+        free(s->nr);
         free(s);
     }
     free(res);
@@ -1162,6 +1321,7 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
     const rs_embedding *m = r->pm.m;
     int dim = m->dim;
     if (grow(&sc->v, &sc->v_cap, (size_t)dim, sizeof *sc->v) ||
+        grow(&sc->nr, &sc->nr_cap, (size_t)dim, sizeof *sc->nr) ||
         grow(&sc->f, &sc->f_cap, (size_t)m->rows + 1, sizeof *sc->f)) {
         OOM(l);
         return;
@@ -1174,7 +1334,8 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
         int32_t p = res->query[i];
         if (!has_row(m, p))
             continue;
-        const float *x = r->pm_norm + (size_t)m->item_row[p] * dim;
+        const float *x = sc->nr;
+        norm_row(m, r->norm, m->item_row[p], sc->nr);
         for (int j = 0; j < dim; j++)
             acc[j] += x[j];
         used++;
@@ -1203,16 +1364,23 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
             int32_t c = res->query_categories[ci];
             for (int64_t j = r->cat_off[c]; j < r->cat_off[c + 1]; j++) {
                 int32_t p = r->cat_items[j];
+                if (j + PREFETCH_AHEAD < r->cat_off[c + 1])
+                    prefetch_row(m, m->in, r->cat_items[j + PREFETCH_AHEAD]);
                 if (sc->isq[p] || !has_row(m, p) || masked_out(r, q, p))
                     continue;
-                const float *x = r->pm_norm + (size_t)m->item_row[p] * dim;
-                topk_push(&t, cblas_sdot(dim, sc->v, 1, x, 1), p);
+                norm_row(m, r->norm, m->item_row[p], sc->nr);
+                topk_push(&t, cblas_sdot(dim, sc->v, 1, sc->nr, 1), p);
             }
         }
     } else {
+        const float *pn = m->rows > 0 ? norm_matrix(r) : NULL;
+        if (m->rows > 0 && !pn) {
+            OOM(l);
+            return;
+        }
         if (m->rows > 0)
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, m->rows, dim, 1.0f, r->pm_norm, dim, sc->v,
-                        1, 0.0f, sc->f, 1);
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, m->rows, dim, 1.0f, pn, dim, sc->v, 1,
+                        0.0f, sc->f, 1);
         for (int32_t row = 0; row < m->rows; row++) {
             int32_t p = m->row_item[row];
             if (p < 0 || p >= r->n_products || sc->isq[p] || masked_out(r, q, p))
@@ -1241,6 +1409,8 @@ static int category_weights(const rs_recommender *r, const rs_rec_query *q, rs_r
         list_model(l, &r->cm);
         return -1;
     }
+    if (sc->d_valid)
+        return 0; /* the categories kind of this call computed them (same query) */
     int dim = m->dim;
     if (grow(&sc->v, &sc->v_cap, (size_t)dim, sizeof *sc->v) ||
         grow(&sc->f, &sc->f_cap, (size_t)m->rows + 1, sizeof *sc->f) ||
@@ -1292,6 +1462,7 @@ static int category_weights(const rs_recommender *r, const rs_rec_query *q, rs_r
     }
     for (int32_t row = 0; row < m->rows; row++)
         sc->d[row] /= z;
+    sc->d_valid = 1;
     return 0;
 }
 
@@ -1340,6 +1511,35 @@ static int query_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *
     for (int i = 0; i < res->n_query; i++) {
         int32_t p = res->query[i];
         total += (size_t)(r->post_off[p + 1] - r->post_off[p]);
+    }
+    if (res->n_query > 1 && res->n_query <= 8) {
+        /* a few ascending lists: merge them one by one into a sorted, duplicate-free
+         * union (the same set the sort below gives, without sorting) */
+        if (grow(&sc->u, &sc->u_cap, 2 * total + 2, sizeof *sc->u))
+            return -1;
+        int32_t *cur = sc->u, *nxt = sc->u + total + 1;
+        size_t nc = 0;
+        for (int i = 0; i < res->n_query; i++) {
+            int32_t p = res->query[i];
+            const int32_t *b = r->post + r->post_off[p];
+            size_t nb = (size_t)(r->post_off[p + 1] - r->post_off[p]), x = 0, y = 0, w = 0;
+            /* (a receipt may list a product twice: drop repeats as the sort does) */
+            while (x < nc || y < nb) {
+                int32_t v = y >= nb || (x < nc && cur[x] <= b[y]) ? cur[x] : b[y];
+                x += x < nc && cur[x] == v;
+                y += y < nb && b[y] == v;
+                if (w == 0 || nxt[w - 1] != v)
+                    nxt[w++] = v;
+            }
+            int32_t *t = cur;
+            cur = nxt;
+            nxt = t;
+            nc = w;
+        }
+        if (cur != sc->u)
+            memmove(sc->u, cur, nc * sizeof *sc->u);
+        *n = (int64_t)nc;
+        return 0;
     }
     if (grow(&sc->u, &sc->u_cap, total + 1, sizeof *sc->u))
         return -1;
@@ -1532,6 +1732,8 @@ static void run_complements(const rs_recommender *r, const rs_rec_query *q, rs_r
         }
         for (int64_t j = r->cat_off[c]; j < r->cat_off[c + 1]; j++) {
             int32_t p = r->cat_items[j];
+            if (j + PREFETCH_AHEAD < r->cat_off[c + 1])
+                prefetch_row(pm, pm->out, r->cat_items[j + PREFETCH_AHEAD]);
             if (sc->isq[p] || !has_row(pm, p) || masked_out(r, q, p))
                 continue;
             const float *o = pm->out + (size_t)pm->item_row[p] * dim;
@@ -1607,13 +1809,31 @@ static void completion_list(const rs_recommender *r, const rs_rec_query *q, rs_r
      * below it cannot enter (ties go to the smaller index, seen first), and the one
      * comparison also drops -INFINITY and NaN */
     float thr = -INFINITY;
-    for (int32_t p = 0; p < lim; p++) {
-        float s = f[p];
-        if (!(s > thr) || sc->isq[p] || masked_out(r, q, p))
-            continue;
-        topk_push(&t, s, p);
-        if (t.n == t.k)
-            thr = t.sc[0];
+    enum { BLK = 16 };
+    for (int32_t b0 = 0; b0 < lim; b0 += BLK) {
+        int32_t b1 = lim - b0 > BLK ? b0 + BLK : lim;
+        if (b1 - b0 == BLK) {
+            /* once the heap is full almost every block lies at or below thr: one
+             * vectorisable test skips it (the same items the loop below would skip) */
+            typedef float v4f __attribute__((vector_size(16)));
+            typedef int v4i __attribute__((vector_size(16)));
+            v4f x0, x1, x2, x3, t4 = {thr, thr, thr, thr};
+            memcpy(&x0, f + b0, sizeof x0);
+            memcpy(&x1, f + b0 + 4, sizeof x1);
+            memcpy(&x2, f + b0 + 8, sizeof x2);
+            memcpy(&x3, f + b0 + 12, sizeof x3);
+            v4i gt = (x0 > t4) | (x1 > t4) | (x2 > t4) | (x3 > t4);
+            if (!(gt[0] | gt[1] | gt[2] | gt[3]))
+                continue;
+        }
+        for (int32_t p = b0; p < b1; p++) {
+            float s = f[p];
+            if (!(s > thr) || sc->isq[p] || masked_out(r, q, p))
+                continue;
+            topk_push(&t, s, p);
+            if (t.n == t.k)
+                thr = t.sc[0];
+        }
     }
     topk_sort(&t);
     if (list_reserve(l, t.n)) {
@@ -1665,6 +1885,8 @@ int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *
         l->model2_path = "";
     }
     res->n_query = res->n_query_categories = 0;
+    if (res->scratch)
+        res->scratch->d_valid = 0;
     if (q->n_products <= 0 || !q->products)
         return rs_seterr(e, RS_EUSAGE, "empty query: give at least one product");
     for (int k = 0; k < RS_REC_NKINDS; k++)

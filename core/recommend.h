@@ -178,6 +178,13 @@ int rs_recommender_open(rs_store *s, int64_t city_id, const rs_rec_options *opt,
                         rs_recommender **out, rs_error *e);
 void rs_recommender_close(rs_recommender *r);
 
+/* RS_OK unless a model that `kinds` (RS_REC_BIT mask) needs is registered active but
+ * its file failed to load (truncated, deleted, corrupt): then that error (RS_EDATA, or
+ * RS_EINTERNAL), whose message names the model file and what is wrong.  A kind whose
+ * model was simply never trained is not an error here (its list reports it).  The
+ * TUI keeps working with the other kinds; the CLI treats a broken model as an error. */
+int rs_rec_check_models(const rs_recommender *r, unsigned kinds, rs_error *e);
+
 /* Reloads models, catalogue and popularity (after `train` or `import` ran).  On error
  * the recommender keeps its previous state.  *changed (may be NULL) is set to 1 when
  * anything new was loaded.  Not concurrent with queries; results computed before hold

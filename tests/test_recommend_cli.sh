@@ -1,0 +1,77 @@
+#!/bin/sh
+# test_recommend_cli.sh - `recoscope recommend` on a tiny trained world:
+#  1. --batch answers are byte-identical with 1 and 2 worker threads (several blocks of
+#     64 lines, unknown ids and JSON-array lines mixed in), one line out per line in;
+#  2. a registered model file that does not load (truncated, then deleted) is an
+#     error naming the file and what is wrong, exit 2 (README: bad data), for a single
+#     query and for --batch; kinds that do not need that model still answer (exit 0).
+#   RS_BIN  the recoscope binary
+set -u
+bin=${RS_BIN:?RS_BIN must name the recoscope binary}
+command -v sqlite3 >/dev/null 2>&1 || { echo "SKIP: no sqlite3 shell"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bin" synth --out "$tmp/w" --seed 9 --cities 1 --departments 3 --categories 10 \
+    --products 100 --receipts 1500 >/dev/null || fail "synth"
+db=$tmp/t.db
+"$bin" --db "$db" import -q --products "$tmp/w/products.csv" \
+    --categories "$tmp/w/categories.csv" "$tmp/w/receipts.csv" || fail "import"
+for kind in product category; do
+    "$bin" --db "$db" train --kind $kind --min-receipts 1000000 --dim 8 --epochs 2 \
+        >"$tmp/train.out" 2>&1 || fail "train $kind: $(tail -n 3 "$tmp/train.out")"
+done
+
+# 1. batch: 1 thread vs 2 threads, byte for byte
+sqlite3 "$db" "SELECT ext_id FROM products ORDER BY id" >"$tmp/ids" || fail "ids"
+awk 'BEGIN { srand(7) } { id[NR] = $1 } END {
+    for (i = 0; i < 300; i++) {
+        n = 1 + int(rand() * 4); line = ""
+        for (j = 0; j < n; j++) line = line (j ? " " : "") id[1 + int(rand() * NR)]
+        if (i % 50 == 7) line = line " NO_SUCH_ID"
+        if (i % 40 == 3) line = "[\"" id[1 + int(rand() * NR)] "\",\"" id[1 + int(rand() * NR)] "\"]"
+        print line
+    } }' "$tmp/ids" >"$tmp/ctx"
+"$bin" --db "$db" recommend --batch "$tmp/ctx" --threads 1 >"$tmp/b1" 2>"$tmp/e1" ||
+    fail "batch 1 thread: $(head -c 300 "$tmp/e1")"
+"$bin" --db "$db" recommend --batch "$tmp/ctx" --threads 2 >"$tmp/b2" 2>"$tmp/e2" ||
+    fail "batch 2 threads: $(head -c 300 "$tmp/e2")"
+[ "$(wc -l <"$tmp/b1")" -eq 300 ] || fail "batch: $(wc -l <"$tmp/b1") lines out for 300 in"
+cmp -s "$tmp/b1" "$tmp/b2" || fail "batch output differs between 1 and 2 threads"
+grep -c '"completion":\[{' "$tmp/b1" >/dev/null || fail "batch: no completion rows"
+[ "$(grep -c 'unknown product .NO_SUCH_ID' "$tmp/b1")" -eq 6 ] || fail "batch: unknown ids not reported"
+echo "batch: 300 lines, 1 and 2 threads byte-identical"
+
+# 2. a broken product model file
+q=$(head -n 1 "$tmp/ids")
+path=$(sqlite3 "$db" "SELECT path FROM models WHERE kind = 'product' AND active = 1")
+case $path in /*) ;; *) path=$(dirname "$db")/$path ;; esac
+[ -f "$path" ] || fail "no active product model file ($path)"
+"$bin" --db "$db" recommend --product "$q" >/dev/null 2>"$tmp/err" || fail "intact model: $(cat "$tmp/err")"
+cp "$path" "$tmp/model.bak"
+head -c 200 "$tmp/model.bak" >"$path"
+for args in "--product $q" "--product $q --json" "--product $q --kind synonyms" \
+            "--basket $q --kind complements" "--batch $tmp/ctx"; do
+    # shellcheck disable=SC2086
+    "$bin" --db "$db" recommend $args >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    [ $st -eq 2 ] || fail "truncated model, recommend $args: exit $st (expected 2)"
+    grep -q "$(basename "$path")" "$tmp/err" || fail "truncated model: file not named: $(cat "$tmp/err")"
+    grep -q "truncated" "$tmp/err" || fail "truncated model: what is wrong not said: $(cat "$tmp/err")"
+    [ -s "$tmp/out" ] && fail "truncated model, recommend $args: printed results anyway"
+done
+echo "truncated: $(head -n 1 "$tmp/err")"
+"$bin" --db "$db" recommend --product "$q" --kind categories >"$tmp/out" 2>"$tmp/err" ||
+    fail "categories with a broken product model: exit $?: $(cat "$tmp/err")"
+grep -q "CATEGORIES" "$tmp/out" || fail "categories with a broken product model: no list"
+rm -f "$path"
+"$bin" --db "$db" recommend --product "$q" >"$tmp/out" 2>"$tmp/err"
+st=$?
+[ $st -eq 2 ] || fail "deleted model: exit $st (expected 2)"
+grep -q "$(basename "$path")" "$tmp/err" || fail "deleted model: file not named: $(cat "$tmp/err")"
+echo "deleted: $(head -n 1 "$tmp/err")"
+cp "$tmp/model.bak" "$path"
+"$bin" --db "$db" recommend --product "$q" >/dev/null 2>"$tmp/err" || fail "restored model: $(cat "$tmp/err")"
+echo "ok"
+exit 0
