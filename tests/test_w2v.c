@@ -10,7 +10,7 @@
 #include "testlib.h"
 #include "w2v_format.h"
 
-static const char *const WORDS[4] = {"24852", "13176", "p\xc3\xa9" "che", "x_1"};
+static const char *const WORDS[4] = {"24852", "13176", "p\303\251che", "x_1"};
 
 static void fill(float *v, int n)
 {
