@@ -1,7 +1,9 @@
 /* cmd_import.c - `recoscope import`: CSV files into the database (core/import.c). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -139,6 +141,88 @@ static int opt_value(int argc, char **argv, int *i, const char *name, const char
     return 1;
 }
 
+/* ---- a failed first import leaves nothing behind ---------------------------------- */
+
+/* What existed before the command: the database file and its directory. */
+typedef struct prior {
+    int probed, db_existed, dir_existed;
+    char *dir; /* the database's directory when the path has one */
+} prior;
+
+static void prior_probe(prior *p, const char *path)
+{
+    struct stat sb;
+    memset(p, 0, sizeof *p);
+    p->probed = 1;
+    p->db_existed = lstat(path, &sb) == 0 || errno != ENOENT;
+    const char *slash = strrchr(path, '/');
+    if (slash && slash != path && (p->dir = strndup(path, (size_t)(slash - path))))
+        p->dir_existed = stat(p->dir, &sb) == 0;
+}
+
+/* True when nobody has committed anything to the database at path: it cannot be opened
+ * as SQLite, or it has no tables, or recoscope's tables are all empty.  Checked under the
+ * write lock (BEGIN IMMEDIATE waits for a concurrent writer), so a concurrent first import
+ * that committed keeps its database. */
+static int nothing_committed(const char *path)
+{
+    sqlite3 *db = NULL;
+    int empty = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        empty = 1; /* not a database at all: what this command left half-made */
+        goto done;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto done;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master) = 0"
+                               " OR ((SELECT count(*) FROM import_ledger) = 0"
+                               " AND (SELECT count(*) FROM products) = 0"
+                               " AND (SELECT count(*) FROM categories) = 0"
+                               " AND (SELECT count(*) FROM receipts) = 0)",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        empty = sqlite3_column_int(st, 0);
+    else if (st == NULL) {
+        /* no recoscope tables: empty only when there are no tables at all */
+        sqlite3_stmt *t = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &t, NULL) ==
+                SQLITE_OK &&
+            sqlite3_step(t) == SQLITE_ROW)
+            empty = sqlite3_column_int(t, 0) == 0;
+        sqlite3_finalize(t);
+    }
+    sqlite3_finalize(st);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+done:
+    sqlite3_close_v2(db);
+    return empty;
+}
+
+/* After a failed import into a path that did not exist before this command: removes
+ * the database file, its -wal/-shm/-journal and the directory the store created (when
+ * empty), unless someone committed data there meanwhile.  Never touches a database that
+ * existed before. */
+static void remove_new_db(const prior *p, const char *path)
+{
+    if (p->db_existed || !nothing_committed(path))
+        return;
+    static const char *const SUFFIX[] = {"", "-wal", "-shm", "-journal"};
+    size_t n = strlen(path) + 16;
+    char *q = malloc(n);
+    if (!q)
+        return;
+    for (size_t i = 0; i < sizeof SUFFIX / sizeof *SUFFIX; i++) {
+        snprintf(q, n, "%s%s", path, SUFFIX[i]);
+        if (unlink(q) != 0 && errno != ENOENT)
+            fprintf(stderr, "recoscope import: cannot remove %s: %s\n", q, strerror(errno));
+    }
+    free(q);
+    if (p->dir && !p->dir_existed)
+        rmdir(p->dir); /* only when empty */
+}
+
 int cmd_import(rs_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -151,6 +235,7 @@ int cmd_import(rs_cli *cli, int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     rs_error e = {0};
     rs_store *s = NULL;
+    prior before = {0};
     const char **inputs = calloc((size_t)argc + 1, sizeof *inputs);
     const char *mapping = NULL, *delim = NULL, *unknown = NULL, *threads = NULL, *gap = NULL;
     int quiet = 0, rc = RS_OK, ninputs = 0, dashdash = 0;
@@ -274,6 +359,7 @@ int cmd_import(rs_cli *cli, int argc, char **argv)
     /* Memory statistics take a global mutex on every allocation; the import does not
      * use them (must be set before SQLite initialises, i.e. before the store opens). */
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    prior_probe(&before, cli->db_path);
     if ((rc = rs_store_open(cli->db_path, RS_STORE_CREATE, &s, &e)) != RS_OK) {
         rc = cli_fail(&e);
         goto done;
@@ -322,6 +408,9 @@ int cmd_import(rs_cli *cli, int argc, char **argv)
     }
 done:
     rs_store_close(s);
+    if (rc != RS_OK && before.probed)
+        remove_new_db(&before, cli->db_path);
+    free(before.dir);
     rs_import_report_free(&rep);
     rs_import_opts_free(&o);
     free(inputs);

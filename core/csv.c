@@ -46,7 +46,8 @@ int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e)
     if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
         void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m != MAP_FAILED) {
-            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL | MADV_WILLNEED);
+            /* one advice per call: the values are not flags */
+            madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
             f->data = m;
             f->size = (size_t)sb.st_size;
             f->mapped = 1;
@@ -112,6 +113,21 @@ int rs_csv_file_wrap(const char *name, const char *data, size_t size, rs_csv_fil
     set_body(f);
     *out = f;
     return RS_OK;
+}
+
+void rs_csv_file_release(const rs_csv_file *f, size_t from, size_t to)
+{
+    if (!f || f->mapped != 1)
+        return;
+    if (to > f->size)
+        to = f->size;
+    long ps = sysconf(_SC_PAGESIZE);
+    size_t page = ps > 0 ? (size_t)ps : 4096;
+    /* the pages that hold [from, to): a page shared with a neighbouring range that is
+     * still in use is harmless to drop (it is read again on the next access) */
+    size_t a = from / page * page, b = (to + page - 1) / page * page;
+    if (b > a)
+        madvise((char *)f->data + a, b - a, MADV_DONTNEED);
 }
 
 void rs_csv_file_close(rs_csv_file *f)
@@ -204,8 +220,13 @@ int rs_utf8_valid(const char *s, size_t n)
     return 1;
 }
 
-size_t rs_csv_split(const char *buf, size_t start, size_t size, size_t n, size_t *cut)
+/* Drops the pages behind the scan every RELEASE_STEP bytes (rs_csv_file_split). */
+#define RELEASE_STEP ((size_t)8 << 20)
+
+static size_t split_impl(const char *buf, size_t start, size_t size, size_t n, size_t *cut,
+                         const rs_csv_file *f)
 {
+    size_t released = start;
     size_t k = 0, pos = start;
     int parity = 0;
     cut[k++] = start;
@@ -233,9 +254,25 @@ size_t rs_csv_split(const char *buf, size_t start, size_t size, size_t n, size_t
         if (!found || pos >= size)
             break;
         cut[k++] = pos;
+        if (f && pos - released >= RELEASE_STEP) {
+            rs_csv_file_release(f, released, pos);
+            released = pos;
+        }
     }
     cut[k] = size;
+    if (f)
+        rs_csv_file_release(f, released, size);
     return k;
+}
+
+size_t rs_csv_split(const char *buf, size_t start, size_t size, size_t n, size_t *cut)
+{
+    return split_impl(buf, start, size, n, cut, NULL);
+}
+
+size_t rs_csv_file_split(const rs_csv_file *f, size_t start, size_t n, size_t *cut)
+{
+    return split_impl(f->data, start, f->size, n, cut, f);
 }
 
 /* ---- the reader ------------------------------------------------------------------ */

@@ -45,6 +45,12 @@ int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e);
 int rs_csv_file_wrap(const char *name, const char *data, size_t size, rs_csv_file **out,
                      rs_error *e);
 void rs_csv_file_close(rs_csv_file *f);
+/* Drops the mapped pages that hold bytes [from, to) of f from the process's memory
+ * (madvise MADV_DONTNEED; a no-op for a file read into memory).  The data stays valid:
+ * a later access reads the page again from the page cache.  The importer calls this
+ * behind each pass over a big file, so that resident memory does not grow with the
+ * file size (mapped file pages count in RSS). */
+void rs_csv_file_release(const rs_csv_file *f, size_t from, size_t to);
 
 /* Picks the delimiter among ',', ';' and tab: the one that occurs most often outside
  * quotes in the first record from data (',' when none occurs). */
@@ -93,6 +99,9 @@ int rs_csv_fail(rs_csv_reader *r, const char *raw, const char *fmt, ...)
  * number of chunks.  A parser must verify that each chunk ends exactly at the next
  * boundary (it does when quoting is well-formed up to there). */
 size_t rs_csv_split(const char *buf, size_t start, size_t size, size_t n, size_t *cut);
+/* rs_csv_split over [start, f->size) of a file, releasing (rs_csv_file_release) the
+ * pages behind the scan as it goes. */
+size_t rs_csv_file_split(const rs_csv_file *f, size_t start, size_t n, size_t *cut);
 
 /* Header lookup: index of the first field equal to name (case-insensitive, surrounding
  * blanks ignored), or -1. */

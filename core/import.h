@@ -14,6 +14,10 @@
  * Columns are found by header name (case-insensitive); flags or a JSON mapping rename
  * them.  Receipt files are parsed in chunks on worker threads while the calling thread
  * writes SQLite; lines of one (receipt, product) are merged, quantities summed.
+ * Memory does not grow with the receipt files' size (docs/BENCHMARKS.md, "Import
+ * memory"): the file's pages are dropped behind each pass, receipt ids are remembered
+ * in a fixed-size Bloom filter (SQLite resolves the "maybe seen" ones), SQLite's cache
+ * is 64 MiB.  Only the events preset keeps every event in memory (to cut sessions).
  */
 #ifndef RS_IMPORT_H
 #define RS_IMPORT_H

@@ -190,6 +190,53 @@ static int ensure_parent_dir(const char *path, rs_error *e)
     return RS_OK;
 }
 
+/* A reader of a WAL database needs its -shm file; in a directory it cannot write, that
+ * file cannot be created and SQLite refuses to read.  Then nobody can be writing (a writer
+ * needs -wal and -shm there too), and when no -wal file with content exists the database
+ * file alone is the whole database: it is opened with `immutable=1` (no locks, no -shm).
+ * A -wal file with content (a writer crashed, or writes as another user) keeps the
+ * error, since reading without it would show stale data. */
+static int immutable_fallback_ok(const char *path)
+{
+    size_t n = strlen(path);
+    char *wal = malloc(n + 5);
+    if (!wal)
+        return 0;
+    memcpy(wal, path, n);
+    memcpy(wal + n, "-wal", 5);
+    struct stat sb;
+    int has_wal = stat(wal, &sb) == 0 && sb.st_size > 0;
+    free(wal);
+    if (has_wal)
+        return 0;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    int writable = dir && access(dir, W_OK) == 0;
+    free(dir);
+    return !writable;
+}
+
+/* "file:" URI of an absolute path with immutable=1 (percent-encoding what a URI needs). */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *u = malloc(n * 3 + sizeof "file:?immutable=1");
+    if (!u)
+        return NULL;
+    char *q = u;
+    q += sprintf(q, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        unsigned c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '/' || c == '-' || c == '_' || c == '.' || c == '~')
+            *q++ = (char)c;
+        else
+            q += sprintf(q, "%%%02X", c);
+    }
+    strcpy(q, "?immutable=1");
+    return u;
+}
+
 int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
 {
     *out = NULL;
@@ -229,7 +276,31 @@ int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
     sqlite3_extended_result_codes(s->db, 0);
 
     int ntables = 0, version = 0;
-    if ((rc = table_count(s, &ntables, e)) != RS_OK) {
+    rc = table_count(s, &ntables, e);
+    if (rc != RS_OK && s->readonly &&
+        ((sqlite3_errcode(s->db) & 0xff) == SQLITE_READONLY ||
+         (sqlite3_errcode(s->db) & 0xff) == SQLITE_CANTOPEN) &&
+        immutable_fallback_ok(s->path)) {
+        char *uri = immutable_uri(s->path);
+        if (!uri) {
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+            goto fail;
+        }
+        sqlite3_close_v2(s->db);
+        s->db = NULL;
+        int orc = sqlite3_open_v2(uri, &s->db,
+                                  SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                                  NULL);
+        free(uri);
+        if (orc != SQLITE_OK) {
+            rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot open database: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : "out of memory");
+            goto fail;
+        }
+        sqlite3_extended_result_codes(s->db, 0);
+        rc = table_count(s, &ntables, e);
+    }
+    if (rc != RS_OK) {
         if (e && e->code == RS_EDATA)
             rs_seterr(e, RS_EDATA, "%s: not a recoscope database (not even SQLite)", path);
         goto fail;
@@ -451,52 +522,33 @@ static int max_id(rs_store *s, const char *table, int64_t *out, rs_error *e)
     return rc;
 }
 
-/* Counting happens in C over one ordered scan of receipt_items: a GROUP BY over the
- * join is several times slower on millions of lines.  Memory: (cities+1) x products
- * counters, 8 bytes each (20 cities x 100k products = 17 MB). */
+/* Counting happens in C over one ordered scan of receipt_items merged with one ordered
+ * scan of receipts (both are in receipt id order): a GROUP BY over the join is several
+ * times slower on millions of lines.  Memory: (cities+1) x products counters, 8 bytes
+ * each (20 cities x 100k products = 17 MB), nothing per receipt. */
 int rs_store_refresh_popularity(rs_store *s, rs_error *e)
 {
     int rc = RS_OK;
     int64_t ncity = 0, nprod = 0, ncat = 0, nrec = 0;
-    int64_t *rec_city = NULL, *pcount = NULL, *ccount = NULL, *city_total = NULL;
+    int64_t *pcount = NULL, *ccount = NULL, *city_total = NULL;
     int64_t *prod_cat = NULL, *cat_seen = NULL;
-    sqlite3_stmt *st = NULL, *ins = NULL;
+    sqlite3_stmt *st = NULL, *ins = NULL, *rst = NULL;
 
     if ((rc = max_id(s, "cities", &ncity, e)) || (rc = max_id(s, "products", &nprod, e)) ||
         (rc = max_id(s, "categories", &ncat, e)) || (rc = max_id(s, "receipts", &nrec, e)))
         return rc;
     size_t nc1 = (size_t)ncity + 1;
-    rec_city = calloc((size_t)nrec + 1, sizeof *rec_city);
     pcount = calloc(nc1 * ((size_t)nprod + 1), sizeof *pcount);
     ccount = calloc(nc1 * ((size_t)ncat + 1), sizeof *ccount);
     city_total = calloc(nc1, sizeof *city_total);
     prod_cat = calloc((size_t)nprod + 1, sizeof *prod_cat);
     cat_seen = calloc((size_t)ncat + 1, sizeof *cat_seen);
-    if (!rec_city || !pcount || !ccount || !city_total || !prod_cat || !cat_seen) {
+    if (!pcount || !ccount || !city_total || !prod_cat || !cat_seen) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory computing popularity");
         goto done;
     }
 
-    if (sqlite3_prepare_v2(s->db, "SELECT id, city_id FROM receipts", -1, &st, NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "reading receipts");
-        goto done;
-    }
     int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
-        if (id >= 1 && id <= nrec && c >= 1 && c <= ncity) {
-            rec_city[id] = c;
-            city_total[c]++;
-            city_total[0]++;
-        }
-    }
-    if (step != SQLITE_DONE) {
-        rc = rs_store_sqlerr(s, e, "reading receipts");
-        goto done;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-
     if (sqlite3_prepare_v2(s->db, "SELECT id, category_id FROM products", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = rs_store_sqlerr(s, e, "reading products");
@@ -515,18 +567,35 @@ int rs_store_refresh_popularity(rs_store *s, rs_error *e)
     st = NULL;
 
     /* receipt_items is clustered by (receipt_id, product_id): categories are counted
-     * once per receipt by remembering the last receipt that touched each category. */
-    if (sqlite3_prepare_v2(s->db, "SELECT receipt_id, product_id FROM receipt_items", -1, &st,
+     * once per receipt by remembering the last receipt that touched each category.  The
+     * receipts cursor advances alongside to find each line's city. */
+    if (sqlite3_prepare_v2(s->db, "SELECT receipt_id, product_id FROM receipt_items"
+                                  " ORDER BY receipt_id", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT id, city_id FROM receipts ORDER BY id", -1, &rst,
                            NULL) != SQLITE_OK) {
         rc = rs_store_sqlerr(s, e, "reading receipt items");
         goto done;
     }
     size_t np1 = (size_t)nprod + 1, nk1 = (size_t)ncat + 1;
+    int64_t cur_id = 0, cur_city = 0; /* the receipts cursor's row */
+    int rstep = SQLITE_ROW;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t r = sqlite3_column_int64(st, 0), p = sqlite3_column_int64(st, 1);
+        while (rstep == SQLITE_ROW && cur_id < r) {
+            if ((rstep = sqlite3_step(rst)) != SQLITE_ROW)
+                break;
+            cur_id = sqlite3_column_int64(rst, 0);
+            cur_city = sqlite3_column_int64(rst, 1);
+            if (cur_id >= 1 && cur_id <= nrec && cur_city >= 1 && cur_city <= ncity) {
+                city_total[cur_city]++;
+                city_total[0]++;
+            }
+        }
+        if (rstep != SQLITE_ROW && rstep != SQLITE_DONE)
+            break;
         if (r < 1 || r > nrec || p < 1 || p > nprod)
             continue;
-        int64_t c = rec_city[r];
+        int64_t c = (cur_id == r && cur_city >= 1 && cur_city <= ncity) ? cur_city : 0;
         pcount[(size_t)c * np1 + (size_t)p]++;
         pcount[(size_t)p]++;
         int64_t k = prod_cat[p];
@@ -536,12 +605,23 @@ int rs_store_refresh_popularity(rs_store *s, rs_error *e)
             ccount[(size_t)k]++;
         }
     }
-    if (step != SQLITE_DONE) {
+    if (step == SQLITE_DONE) /* receipts after the last line still count */
+        while (rstep == SQLITE_ROW && (rstep = sqlite3_step(rst)) == SQLITE_ROW) {
+            cur_id = sqlite3_column_int64(rst, 0);
+            cur_city = sqlite3_column_int64(rst, 1);
+            if (cur_id >= 1 && cur_id <= nrec && cur_city >= 1 && cur_city <= ncity) {
+                city_total[cur_city]++;
+                city_total[0]++;
+            }
+        }
+    if ((step != SQLITE_ROW && step != SQLITE_DONE) ||
+        (rstep != SQLITE_ROW && rstep != SQLITE_DONE)) {
         rc = rs_store_sqlerr(s, e, "reading receipt items");
         goto done;
     }
     sqlite3_finalize(st);
-    st = NULL;
+    sqlite3_finalize(rst);
+    st = rst = NULL;
 
     if ((rc = rs_store_exec(s, "DELETE FROM product_popularity; DELETE FROM category_popularity;",
                             e)))
@@ -580,8 +660,8 @@ int rs_store_refresh_popularity(rs_store *s, rs_error *e)
     }
 done:
     sqlite3_finalize(st);
+    sqlite3_finalize(rst);
     sqlite3_finalize(ins);
-    free(rec_city);
     free(pcount);
     free(ccount);
     free(city_total);

@@ -5,7 +5,10 @@
 #     naming the file and line, exit 2, nothing imported;
 #  2. a database opened by a relative --db path: its models must still load when the
 #     command runs from another directory (model paths were stored relative to the
-#     working directory but resolved against the database's directory).
+#     working directory but resolved against the database's directory);
+#  3. a failed first import into a new path leaves no database file (nor -wal, -shm, nor
+#     the directory it created) behind; a failed import into an existing database keeps
+#     it, byte for byte.
 #   RS_BIN  the recoscope binary
 set -u
 bin=${RS_BIN:?RS_BIN must name the recoscope binary}
@@ -93,5 +96,32 @@ for dir in "$tmp/cwd" "$tmp/cwd/sub" "$tmp/elsewhere"; do
         fail "relative --db: from $dir (--db $rel) the product model did not load: $(head -n 8 "$tmp/out")"
 done
 echo "relative --db: models load from every working directory"
+
+# 3. a failed first import leaves nothing behind; an existing database is never removed
+for target in "$tmp/new.db" "$tmp/newdir/new.db"; do
+    "$bin" --db "$target" import "$tmp/quote.csv" >"$tmp/out" 2>"$tmp/err"
+    st=$?
+    [ $st -eq 2 ] || fail "failed first import: exit $st (expected 2): $(cat "$tmp/err")"
+    for f in "$target" "$target-wal" "$target-shm" "$target-journal"; do
+        [ ! -e "$f" ] || fail "failed first import left $f behind"
+    done
+done
+[ ! -e "$tmp/newdir" ] || fail "failed first import left the directory it created"
+# a directory that existed stays, even when empty
+mkdir "$tmp/keepdir"
+"$bin" --db "$tmp/keepdir/new.db" import "$tmp/quote.csv" >/dev/null 2>&1
+[ -d "$tmp/keepdir" ] && [ ! -e "$tmp/keepdir/new.db" ] ||
+    fail "failed first import into an existing directory: wrong cleanup"
+# an existing database (even an empty one) is kept as it was
+sum0=$(cksum <"$db")
+"$bin" --db "$db" import "$tmp/quote.csv" >/dev/null 2>&1 && fail "bad import succeeded"
+[ "$(cksum <"$db")" = "$sum0" ] || fail "failed import changed the existing database file"
+sqlite3 "$tmp/empty.db" "PRAGMA user_version=0" || fail "sqlite3 could not make an empty db"
+: >"$tmp/zero.db"
+for keep in "$tmp/empty.db" "$tmp/zero.db"; do
+    "$bin" --db "$keep" import "$tmp/quote.csv" >/dev/null 2>&1
+    [ -e "$keep" ] || fail "a failed import removed the pre-existing $keep"
+done
+echo "failed first import: nothing left behind; existing databases kept"
 echo "ok"
 exit 0
