@@ -10,6 +10,12 @@
  * in = B row-major (row r = B[row_item[r]][.] over the vocabulary columns), out = NULL,
  * counts = training receipts.  Memory is rows² floats: the fit refuses more than
  * max_items rows (RS_EUSAGE) — default RS_EASE_MAX_ITEMS.
+ *
+ * Two ways to the same P: the direct n x n Cholesky, or, when the corpus has fewer
+ * receipts m than items n, the Woodbury identity
+ *   (λI + XᵀX)⁻¹ = (1/λ)·I − (1/λ²)·Xᵀ (I + X Xᵀ/λ)⁻¹ X
+ * whose Cholesky is m x m (m³ flops instead of n³: 7x less on the Instacart sample,
+ * 8,131 receipts over 15,535 items).  rs_ease_fit() picks the cheaper one.
  */
 #ifndef RS_EASE_H
 #define RS_EASE_H
@@ -22,12 +28,23 @@
 
 #define RS_EASE_MAX_ITEMS 20000
 #define RS_EASE_DEFAULT_LAMBDA 100.0
+#define RS_EASE_DEFAULT_MIN_COUNT 1
 
 int rs_ease_fit(const rs_corpus *c, double lambda, int32_t max_items, rs_embedding **out,
                 rs_error *e);
 
+typedef enum { RS_EASE_AUTO = 0, RS_EASE_DIRECT, RS_EASE_WOODBURY } rs_ease_path;
+/* rs_ease_fit() with the item min count and the inverse chosen.  Items in fewer than
+ * min_count receipts are left out of the vocabulary (no row: never recommended, ignored
+ * in a context); rs_ease_fit() uses RS_EASE_DEFAULT_MIN_COUNT = 1 (all items): on the
+ * Instacart sample's validation part min counts 5 / 12 / 20 LOWER HR@10 (0.1070 ->
+ * 0.1063 / 0.1026 / 0.1005). */
+int rs_ease_fit_path(const rs_corpus *c, double lambda, int64_t min_count, int32_t max_items,
+                     rs_ease_path path, rs_embedding **out, rs_error *e);
+
 /* scores[n_items]: sum over the context rows of B; items without a row: -INFINITY.
- * Returns how many context items had a row. */
+ * When no context item has a row: 0.001·log(1 + training receipts) per row (popularity
+ * order).  Returns how many context items had a row. */
 int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
 
 #endif
