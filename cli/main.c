@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/lapack.h"
 #include "../core/store.h"
 #include "cli.h"
 
@@ -79,6 +80,11 @@ int cli_wants_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "");
+    /* recoscope parallelises its own loops (trainer, batch, evaluation); OpenBLAS's
+     * worker threads spin between calls and take those cores, so BLAS runs on one
+     * thread unless the user says otherwise (the EASE fit asks for more itself). */
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(1);
     rs_cli cli = {.prog = argv[0], .db_path = NULL};
 
     /* Pull --db out of argv wherever it stands (before "--"), so every subcommand

@@ -5,8 +5,30 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lapack.h"
+
+/* The recoscope binary runs OpenBLAS single-threaded (cli/main.c: its idle workers spin
+ * and take the cores our own threads use); the Cholesky and inverse here are the one
+ * place where its threads pay, so they get every core for the call and the previous
+ * count back afterwards.  An explicit OPENBLAS_NUM_THREADS is left alone. */
+static int blas_threads_begin(void)
+{
+    if (getenv("OPENBLAS_NUM_THREADS"))
+        return 0;
+    int prev = openblas_get_num_threads();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    if (ncpu > 1 && ncpu != prev)
+        openblas_set_num_threads((int)ncpu);
+    return prev;
+}
+
+static void blas_threads_end(int prev)
+{
+    if (prev > 0 && prev != openblas_get_num_threads())
+        openblas_set_num_threads(prev);
+}
 
 /* P = (G + λI)⁻¹ directly: G = XᵀX over the vocabulary, Cholesky of n x n.  On return
  * P (n x n, row-major, both triangles) is in G. */
@@ -29,13 +51,16 @@ static int inverse_direct(const rs_corpus *c, const rs_embedding *m, double lamb
     }
     for (size_t i = 0; i < n; i++)
         G[i * n + i] += (float)lambda;
-    int nn = (int)n, info = 0;
+    int nn = (int)n, info = 0, info2 = 0;
+    int bt = blas_threads_begin();
     spotrf_("L", &nn, G, &nn, &info, 1);
+    if (info == 0)
+        spotri_("L", &nn, G, &nn, &info2, 1);
+    blas_threads_end(bt);
     if (info != 0)
         return rs_seterr(e, RS_EINTERNAL, "EASE: Cholesky factorisation failed (info %d)", info);
-    spotri_("L", &nn, G, &nn, &info, 1);
-    if (info != 0)
-        return rs_seterr(e, RS_EINTERNAL, "EASE: inverse failed (info %d)", info);
+    if (info2 != 0)
+        return rs_seterr(e, RS_EINTERNAL, "EASE: inverse failed (info %d)", info2);
     /* Column-major lower triangle holds P: element (i, j), i >= j, at G[j*n + i].
      * Mirror it so G[i*n + j] = P[i][j] everywhere. */
     for (size_t j = 0; j < n; j++)
@@ -102,15 +127,18 @@ static int inverse_woodbury(const rs_corpus *c, const rs_embedding *m, double la
         }
     for (size_t a = 0; a < mr; a++)
         K[a * mr + a] += 1.0f;
-    int nn = nr, info = 0;
+    int nn = nr, info = 0, info2 = 0;
+    int bt = blas_threads_begin();
     spotrf_("L", &nn, K, &nn, &info, 1);
+    if (info == 0)
+        spotri_("L", &nn, K, &nn, &info2, 1);
+    blas_threads_end(bt);
     if (info != 0) {
         rc = rs_seterr(e, RS_EINTERNAL, "EASE: Cholesky factorisation failed (info %d)", info);
         goto done;
     }
-    spotri_("L", &nn, K, &nn, &info, 1);
-    if (info != 0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "EASE: inverse failed (info %d)", info);
+    if (info2 != 0) {
+        rc = rs_seterr(e, RS_EINTERNAL, "EASE: inverse failed (info %d)", info2);
         goto done;
     }
     for (size_t j = 0; j < mr; j++)

@@ -3,8 +3,10 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int rs_eval_split(const rs_corpus *c, int holdout_days, rs_split which, rs_corpus **out,
                   rs_error *e)
@@ -165,17 +167,99 @@ done:
     return rc;
 }
 
+/* rs_eval_blends works through the queries in blocks: the main thread computes each
+ * query's z-scores once (compacted to the candidates, NaN replaced by the method's
+ * floor, plus a "known" mask), then the weight vectors are shared out among threads,
+ * each owning the accumulators of its vectors, so the sums, rankings and metrics are
+ * exactly those of a single-threaded pass. */
+typedef struct blend_block {
+    /* fixed for the run */
+    int k, nu;                       /* top k; number of methods in use */
+    int um[RS_COMP_N];               /* the methods in use, ascending */
+    int32_t ncand;
+    const int32_t *cidx, *pos;
+    const double (*weights)[RS_COMP_N];
+    rs_rank_acc **acc;
+    /* the current block */
+    int nq;
+    const float *zc;                 /* [nq][nu][ncand] */
+    const uint8_t *kn;               /* [nq][nu][ncand] */
+    const int32_t *ctx;              /* contexts of the block, back to back */
+    const int *ctx_off;              /* [nq + 1] */
+    const int32_t *target;           /* [nq] */
+} blend_block;
+
+typedef struct blend_worker {
+    const blend_block *b;
+    int w0, w1;                      /* this worker's weight vectors */
+    float *scores;                   /* [ncand] */
+    int32_t *top;                    /* [k] */
+} blend_worker;
+
+static void blend_run(blend_worker *wk)
+{
+    const blend_block *b = wk->b;
+    int32_t ncand = b->ncand;
+    for (int qi = 0; qi < b->nq; qi++) {
+        const float *zq = b->zc + (size_t)qi * (size_t)b->nu * (size_t)ncand;
+        const uint8_t *kq = b->kn + (size_t)qi * (size_t)b->nu * (size_t)ncand;
+        const int32_t *ctx = b->ctx + b->ctx_off[qi];
+        int nc = b->ctx_off[qi + 1] - b->ctx_off[qi];
+        for (int w = wk->w0; w < wk->w1; w++) {
+            const double *wt = b->weights[w];
+            const float *zu[RS_COMP_N];
+            const uint8_t *ku[RS_COMP_N];
+            float wf[RS_COMP_N];
+            int n = 0;
+            for (int u = 0; u < b->nu; u++)
+                if (wt[b->um[u]] != 0.0) {
+                    zu[n] = zq + (size_t)u * (size_t)ncand;
+                    ku[n] = kq + (size_t)u * (size_t)ncand;
+                    wf[n] = (float)wt[b->um[u]];
+                    n++;
+                }
+            float *scores = wk->scores;
+            for (int32_t j = 0; j < ncand; j++) {
+                float s = 0.0f;
+                uint8_t cand = 0;
+                for (int u = 0; u < n; u++) {
+                    s += wf[u] * zu[u][j];
+                    cand |= ku[u][j];
+                }
+                scores[j] = cand ? s : -INFINITY;
+            }
+            for (int j = 0; j < nc; j++)
+                if (b->pos[ctx[j]] >= 0)
+                    scores[b->pos[ctx[j]]] = -INFINITY;
+            int nt = rs_topk(scores, ncand, b->k, wk->top);
+            for (int j = 0; j < nt; j++)
+                wk->top[j] = b->cidx[wk->top[j]];
+            rs_rank_acc_add(b->acc[w], wk->top, nt, &b->target[qi], 1);
+        }
+    }
+}
+
+static void *blend_thread(void *arg)
+{
+    blend_run(arg);
+    return NULL;
+}
+
 int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *train,
                    int k, int n_w, const double (*weights)[RS_COMP_N],
                    rs_eval_progress_fn progress, void *progress_ctx, rs_rank_metrics *m,
                    rs_error *e)
 {
+    enum { MAX_THREADS = 8 };
     int rc = RS_EINTERNAL;
     int32_t n = rs_completion_n_items(c);
     int64_t *cnt = NULL;
-    uint8_t *cat = NULL;
-    float *scores = NULL, *z[RS_COMP_N] = {0}, zlo[RS_COMP_N];
-    int32_t *ctx = NULL, *top = NULL, *pos = NULL;
+    uint8_t *cat = NULL, *kn = NULL;
+    float *z[RS_COMP_N] = {0}, zlo[RS_COMP_N], *zc = NULL;
+    int32_t *ctx = NULL, *pos = NULL, *bctx = NULL, *btarget = NULL;
+    int *boff = NULL;
+    blend_worker wk[MAX_THREADS];
+    memset(wk, 0, sizeof wk);
     rs_rank_acc **acc = calloc((size_t)n_w + 1, sizeof *acc);
     if (!acc)
         goto oom;
@@ -184,6 +268,8 @@ int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *
                        (int)n, (int)train->n_items);
         goto done;
     }
+    blend_block blk;
+    memset(&blk, 0, sizeof blk);
     for (int w = 0; w < n_w; w++)
         for (int mm = 0; mm < RS_COMP_N; mm++)
             if (weights[w][mm] != 0.0 && !z[mm]) {
@@ -191,16 +277,17 @@ int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *
                 if (!z[mm])
                     goto oom;
             }
+    for (int mm = 0; mm < RS_COMP_N; mm++)
+        if (z[mm])
+            blk.um[blk.nu++] = mm;
     cnt = calloc((size_t)n + 1, sizeof *cnt);
     cat = calloc((size_t)n + 1, 1);
-    scores = malloc(((size_t)n + 1) * sizeof *scores);
-    top = malloc(((size_t)k + 1) * sizeof *top);
     int64_t maxb = 0;
     for (int64_t b = 0; b < q->n_baskets; b++)
         if (q->off[b + 1] - q->off[b] > maxb)
             maxb = q->off[b + 1] - q->off[b];
     ctx = malloc(((size_t)maxb + 1) * sizeof *ctx);
-    if (!cnt || !cat || !scores || !top || !ctx)
+    if (!cnt || !cat || !ctx)
         goto oom;
     rs_corpus_item_counts(train, cnt);
     for (int32_t i = 0; i < train->n_items; i++)
@@ -208,6 +295,7 @@ int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *
     for (int w = 0; w < n_w; w++)
         if ((rc = rs_rank_acc_new(k, n, cat, cnt, train->n_receipts, &acc[w], e)))
             goto done;
+    rc = RS_EINTERNAL;
     const int32_t *cidx = NULL;
     int32_t ncand = rs_completion_candidates(c, &cidx);
     pos = malloc(((size_t)n + 1) * sizeof *pos);
@@ -217,46 +305,101 @@ int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *
         pos[i] = -1;
     for (int32_t j = 0; j < ncand; j++)
         pos[cidx[j]] = j;
-    for (int64_t b = 0; b < q->n_baskets; b++) {
-        const int32_t *items = q->items + q->off[b];
-        int nb = (int)(q->off[b + 1] - q->off[b]);
-        for (int t = 0; t < nb; t++) {
+
+    /* block size: about 8M compacted scores in flight; threads: cores, at most one
+     * per weight vector */
+    size_t per_q = (size_t)(blk.nu ? blk.nu : 1) * (size_t)(ncand ? ncand : 1);
+    int bq = (int)((size_t)8 << 20) / (int)(per_q < ((size_t)8 << 20) ? per_q : ((size_t)8 << 20));
+    bq = bq < 1 ? 1 : bq > 256 ? 256 : bq;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = (int)(ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : ncpu);
+    nt = nt > n_w ? (n_w > 0 ? n_w : 1) : nt;
+    zc = malloc((size_t)bq * per_q * sizeof *zc);
+    kn = malloc((size_t)bq * per_q);
+    bctx = malloc(((size_t)bq * (size_t)(maxb + 1)) * sizeof *bctx);
+    boff = malloc(((size_t)bq + 1) * sizeof *boff);
+    btarget = malloc(((size_t)bq + 1) * sizeof *btarget);
+    if (!zc || !kn || !bctx || !boff || !btarget)
+        goto oom;
+    blk.k = k;
+    blk.ncand = ncand;
+    blk.cidx = cidx;
+    blk.pos = pos;
+    blk.weights = weights;
+    blk.acc = acc;
+    blk.zc = zc;
+    blk.kn = kn;
+    blk.ctx = bctx;
+    blk.ctx_off = boff;
+    blk.target = btarget;
+    for (int t = 0; t < nt; t++) {
+        wk[t].b = &blk;
+        wk[t].w0 = (int)((int64_t)n_w * t / nt);
+        wk[t].w1 = (int)((int64_t)n_w * (t + 1) / nt);
+        wk[t].scores = malloc(((size_t)ncand + 1) * sizeof *wk[t].scores);
+        wk[t].top = malloc(((size_t)k + 1) * sizeof *wk[t].top);
+        if (!wk[t].scores || !wk[t].top)
+            goto oom;
+    }
+
+    int64_t b = 0;
+    int t_in = 0; /* position inside basket b */
+    while (b < q->n_baskets) {
+        /* 1. the next block of queries: z-scores on this thread (c is not shared) */
+        blk.nq = 0;
+        boff[0] = 0;
+        int64_t last_b = b;
+        while (blk.nq < bq && b < q->n_baskets) {
+            const int32_t *items = q->items + q->off[b];
+            int nb = (int)(q->off[b + 1] - q->off[b]);
+            if (t_in >= nb) {
+                b++;
+                t_in = 0;
+                continue;
+            }
             int nc = 0;
             for (int j = 0; j < nb; j++)
-                if (j != t)
+                if (j != t_in)
                     ctx[nc++] = items[j];
             rs_completion_zscores(c, ctx, nc, z, zlo);
-            for (int w = 0; w < n_w; w++) {
-                /* rs_completion_combine() restricted to the candidates (compact) */
-                const double *wt = weights[w];
+            float *zq = zc + (size_t)blk.nq * per_q;
+            uint8_t *kq = kn + (size_t)blk.nq * per_q;
+            for (int u = 0; u < blk.nu; u++) {
+                const float *zm = z[blk.um[u]];
+                float lo = zlo[blk.um[u]];
+                float *zo = zq + (size_t)u * (size_t)ncand;
+                uint8_t *ko = kq + (size_t)u * (size_t)ncand;
                 for (int32_t j = 0; j < ncand; j++) {
-                    int32_t i = cidx[j];
-                    float s = 0.0f;
-                    int cand = 0;
-                    for (int mm = 0; mm < RS_COMP_N; mm++) {
-                        if (wt[mm] == 0.0 || !z[mm])
-                            continue;
-                        float v = z[mm][i];
-                        if (isnan(v)) {
-                            s += (float)wt[mm] * zlo[mm];
-                        } else {
-                            s += (float)wt[mm] * v;
-                            cand = 1;
-                        }
-                    }
-                    scores[j] = cand ? s : -INFINITY;
+                    float v = zm[cidx[j]];
+                    int nan = isnan(v);
+                    zo[j] = nan ? lo : v;
+                    ko[j] = (uint8_t)!nan;
                 }
-                for (int j = 0; j < nc; j++)
-                    if (pos[ctx[j]] >= 0)
-                        scores[pos[ctx[j]]] = -INFINITY;
-                int nt = rs_topk(scores, ncand, k, top);
-                for (int j = 0; j < nt; j++)
-                    top[j] = cidx[top[j]];
-                rs_rank_acc_add(acc[w], top, nt, &items[t], 1);
             }
+            memcpy(bctx + boff[blk.nq], ctx, (size_t)nc * sizeof *ctx);
+            boff[blk.nq + 1] = boff[blk.nq] + nc;
+            btarget[blk.nq] = items[t_in];
+            blk.nq++;
+            t_in++;
+            last_b = b;
         }
-        if (progress && (b % 64 == 0 || b + 1 == q->n_baskets))
-            progress(progress_ctx, (double)(b + 1) / (double)q->n_baskets);
+        if (blk.nq == 0)
+            break;
+        /* 2. the weight vectors, shared out */
+        pthread_t th[MAX_THREADS];
+        int started = 0;
+        for (int t = 1; t < nt; t++) {
+            if (pthread_create(&th[t], NULL, blend_thread, &wk[t]) != 0)
+                break;
+            started = t;
+        }
+        blend_run(&wk[0]);
+        for (int t = started + 1; t < nt; t++) /* threads that could not start */
+            blend_run(&wk[t]);
+        for (int t = 1; t <= started; t++)
+            pthread_join(th[t], NULL);
+        if (progress)
+            progress(progress_ctx, (double)(last_b + 1) / (double)q->n_baskets);
     }
     for (int w = 0; w < n_w; w++)
         rs_rank_acc_result(acc[w], &m[w]);
@@ -271,12 +414,19 @@ done:
     free(acc);
     for (int mm = 0; mm < RS_COMP_N; mm++)
         free(z[mm]);
+    for (int t = 0; t < MAX_THREADS; t++) {
+        free(wk[t].scores);
+        free(wk[t].top);
+    }
+    free(zc);
+    free(kn);
+    free(bctx);
+    free(boff);
+    free(btarget);
     free(pos);
     free(cnt);
     free(cat);
-    free(scores);
     free(ctx);
-    free(top);
     return rc;
 }
 

@@ -10,5 +10,8 @@ void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info
 void spotri_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t);
 void sposv_(const char *uplo, const int *n, const int *nrhs, float *a, const int *lda,
             float *b, const int *ldb, int *info, size_t);
+/* OpenBLAS's thread count (process-wide library state; also in its cblas.h) */
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int num_threads);
 
 #endif

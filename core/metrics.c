@@ -138,19 +138,35 @@ static int better(float sa, int32_t ia, float sb, int32_t ib)
 int rs_topk(const float *scores, int32_t n, int k, int32_t *top)
 {
     /* A sorted insertion buffer: k is small (10..100) next to n. */
+    if (k <= 0)
+        return 0;
     int m = 0;
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+    for (; i < n && m < k; i++) {
         float s = scores[i];
         if (isnan(s) || s == -INFINITY)
             continue;
-        if (m == k && !better(s, i, scores[top[m - 1]], top[m - 1]))
-            continue;
-        int j = m < k ? m++ : k - 1;
+        int j = m++;
         while (j > 0 && better(s, i, scores[top[j - 1]], top[j - 1])) {
             top[j] = top[j - 1];
             j--;
         }
         top[j] = i;
+    }
+    /* Full: every index held is below i, so a later score beats the k-th only when
+     * strictly greater (ties go to the lower index); NaN never compares greater. */
+    float thr = m == k ? scores[top[k - 1]] : 0.0f;
+    for (; i < n; i++) {
+        float s = scores[i];
+        if (!(s > thr))
+            continue;
+        int j = k - 1;
+        while (j > 0 && better(s, i, scores[top[j - 1]], top[j - 1])) {
+            top[j] = top[j - 1];
+            j--;
+        }
+        top[j] = i;
+        thr = scores[top[k - 1]];
     }
     return m;
 }
