@@ -10,9 +10,12 @@
  * 1. latency: N single-product queries (products with receipts in the city, picked
  *    with a fixed seed), all three kinds (synonyms, categories, complements with
  *    co-purchase counts), k = K; prints p50 / p90 / p99 / max in milliseconds;
- * 2. batch throughput: contexts of 1..5 products (fixed seed), all four kinds
- *    (with completion), run by T threads each with its own result; prints
- *    contexts per second.
+ * 2. batch throughput: contexts of 1..5 products (fixed seed), three kinds, then all
+ *    four kinds (with completion) one rs_recommend() per context, then all four kinds
+ *    in runs of 64 contexts through rs_recommend_many() as `recommend --batch` does
+ *    (the completion of a run scored as one block, with the fused top-k when the
+ *    active completion is sgns alone), run by T threads each with its own results;
+ *    prints contexts per second and CPU per context.
  * With --open RUNS: only times RUNS opens of the recommender with the TUI's options
  * (no completion scorer, no co-purchase index) and prints their median.
  * The numbers go to docs/BENCHMARKS.md ("Recommend latency").
@@ -129,14 +132,66 @@ typedef struct job {
     const int *len;
     int n, k;
     unsigned kinds;
+    int many;            /* runs of MANY_RUN contexts through rs_recommend_many */
     int next;            /* guarded by mu */
     pthread_mutex_t mu;
     int errors;
 } job;
 
+enum { MANY_RUN = 64 }; /* = BATCH_RUN of cli/cmd_recommend.c */
+
+/* rs_recommend_many over runs of MANY_RUN contexts. */
+static void *worker_many(job *j)
+{
+    rs_rec_result *res[MANY_RUN] = {0};
+    rs_rec_query qs[MANY_RUN];
+    int codes[MANY_RUN];
+    rs_error *errs = calloc(MANY_RUN, sizeof *errs);
+    int ok = errs != NULL;
+    for (int t = 0; t < MANY_RUN && ok; t++)
+        ok = (res[t] = rs_rec_result_new()) != NULL;
+    while (ok) {
+        pthread_mutex_lock(&j->mu);
+        int i = j->next;
+        j->next += MANY_RUN;
+        pthread_mutex_unlock(&j->mu);
+        if (i >= j->n)
+            break;
+        int cnt = j->n - i < MANY_RUN ? j->n - i : MANY_RUN;
+        for (int t = 0; t < cnt; t++) {
+            rs_rec_query_defaults(&qs[t]);
+            qs[t].products = j->ctx + 5 * (i + t);
+            qs[t].n_products = j->len[i + t];
+            qs[t].kinds = j->kinds;
+            for (int u = 0; u < RS_REC_NKINDS; u++)
+                qs[t].k[u] = j->k;
+        }
+        rs_recommend_many(j->r, qs, cnt, res, codes, errs);
+        int bad = 0;
+        for (int t = 0; t < cnt; t++)
+            bad += codes[t] != RS_OK;
+        if (bad) {
+            pthread_mutex_lock(&j->mu);
+            j->errors += bad;
+            pthread_mutex_unlock(&j->mu);
+        }
+    }
+    if (!ok) {
+        pthread_mutex_lock(&j->mu);
+        j->errors++;
+        pthread_mutex_unlock(&j->mu);
+    }
+    for (int t = 0; t < MANY_RUN; t++)
+        rs_rec_result_free(res[t]);
+    free(errs);
+    return NULL;
+}
+
 static void *worker(void *arg)
 {
     job *j = arg;
+    if (j->many)
+        return worker_many(j);
     rs_rec_result *res = rs_rec_result_new();
     if (!res)
         return NULL;
@@ -334,8 +389,8 @@ int main(int argc, char **argv)
         }
     }
     int errors = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        job jb = {.r = r, .ctx = ctx, .len = len, .n = ncontexts, .k = k};
+    for (int pass = 0; pass < 3; pass++) {
+        job jb = {.r = r, .ctx = ctx, .len = len, .n = ncontexts, .k = k, .many = pass == 2};
         jb.kinds = RS_REC_ALL_KINDS | (pass ? RS_REC_BIT(RS_REC_COMPLETION) : 0);
         pthread_mutex_init(&jb.mu, NULL);
         pthread_t tid[64];
@@ -356,7 +411,11 @@ int main(int argc, char **argv)
         printf("batch: %d contexts of 1..5 products, %s, k=%d, %d threads: %.2f s wall, "
                "%.0f contexts/s; %.2f CPU-s = %.3f ms CPU/context (%.0f contexts/s on %d idle "
                "cores)%s\n",
-               ncontexts, pass ? "4 kinds (with completion)" : "3 kinds (no completion)", k,
+               ncontexts,
+               pass == 2   ? "4 kinds, rs_recommend_many (as recommend --batch)"
+               : pass == 1 ? "4 kinds (with completion)"
+                           : "3 kinds (no completion)",
+               k,
                threads, dt, ncontexts / dt, cpu, 1000 * cpu / ncontexts,
                threads * ncontexts / cpu, threads, jb.errors ? " (errors!)" : "");
         errors += jb.errors;

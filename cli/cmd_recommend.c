@@ -181,11 +181,118 @@ static void sb_json_str(sbuf *b, const char *s)
     sb_put(b, "\"", 1);
 }
 
+/* Writes "%.7g" of x as printf does into out (at least 32 bytes) and returns the
+ * length, or 0 when it cannot be sure (not finite, out of its range, or the value is
+ * within a hair of a rounding tie): then the caller uses snprintf. */
+static int fmt_g7(double x, char *out)
+{
+    static const long double P10[28] = {
+        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+        1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    int n = 0;
+    if (x == 0.0) {
+        if (signbit(x))
+            out[n++] = '-';
+        out[n++] = '0';
+        out[n] = 0;
+        return n;
+    }
+    double a = fabs(x);
+    if (!(a >= 1e-20 && a < 1e20))
+        return 0;
+    int e = (int)floor(log10(a));
+    long double y = 0;
+    uint64_t d = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        int k = 6 - e;
+        if (k > 27 || k < -27)
+            return 0;
+        y = k >= 0 ? (long double)a * P10[k] : (long double)a / P10[-k];
+        if (y < 999999.5L)
+            e--;
+        else if (y >= 9999999.5L)
+            e++;
+        else
+            break;
+    }
+    if (!(y >= 999999.5L && y < 9999999.5L))
+        return 0;
+    long double fl = floorl(y), fr = y - fl;
+    if (fabsl(fr - 0.5L) < 1e-6L)
+        return 0; /* (nearly) a tie: printf decides on the exact binary value */
+    d = (uint64_t)fl + (fr > 0.5L);
+    if (d < 1000000 || d > 9999999)
+        return 0;
+    char dig[7];
+    for (int i = 6; i >= 0; i--) {
+        dig[i] = (char)('0' + d % 10);
+        d /= 10;
+    }
+    int last = 6; /* last significant digit kept (trailing zeros dropped) */
+    while (last > 0 && dig[last] == '0')
+        last--;
+    if (x < 0)
+        out[n++] = '-';
+    if (e < -4 || e >= 7) {
+        out[n++] = dig[0];
+        if (last > 0) {
+            out[n++] = '.';
+            for (int i = 1; i <= last; i++)
+                out[n++] = dig[i];
+        }
+        out[n++] = 'e';
+        out[n++] = e < 0 ? '-' : '+';
+        int ae = e < 0 ? -e : e;
+        if (ae >= 100)
+            out[n++] = (char)('0' + ae / 100);
+        out[n++] = (char)('0' + ae / 10 % 10);
+        out[n++] = (char)('0' + ae % 10);
+    } else if (e >= 0) {
+        for (int i = 0; i <= e; i++)
+            out[n++] = dig[i];
+        if (last > e) {
+            out[n++] = '.';
+            for (int i = e + 1; i <= last; i++)
+                out[n++] = dig[i];
+        }
+    } else {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -e - 1; i++)
+            out[n++] = '0';
+        for (int i = 0; i <= last; i++)
+            out[n++] = dig[i];
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* A decimal integer (what "%lld" prints). */
+static void sb_int(sbuf *b, long long v)
+{
+    char tmp[24];
+    int n = (int)sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    sb_put(b, tmp + n, sizeof tmp - (size_t)n);
+}
+
 static void sb_num(sbuf *b, double x)
 {
     char tmp[40];
     int n;
-    if (isfinite(x) && (n = snprintf(tmp, sizeof tmp, "%.7g", x)) > 0 && (size_t)n < sizeof tmp)
+    /* fmt_g7: the same bytes as "%.7g" without printf's multi-precision conversion
+     * (most of the JSON time); printf when it is not sure */
+    if (isfinite(x) && (n = fmt_g7(x, tmp)) > 0)
+        sb_put(b, tmp, (size_t)n);
+    else if (isfinite(x) && (n = snprintf(tmp, sizeof tmp, "%.7g", x)) > 0 &&
+             (size_t)n < sizeof tmp)
         sb_put(b, tmp, (size_t)n);
     else if (isfinite(x))
         sb_printf(b, "%.7g", x);
@@ -205,7 +312,9 @@ static void json_row(sbuf *b, rs_rec_kind kind, const rs_rec_row *r)
     sb_json_str(b, r->category);
     sb_puts(b, ",\"score\":");
     sb_num(b, r->score);
-    sb_printf(b, ",\"popularity\":%lld,\"percentile\":", (long long)r->popularity);
+    sb_puts(b, ",\"popularity\":");
+    sb_int(b, (long long)r->popularity);
+    sb_puts(b, ",\"percentile\":");
     sb_num(b, r->percentile);
     if (kind == RS_REC_COMPLEMENTS) {
         sb_puts(b, ",\"category_weight\":");
@@ -216,10 +325,14 @@ static void json_row(sbuf *b, rs_rec_kind kind, const rs_rec_row *r)
         sb_num(b, r->cat_transformed);
         sb_puts(b, ",\"share\":");
         sb_num(b, r->cat_share);
-        sb_printf(b, ",\"slots\":%d,\"product_score\":", r->cat_slots);
+        sb_puts(b, ",\"slots\":");
+        sb_int(b, r->cat_slots);
+        sb_puts(b, ",\"product_score\":");
         sb_num(b, r->score);
         if (r->copurchase >= 0) {
-            sb_printf(b, ",\"copurchase\":%lld,\"lift\":", (long long)r->copurchase);
+            sb_puts(b, ",\"copurchase\":");
+            sb_int(b, (long long)r->copurchase);
+            sb_puts(b, ",\"lift\":");
             sb_num(b, r->lift);
         }
     }
@@ -991,6 +1104,7 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     rs_rec_options opt;
     rs_rec_options_defaults(&opt);
     opt.workers = batch ? threads : 1;
+    opt.shared_sgns = batch != NULL;
     opt.no_completion = !batch && !(kinds & RS_REC_BIT(RS_REC_COMPLETION));
     opt.no_copurchase = !batch && !(kinds & RS_REC_BIT(RS_REC_COMPLEMENTS));
     if ((rc = rs_recommender_open(s, city_id, &opt, &r, &e)))

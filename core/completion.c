@@ -52,6 +52,7 @@ struct rs_completion {
     int blk_known[RS_COMP_BLOCK]; /* known context items per context of the block */
     const float *sgns_rows; /* when set: the current context's sgns scores by row */
     int sgns_known;         /* and its known count */
+    int generic;            /* kernel cap (rs_completion_use_kernel): 0 best, 1 avx2, 2 portable */
     int32_t *norow;         /* items without an sgns row (ascending) */
     float *packed;          /* the sgns output matrix in panels (see pack_out) */
     int32_t *pack_item;     /* item of each packed row: the items with a row, ascending */
@@ -257,10 +258,97 @@ static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *c
     }
 }
 
+/* ---- top-k fused into the kernel (rs_completion_topk_many) ----
+ * One heap per context whose root is the worst kept entry (lower score, then higher
+ * item); thr is -INFINITY until the heap is full, then the root's score.  Rows are
+ * offered in ascending item order, so an item scoring exactly thr ranks after every
+ * kept one and cannot enter: the one comparison `s > thr` (false for NaN and
+ * -INFINITY) lets through exactly the items a scan of the full scores would push. */
+typedef struct tk_heap {
+    int32_t *idx;
+    float *sc;
+    int n, k;
+    float thr;
+    const int32_t *ctx; /* the context: never offered */
+    int nctx;
+    const uint8_t *allow; /* NULL or [n_items]: 0 = never offered */
+} tk_heap;
+
+static int tk_worse(float sa, int32_t ia, float sb, int32_t ib)
+{
+    return sa < sb || (sa == sb && ia > ib);
+}
+
+static void tk_push(tk_heap *t, float s, int32_t i)
+{
+    int pos;
+    if (t->n < t->k) {
+        pos = t->n++;
+        while (pos > 0) {
+            int par = (pos - 1) / 2;
+            if (!tk_worse(s, i, t->sc[par], t->idx[par]))
+                break;
+            t->sc[pos] = t->sc[par];
+            t->idx[pos] = t->idx[par];
+            pos = par;
+        }
+    } else {
+        if (!tk_worse(t->sc[0], t->idx[0], s, i))
+            return;
+        pos = 0;
+        for (;;) {
+            int c = 2 * pos + 1;
+            if (c >= t->n)
+                break;
+            if (c + 1 < t->n && tk_worse(t->sc[c + 1], t->idx[c + 1], t->sc[c], t->idx[c]))
+                c++;
+            if (!tk_worse(t->sc[c], t->idx[c], s, i))
+                break;
+            t->sc[pos] = t->sc[c];
+            t->idx[pos] = t->idx[c];
+            pos = c;
+        }
+    }
+    t->sc[pos] = s;
+    t->idx[pos] = i;
+    if (t->n == t->k)
+        t->thr = t->sc[0];
+}
+
+/* Offers item (score s) to the heap: skipped at or below thr, when not allowed, and
+ * when in the context. */
+static inline void tk_offer(tk_heap *t, float s, int32_t item)
+{
+    if (!(s > t->thr) || (t->allow && !t->allow[item]))
+        return;
+    for (int j = 0; j < t->nctx; j++)
+        if (t->ctx[j] == item)
+            return;
+    tk_push(t, s, item);
+}
+
+/* Sorts the kept entries best first (in place). */
+static void tk_sort(tk_heap *t)
+{
+    for (int a = 1; a < t->n; a++) {
+        float s = t->sc[a];
+        int32_t i = t->idx[a];
+        int b = a - 1;
+        while (b >= 0 && tk_worse(t->sc[b], t->idx[b], s, i)) {
+            t->sc[b + 1] = t->sc[b];
+            t->idx[b + 1] = t->idx[b];
+            b--;
+        }
+        t->sc[b + 1] = s;
+        t->idx[b + 1] = i;
+    }
+}
+
 /* C[b * rows + r] = sum_k V[b * d + k] * out[r][k], portable; a machine uses one of
- * the two kernels for every call, so the chains need not match across kernels. */
+ * the two kernels for every call, so the chains need not match across kernels.  With
+ * h (C unused) each context's scores are offered to its heap h[b] instead. */
 static void dots_generic(const float *P, int32_t rows, int d, const float *V, int nb,
-                         float *C, size_t ldc, const int32_t *row_item)
+                         float *C, size_t ldc, const int32_t *row_item, tk_heap *h)
 {
     int32_t np = (rows + PANEL - 1) / PANEL;
     for (int32_t p = 0; p < np; p++)
@@ -272,8 +360,12 @@ static void dots_generic(const float *P, int32_t rows, int d, const float *V, in
                 for (int i = 0; i < PANEL; i++)
                     acc[i] = fmaf(x[i], v[k], acc[i]);
             }
-            for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
-                C[(size_t)b * ldc + (size_t)row_item[p * PANEL + i]] = acc[i];
+            if (h)
+                for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
+                    tk_offer(&h[b], acc[i], row_item[p * PANEL + i]);
+            else
+                for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
+                    C[(size_t)b * ldc + (size_t)row_item[p * PANEL + i]] = acc[i];
         }
 }
 
@@ -281,11 +373,30 @@ static void dots_generic(const float *P, int32_t rows, int d, const float *V, in
 #include <immintrin.h>
 /* Stores the scores of rows r0..r0+15 at their items (C is one context's scores). */
 static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                               int contig, __m256 lo, __m256 hi)
+                               int contig, __m256 lo, __m256 hi, tk_heap *h)
     __attribute__((target("avx2,fma")));
 static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                               int contig, __m256 lo, __m256 hi)
+                               int contig, __m256 lo, __m256 hi, tk_heap *h)
 {
+    if (h) {
+        /* top-k: only the lanes above the context's threshold, in item order */
+        __m256 t = _mm256_set1_ps(h->thr);
+        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(lo, t, _CMP_GT_OQ)) |
+                     (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(hi, t, _CMP_GT_OQ)) << 8;
+        if (!m)
+            return;
+        float s[PANEL];
+        _mm256_storeu_ps(s, lo);
+        _mm256_storeu_ps(s + 8, hi);
+        while (m) {
+            int i = __builtin_ctz(m);
+            m &= m - 1;
+            if (r0 + i >= rows)
+                break;
+            tk_offer(h, s[i], row_item[r0 + i]);
+        }
+        return;
+    }
     if (contig) {
         _mm256_storeu_ps(C + row_item[r0], lo);
         _mm256_storeu_ps(C + row_item[r0] + 8, hi);
@@ -301,7 +412,7 @@ static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t
 __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_t rows, int d,
                                                           const float *V, int nb, float *C,
                                                           size_t ldc, const int32_t *row_item,
-                                                          const uint8_t *contig)
+                                                          const uint8_t *contig, tk_heap *h)
 {
     int32_t np = (rows + PANEL - 1) / PANEL;
     for (int32_t p = 0; p < np; p++) {
@@ -329,10 +440,14 @@ __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_
                 a6 = _mm256_fmadd_ps(x0, w, a6);
                 a7 = _mm256_fmadd_ps(x1, w, a7);
             }
-            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1);
-            store_panel(C + (size_t)(b + 1) * ldc, rows, r0, row_item, contig[p], a2, a3);
-            store_panel(C + (size_t)(b + 2) * ldc, rows, r0, row_item, contig[p], a4, a5);
-            store_panel(C + (size_t)(b + 3) * ldc, rows, r0, row_item, contig[p], a6, a7);
+            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1,
+                        h ? h + b : NULL);
+            store_panel(C + (size_t)(b + 1) * ldc, rows, r0, row_item, contig[p], a2, a3,
+                        h ? h + b + 1 : NULL);
+            store_panel(C + (size_t)(b + 2) * ldc, rows, r0, row_item, contig[p], a4, a5,
+                        h ? h + b + 2 : NULL);
+            store_panel(C + (size_t)(b + 3) * ldc, rows, r0, row_item, contig[p], a6, a7,
+                        h ? h + b + 3 : NULL);
         }
         for (; b < nb; b++) {
             const float *v0 = V + (size_t)b * (size_t)d;
@@ -342,7 +457,102 @@ __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_
                 a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL), w, a0);
                 a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL + 8), w, a1);
             }
-            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1);
+            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1,
+                        h ? h + b : NULL);
+        }
+    }
+}
+
+/* The same chains with 512-bit registers (a panel is one register): two panels times
+ * eight contexts per pass.  Lane by lane the same fused multiply-adds in the same
+ * order as the other kernels, so the same bits. */
+static inline void put16(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
+                         int contig, __m512 a, tk_heap *h) __attribute__((target("avx512f")));
+static inline void put16(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
+                         int contig, __m512 a, tk_heap *h)
+{
+    float t[PANEL];
+    if (h) {
+        unsigned m = (unsigned)_mm512_cmp_ps_mask(a, _mm512_set1_ps(h->thr), _CMP_GT_OQ);
+        if (!m)
+            return;
+        _mm512_storeu_ps(t, a);
+        while (m) {
+            int i = __builtin_ctz(m);
+            m &= m - 1;
+            if (r0 + i >= rows)
+                break;
+            tk_offer(h, t[i], row_item[r0 + i]);
+        }
+    } else if (contig) {
+        _mm512_storeu_ps(C + row_item[r0], a);
+    } else {
+        _mm512_storeu_ps(t, a);
+        for (int i = 0; i < PANEL && r0 + i < rows; i++)
+            C[row_item[r0 + i]] = t[i];
+    }
+}
+
+__attribute__((target("avx512f"))) static void dots_avx512(const float *P, int32_t rows, int d,
+                                                           const float *V, int nb, float *C,
+                                                           size_t ldc, const int32_t *row_item,
+                                                           const uint8_t *contig, tk_heap *h)
+{
+    enum { NB = 8 };
+    int32_t np = (rows + PANEL - 1) / PANEL;
+    int32_t p = 0;
+    for (; p + 2 <= np; p += 2) {
+        const float *p0 = P + (size_t)p * (size_t)d * PANEL, *p1 = p0 + (size_t)d * PANEL;
+        int32_t r0 = p * PANEL, r1 = r0 + PANEL;
+        int b = 0;
+        for (; b + NB <= nb; b += NB) {
+            const float *v = V + (size_t)b * (size_t)d;
+            __m512 a[NB], c[NB];
+#pragma GCC unroll 8
+            for (int j = 0; j < NB; j++)
+                a[j] = c[j] = _mm512_setzero_ps();
+            for (int k = 0; k < d; k++) {
+                __m512 x0 = _mm512_loadu_ps(p0 + (size_t)k * PANEL);
+                __m512 x1 = _mm512_loadu_ps(p1 + (size_t)k * PANEL);
+#pragma GCC unroll 8
+                for (int j = 0; j < NB; j++) {
+                    __m512 w = _mm512_set1_ps(v[(size_t)j * (size_t)d + (size_t)k]);
+                    a[j] = _mm512_fmadd_ps(x0, w, a[j]);
+                    c[j] = _mm512_fmadd_ps(x1, w, c[j]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int j = 0; j < NB; j++) {
+                float *cb = C ? C + (size_t)(b + j) * ldc : NULL;
+                tk_heap *hb = h ? h + b + j : NULL;
+                put16(cb, rows, r0, row_item, contig[p], a[j], hb);
+                put16(cb, rows, r1, row_item, contig[p + 1], c[j], hb);
+            }
+        }
+        for (; b < nb; b++) {
+            const float *v = V + (size_t)b * (size_t)d;
+            __m512 a0 = _mm512_setzero_ps(), c0 = a0;
+            for (int k = 0; k < d; k++) {
+                __m512 w = _mm512_set1_ps(v[k]);
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + (size_t)k * PANEL), w, a0);
+                c0 = _mm512_fmadd_ps(_mm512_loadu_ps(p1 + (size_t)k * PANEL), w, c0);
+            }
+            float *cb = C ? C + (size_t)b * ldc : NULL;
+            tk_heap *hb = h ? h + b : NULL;
+            put16(cb, rows, r0, row_item, contig[p], a0, hb);
+            put16(cb, rows, r1, row_item, contig[p + 1], c0, hb);
+        }
+    }
+    for (; p < np; p++) {
+        const float *p0 = P + (size_t)p * (size_t)d * PANEL;
+        for (int b = 0; b < nb; b++) {
+            const float *v = V + (size_t)b * (size_t)d;
+            __m512 a0 = _mm512_setzero_ps();
+            for (int k = 0; k < d; k++)
+                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + (size_t)k * PANEL),
+                                     _mm512_set1_ps(v[k]), a0);
+            put16(C ? C + (size_t)b * ldc : NULL, rows, p * PANEL, row_item, contig[p], a0,
+                  h ? h + b : NULL);
         }
     }
 }
@@ -350,16 +560,22 @@ __attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_
 
 /* C[b * ldc + row_item[r]] = in.out score of row r for context b. */
 static void dots(const float *P, int32_t rows, int d, const float *V, int nb, float *C,
-                 size_t ldc, const int32_t *row_item, const uint8_t *contig)
+                 size_t ldc, const int32_t *row_item, const uint8_t *contig, tk_heap *h,
+                 int generic)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        dots_avx2(P, rows, d, V, nb, C, ldc, row_item, contig);
+    if (generic == 0 && __builtin_cpu_supports("avx512f")) {
+        dots_avx512(P, rows, d, V, nb, C, ldc, row_item, contig, h);
+        return;
+    }
+    if (generic <= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        dots_avx2(P, rows, d, V, nb, C, ldc, row_item, contig, h);
         return;
     }
 #endif
     (void)contig;
-    dots_generic(P, rows, d, V, nb, C, ldc, row_item);
+    (void)generic;
+    dots_generic(P, rows, d, V, nb, C, ldc, row_item, h);
 }
 
 /* in.out of the product model for a block of contexts: the summed context input
@@ -367,14 +583,14 @@ static void dots(const float *P, int32_t rows, int d, const float *V, int nb, fl
  * block.  dst[b * n_items + item] receives the score of the item for context b (items
  * without a row: -INFINITY), blk_known[b] the known context count.  The single-context
  * path goes through here too (nb = 1). */
-static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off, int nb,
-                       float *dst)
+static void sum_block(const rs_completion *c, const int32_t *ctx, const int32_t *off, int nb,
+                      float *vblock, int *blk_known)
 {
     const rs_embedding *m = c->p.sgns;
     int d = m->dim;
-    memset(c->vblock, 0, (size_t)nb * (size_t)d * sizeof *c->vblock);
+    memset(vblock, 0, (size_t)nb * (size_t)d * sizeof *vblock);
     for (int b = 0; b < nb; b++) {
-        float *v = c->vblock + (size_t)b * (size_t)d;
+        float *v = vblock + (size_t)b * (size_t)d;
         int known = 0;
         for (int32_t t = off[b]; t < off[b + 1]; t++) {
             int32_t q = ctx[t];
@@ -385,10 +601,18 @@ static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off,
                 v[j] += x[j];
             known++;
         }
-        c->blk_known[b] = known;
+        blk_known[b] = known;
     }
+}
+
+static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off, int nb,
+                       float *dst)
+{
+    const rs_embedding *m = c->p.sgns;
+    sum_block(c, ctx, off, nb, c->vblock, c->blk_known);
     size_t N = (size_t)c->p.n_items;
-    dots(c->packed, m->rows, d, c->vblock, nb, dst, N, c->pack_item, c->contig);
+    dots(c->packed, m->rows, m->dim, c->vblock, nb, dst, N, c->pack_item, c->contig, NULL,
+         c->generic);
     for (int b = 0; b < nb; b++)
         for (int32_t j = 0; j < c->n_norow; j++)
             dst[(size_t)b * N + (size_t)c->norow[j]] = -INFINITY;
@@ -588,6 +812,58 @@ int rs_completion_score_many(rs_completion *c, const int32_t *ctx, const int32_t
             total += k > 0;
         }
     }
+    return total;
+}
+
+int rs_completion_topk_ok(const rs_completion *c)
+{
+    return c->single == RS_COMP_SGNS && c->packed != NULL;
+}
+
+void rs_completion_use_kernel(rs_completion *c, int kernel)
+{
+    c->generic = kernel < 0 ? 0 : kernel > 2 ? 2 : kernel;
+}
+
+int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const int32_t *off,
+                            int n_contexts, const uint8_t *allow, int k, int32_t *idx,
+                            float *sc, int *cnt, int *known)
+{
+    if (!rs_completion_topk_ok(c) || k < 1)
+        return -1;
+    const rs_embedding *m = c->p.sgns;
+    tk_heap h[RS_COMP_BLOCK];
+    int bk[RS_COMP_BLOCK];
+    /* its own scratch: concurrent calls may share the scorer */
+    float *vb = malloc(((size_t)m->dim * RS_COMP_BLOCK + 1) * sizeof *vb);
+    if (!vb)
+        return -1;
+    int total = 0;
+    for (int b0 = 0; b0 < n_contexts; b0 += RS_COMP_BLOCK) {
+        int nb = n_contexts - b0 < RS_COMP_BLOCK ? n_contexts - b0 : RS_COMP_BLOCK;
+        sum_block(c, ctx, off + b0, nb, vb, bk);
+        for (int b = 0; b < nb; b++) {
+            tk_heap *t = &h[b];
+            t->idx = idx + (size_t)(b0 + b) * (size_t)k;
+            t->sc = sc + (size_t)(b0 + b) * (size_t)k;
+            t->n = 0;
+            t->k = k;
+            t->thr = -INFINITY;
+            t->ctx = ctx + off[b0 + b];
+            t->nctx = off[b0 + b + 1] - off[b0 + b];
+            t->allow = allow;
+        }
+        dots(c->packed, m->rows, m->dim, vb, nb, NULL, 0, c->pack_item, c->contig, h,
+             c->generic);
+        for (int b = 0; b < nb; b++) {
+            tk_sort(&h[b]);
+            cnt[b0 + b] = h[b].n;
+            if (known)
+                known[b0 + b] = bk[b];
+            total += bk[b] > 0;
+        }
+    }
+    free(vb);
     return total;
 }
 

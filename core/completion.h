@@ -102,6 +102,26 @@ int rs_completion_score(rs_completion *c, const int32_t *ctx, int n, float *scor
 int rs_completion_score_many(rs_completion *c, const int32_t *ctx, const int32_t *off,
                              int n_contexts, float *scores, int *known);
 
+/* Whether rs_completion_topk_many() can answer: the scorer is sgns alone. */
+int rs_completion_topk_ok(const rs_completion *c);
+/* The top k of rs_completion_score_many() per context without the full scores: the
+ * selection is fused into the in.out kernel (no n_contexts * n_items block is written
+ * or read back).  Context b (ctx[off[b] .. off[b+1]-1]) gets, in idx/sc + b * k, its
+ * cnt[b] <= k best items, best first: the items with a finite score (above -INFINITY,
+ * not NaN), not in the context and with allow[item] != 0 (allow NULL: all allowed),
+ * ordered by score (exactly those of rs_completion_score_many) descending, ties by
+ * the smaller item.  known as for rs_completion_score_many.  Returns how many contexts
+ * had a known item, or -1 when !rs_completion_topk_ok(c), k < 1 or out of memory.
+ * Unlike the other scoring calls it only reads the scorer: concurrent calls (threads)
+ * may share one scorer. */
+int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const int32_t *off,
+                            int n_contexts, const uint8_t *allow, int k, int32_t *idx,
+                            float *sc, int *cnt, int *known);
+/* Tests: caps the in.out kernel of the scorer: 0 the best the machine has (AVX-512,
+ * AVX2, portable), 1 at most AVX2, 2 the portable one.  All give the same bits (one
+ * fused multiply-add chain per score); this lets a test check that. */
+void rs_completion_use_kernel(rs_completion *c, int kernel);
+
 /* Evaluating many blends at once (grid search): the standardised scores of every
  * method whose part is present and whose weight in the scorer is non-zero, for z[m]
  * != NULL (n_items floats each; NaN where the method cannot score), zlo[m] the lowest

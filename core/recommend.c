@@ -52,6 +52,11 @@ typedef struct norm_cache {
      * race-free and cost a plain load/store) */
     _Atomic uint64_t *inv;
     int32_t rows;
+    /* batches (cat_rows): the product model's normalised input rows and its output
+     * rows copied in cat_items order, so a category's products are read sequentially
+     * (zero rows for products without one); NULL until built */
+    float *cat_norm, *cat_out;
+    int cat_failed;
 } norm_cache;
 
 typedef struct model_slot {
@@ -122,6 +127,8 @@ typedef struct rs_rec_scratch {
     uint8_t *isqc; size_t isqc_cap;/* query category flags */
     double *acc;   size_t acc_cap; /* a vector sum in double */
     float *nr;     size_t nr_cap;  /* one normalised product row */
+    const float *cn, *co;          /* a batch's category-ordered rows (cat_rows), else
+                                    * NULL */
 } rs_rec_scratch;
 
 static const char *const KIND_NAMES[RS_REC_NKINDS] = {"synonyms", "categories", "complements",
@@ -680,6 +687,10 @@ static int open_completion(rs_recommender *r, rs_error *e)
         r->comp_city = used;
         p->free_stack[p->n_free++] = i;
         p->n = i + 1;
+        /* one scorer serves every batch worker (saves loading and packing the model
+         * again per worker) */
+        if (i == 0 && r->opt.shared_sgns && rs_completion_topk_ok(p->scorers[0]))
+            break;
     }
     snprintf(r->comp_name, sizeof r->comp_name, "%s", rs_completion_name(p->scorers[0]));
     return RS_OK;
@@ -744,6 +755,8 @@ static void close_norm_cache(norm_cache *c)
         return;
     pthread_mutex_destroy(&c->mu);
     free(c->m);
+    free(c->cat_norm);
+    free(c->cat_out);
     free((void *)c->inv);
     free(c);
 }
@@ -769,6 +782,44 @@ static const float *norm_matrix(const rs_recommender *r)
     const float *out = c->m;
     pthread_mutex_unlock(&c->mu);
     return out;
+}
+
+static int has_row(const rs_embedding *m, int32_t item);
+
+/* The category-ordered rows (see norm_cache), built once under the cache's mutex;
+ * 0 when they are there, -1 (nothing set) when out of memory. */
+static int cat_rows(const rs_recommender *r, const float **cn, const float **co)
+{
+    norm_cache *c = r->norm;
+    const rs_embedding *m = r->pm.m;
+    pthread_mutex_lock(&c->mu);
+    if (!c->cat_norm && !c->cat_failed) {
+        size_t n = (size_t)r->cat_off[r->n_categories], dim = (size_t)m->dim;
+        float *a = malloc(n * dim * sizeof *a + 1), *b = malloc(n * dim * sizeof *b + 1);
+        if (a && b) {
+            for (size_t j = 0; j < n; j++) {
+                int32_t p = r->cat_items[j];
+                if (has_row(m, p)) {
+                    norm_row(m, c, m->item_row[p], a + j * dim);
+                    memcpy(b + j * dim, m->out + (size_t)m->item_row[p] * dim,
+                           dim * sizeof *b);
+                } else {
+                    memset(a + j * dim, 0, dim * sizeof *a);
+                    memset(b + j * dim, 0, dim * sizeof *b);
+                }
+            }
+            c->cat_norm = a;
+            c->cat_out = b;
+        } else {
+            free(a);
+            free(b);
+            c->cat_failed = 1;
+        }
+    }
+    *cn = c->cat_norm;
+    *co = c->cat_out;
+    pthread_mutex_unlock(&c->mu);
+    return *cn ? 0 : -1;
 }
 
 static void free_contents(rs_recommender *r)
@@ -1364,12 +1415,17 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
             int32_t c = res->query_categories[ci];
             for (int64_t j = r->cat_off[c]; j < r->cat_off[c + 1]; j++) {
                 int32_t p = r->cat_items[j];
-                if (j + PREFETCH_AHEAD < r->cat_off[c + 1])
+                if (!sc->cn && j + PREFETCH_AHEAD < r->cat_off[c + 1])
                     prefetch_row(m, m->in, r->cat_items[j + PREFETCH_AHEAD]);
                 if (sc->isq[p] || !has_row(m, p) || masked_out(r, q, p))
                     continue;
-                norm_row(m, r->norm, m->item_row[p], sc->nr);
-                topk_push(&t, cblas_sdot(dim, sc->v, 1, sc->nr, 1), p);
+                /* the same bits either way: cat_rows() is made of norm_row()s */
+                const float *x = sc->nr;
+                if (sc->cn)
+                    x = sc->cn + (size_t)j * (size_t)dim;
+                else
+                    norm_row(m, r->norm, m->item_row[p], sc->nr);
+                topk_push(&t, cblas_sdot(dim, sc->v, 1, x, 1), p);
             }
         }
     } else {
@@ -1732,11 +1788,12 @@ static void run_complements(const rs_recommender *r, const rs_rec_query *q, rs_r
         }
         for (int64_t j = r->cat_off[c]; j < r->cat_off[c + 1]; j++) {
             int32_t p = r->cat_items[j];
-            if (j + PREFETCH_AHEAD < r->cat_off[c + 1])
+            if (!sc->co && j + PREFETCH_AHEAD < r->cat_off[c + 1])
                 prefetch_row(pm, pm->out, r->cat_items[j + PREFETCH_AHEAD]);
             if (sc->isq[p] || !has_row(pm, p) || masked_out(r, q, p))
                 continue;
-            const float *o = pm->out + (size_t)pm->item_row[p] * dim;
+            const float *o = sc->co ? sc->co + (size_t)j * (size_t)dim
+                                    : pm->out + (size_t)pm->item_row[p] * dim;
             float s = cblas_sdot(dim, sc->v, 1, o, 1);
             topk_push(&pt, s, p);
         }
@@ -1948,16 +2005,102 @@ int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *
     return RS_OK;
 }
 
+/* Whether query i of rs_recommend_many wants a completion list. */
+static int wants_completion(const rs_rec_query *qs, const int *codes, int i)
+{
+    return codes[i] == RS_OK && (qs[i].kinds & RS_REC_BIT(RS_REC_COMPLETION));
+}
+
+/* The completion lists of rs_recommend_many straight from the scorer's fused top-k
+ * (rs_completion_topk_many: sgns alone, no block of scores written and read back),
+ * when every query asks the same k and mask: the lists completion_list() would give
+ * (the same scores, the context and masked products left out, ties by index).
+ * Returns 0 when it did not apply (nothing changed), 1 when done (OOM rows marked). */
+static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int n,
+                            rs_rec_result *const *res, const int *codes, int want, int first,
+                            size_t nctx, rs_completion *c)
+{
+    int32_t ni = rs_completion_n_items(c);
+    const rs_rec_query *q0 = &qs[first];
+    int k = q0->k[RS_REC_COMPLETION];
+    int nomask = (q0->flags & RS_REC_NO_MASK) != 0;
+    if (!rs_completion_topk_ok(c) || ni > r->n_products)
+        return 0;
+    for (int i = first; i < n; i++)
+        if (wants_completion(qs, codes, i) &&
+            (qs[i].k[RS_REC_COMPLETION] != k || ((qs[i].flags & RS_REC_NO_MASK) != 0) != nomask ||
+             (!nomask && (qs[i].min_pct != q0->min_pct || qs[i].max_pct != q0->max_pct))))
+            return 0;
+    int32_t *ctx = malloc((nctx + 1) * sizeof *ctx);
+    int32_t *off = malloc(((size_t)want + 1) * sizeof *off);
+    int32_t *tidx = malloc(((size_t)want * (size_t)k + 1) * sizeof *tidx);
+    float *tsc = malloc(((size_t)want * (size_t)k + 1) * sizeof *tsc);
+    int *tcnt = malloc(((size_t)want + 1) * sizeof *tcnt);
+    uint8_t *allow = nomask ? NULL : malloc((size_t)ni + 1);
+    int ok = ctx && off && tidx && tsc && tcnt && (nomask || allow);
+    if (ok) {
+        int b = 0;
+        off[0] = 0;
+        for (int i = 0; i < n; i++)
+            if (wants_completion(qs, codes, i)) {
+                memcpy(ctx + off[b], res[i]->query, (size_t)res[i]->n_query * sizeof *ctx);
+                off[b + 1] = off[b] + res[i]->n_query;
+                b++;
+            }
+        if (allow)
+            for (int32_t p = 0; p < ni; p++)
+                allow[p] = !masked_out(r, q0, p);
+        /* only reads the scorer: no need to take it from the pool */
+        ok = rs_completion_topk_many(c, ctx, off, want, allow, k, tidx, tsc, tcnt, NULL) >= 0;
+    }
+    int b = 0;
+    for (int i = 0; i < n; i++)
+        if (wants_completion(qs, codes, i)) {
+            rs_rec_list *l = &res[i]->lists[RS_REC_COMPLETION];
+            if (!ok || list_reserve(l, tcnt[b])) {
+                OOM(l);
+            } else {
+                for (int j = 0; j < tcnt[b]; j++)
+                    fill_product_row(r, &l->rows[j], tidx[(size_t)b * (size_t)k + (size_t)j],
+                                     tsc[(size_t)b * (size_t)k + (size_t)j]);
+                l->n = tcnt[b];
+            }
+            b++;
+        }
+    free(ctx);
+    free(off);
+    free(tidx);
+    free(tsc);
+    free(tcnt);
+    free(allow);
+    return 1;
+}
+
 int rs_recommend_many(const rs_recommender *r, const rs_rec_query *qs, int n,
                       rs_rec_result *const *res, int *codes, rs_error *errs)
 {
     int want = 0;
+    /* many calls: synonyms and complements read the product rows from copies in
+     * category order (built once per recommender; the same bits), one category's
+     * products one after the other in memory */
+    const float *cn = NULL, *co = NULL;
+    for (int i = 0; i < n && !cn; i++)
+        if ((qs[i].kinds & (RS_REC_BIT(RS_REC_SYNONYMS) | RS_REC_BIT(RS_REC_COMPLEMENTS))) &&
+            r->pm.m && r->pm.m->rows > 0 && r->norm && r->cat_items)
+            if (cat_rows(r, &cn, &co)) /* out of memory: the rows as usual */
+                break;
     for (int i = 0; i < n; i++) {
         rs_rec_query q = qs[i];
         q.kinds &= ~RS_REC_BIT(RS_REC_COMPLETION);
         errs[i].code = 0;
         errs[i].msg[0] = 0;
+        if (res[i] && res[i]->scratch) {
+            res[i]->scratch->cn = cn;
+            res[i]->scratch->co = co;
+        }
         codes[i] = rs_recommend(r, &q, res[i], &errs[i]);
+        if (res[i] && res[i]->scratch)
+            res[i]->scratch->cn = res[i]->scratch->co = NULL;
         if (codes[i] == RS_OK && (qs[i].kinds & RS_REC_BIT(RS_REC_COMPLETION))) {
             if (qs[i].k[RS_REC_COMPLETION] < 1 || qs[i].k[RS_REC_COMPLETION] > RS_REC_K_MAX)
                 codes[i] = rs_seterr(&errs[i], RS_EUSAGE, "k for completion must be 1..%d (got %d)",
@@ -1985,6 +2128,8 @@ int rs_recommend_many(const rs_recommender *r, const rs_rec_query *qs, int n,
                 first = i;
             nctx += (size_t)res[i]->n_query;
         }
+    if (completion_fused(r, qs, n, res, codes, want, first, nctx, pool->scorers[0]))
+        return RS_OK;
     int slot = pool_take(pool);
     rs_completion *c = pool->scorers[slot];
     int32_t ni = rs_completion_n_items(c);

@@ -166,6 +166,10 @@ typedef struct rs_rec_options {
     int workers;          /* completion scorers to open, one per concurrent caller (1) */
     int no_completion;    /* do not open a completion scorer (0) */
     int no_copurchase;    /* do not build the co-purchase index (0) */
+    int shared_sgns;      /* batches: when the active completion is sgns alone, open ONE
+                           * scorer whatever workers says; rs_recommend_many's completion
+                           * (fused top-k) shares it between threads, other completion
+                           * calls take turns on it (0) */
 } rs_rec_options;
 
 void rs_rec_options_defaults(rs_rec_options *o);
