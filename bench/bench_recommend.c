@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "corpus.h"
+#include "lapack.h"
 #include "model.h"
 #include "recommend.h"
 #include "sgns.h"
@@ -225,6 +226,10 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
+    /* as the recoscope binary does (cli/main.c): OpenBLAS on one thread, so its idle
+     * workers do not spin on the cores the batch threads use */
+    if (!getenv("OPENBLAS_NUM_THREADS"))
+        openblas_set_num_threads(1);
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
         fprintf(stderr, "usage: bench_recommend DB [--city C] [-n N] [--threads T] [-k K] "
                         "[--contexts N] [--train EPOCHS] [--open RUNS]\n");
