@@ -13,6 +13,7 @@
 #include "ease.h"
 #include "knn.h"
 #include "model.h"
+#include "topheap.h"
 
 #define PANEL 16 /* rows of a packed panel of the sgns output matrix */
 static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *contig,
@@ -265,54 +266,18 @@ static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *c
  * kept one and cannot enter: the one comparison `s > thr` (false for NaN and
  * -INFINITY) lets through exactly the items a scan of the full scores would push. */
 typedef struct tk_heap {
-    int32_t *idx;
-    float *sc;
-    int n, k;
+    rs_topheap h;       /* the kept entries */
     float thr;
     const int32_t *ctx; /* the context: never offered */
     int nctx;
     const uint8_t *allow; /* NULL or [n_items]: 0 = never offered */
 } tk_heap;
 
-static int tk_worse(float sa, int32_t ia, float sb, int32_t ib)
-{
-    return sa < sb || (sa == sb && ia > ib);
-}
-
 static void tk_push(tk_heap *t, float s, int32_t i)
 {
-    int pos;
-    if (t->n < t->k) {
-        pos = t->n++;
-        while (pos > 0) {
-            int par = (pos - 1) / 2;
-            if (!tk_worse(s, i, t->sc[par], t->idx[par]))
-                break;
-            t->sc[pos] = t->sc[par];
-            t->idx[pos] = t->idx[par];
-            pos = par;
-        }
-    } else {
-        if (!tk_worse(t->sc[0], t->idx[0], s, i))
-            return;
-        pos = 0;
-        for (;;) {
-            int c = 2 * pos + 1;
-            if (c >= t->n)
-                break;
-            if (c + 1 < t->n && tk_worse(t->sc[c + 1], t->idx[c + 1], t->sc[c], t->idx[c]))
-                c++;
-            if (!tk_worse(t->sc[c], t->idx[c], s, i))
-                break;
-            t->sc[pos] = t->sc[c];
-            t->idx[pos] = t->idx[c];
-            pos = c;
-        }
-    }
-    t->sc[pos] = s;
-    t->idx[pos] = i;
-    if (t->n == t->k)
-        t->thr = t->sc[0];
+    rs_topheap_push(&t->h, s, i);
+    if (t->h.n == t->h.k)
+        t->thr = t->h.sc[0];
 }
 
 /* Offers item (score s) to the heap: skipped at or below thr, when not allowed, and
@@ -325,23 +290,6 @@ static inline void tk_offer(tk_heap *t, float s, int32_t item)
         if (t->ctx[j] == item)
             return;
     tk_push(t, s, item);
-}
-
-/* Sorts the kept entries best first (in place). */
-static void tk_sort(tk_heap *t)
-{
-    for (int a = 1; a < t->n; a++) {
-        float s = t->sc[a];
-        int32_t i = t->idx[a];
-        int b = a - 1;
-        while (b >= 0 && tk_worse(t->sc[b], t->idx[b], s, i)) {
-            t->sc[b + 1] = t->sc[b];
-            t->idx[b + 1] = t->idx[b];
-            b--;
-        }
-        t->sc[b + 1] = s;
-        t->idx[b + 1] = i;
-    }
 }
 
 /* C[b * rows + r] = sum_k V[b * d + k] * out[r][k], portable; a machine uses one of
@@ -844,10 +792,10 @@ int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const in
         sum_block(c, ctx, off + b0, nb, vb, bk);
         for (int b = 0; b < nb; b++) {
             tk_heap *t = &h[b];
-            t->idx = idx + (size_t)(b0 + b) * (size_t)k;
-            t->sc = sc + (size_t)(b0 + b) * (size_t)k;
-            t->n = 0;
-            t->k = k;
+            t->h.idx = idx + (size_t)(b0 + b) * (size_t)k;
+            t->h.sc = sc + (size_t)(b0 + b) * (size_t)k;
+            t->h.n = 0;
+            t->h.k = k;
             t->thr = -INFINITY;
             t->ctx = ctx + off[b0 + b];
             t->nctx = off[b0 + b + 1] - off[b0 + b];
@@ -856,8 +804,8 @@ int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const in
         dots(c->packed, m->rows, m->dim, vb, nb, NULL, 0, c->pack_item, c->contig, h,
              c->generic);
         for (int b = 0; b < nb; b++) {
-            tk_sort(&h[b]);
-            cnt[b0 + b] = h[b].n;
+            rs_topheap_sort(&h[b].h);
+            cnt[b0 + b] = h[b].h.n;
             if (known)
                 known[b0 + b] = bk[b];
             total += bk[b] > 0;

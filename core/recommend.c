@@ -26,6 +26,7 @@
 #include "corpus.h"
 #include "hash.h"
 #include "model.h"
+#include "topheap.h"
 #include "powertf.h"
 #include "sgns.h"
 
@@ -1193,72 +1194,8 @@ static inline void prefetch_row(const rs_embedding *m, const float *base, int32_
 
 enum { PREFETCH_AHEAD = 8 }; /* rows ahead of the one being scored */
 
-/* top-k selection: a heap whose root is the worst kept entry (lowest score, then the
- * highest index) */
-static int worse(float sa, int32_t ia, float sb, int32_t ib)
-{
-    return sa < sb || (sa == sb && ia > ib);
-}
-
-typedef struct {
-    int32_t *idx;
-    float *sc;
-    int n, k;
-} topk;
-
-static void topk_push(topk *t, float s, int32_t i)
-{
-    if (t->k <= 0)
-        return;
-    int pos;
-    if (t->n < t->k) {
-        pos = t->n++;
-        while (pos > 0) {
-            int par = (pos - 1) / 2;
-            if (!worse(s, i, t->sc[par], t->idx[par]))
-                break;
-            t->sc[pos] = t->sc[par];
-            t->idx[pos] = t->idx[par];
-            pos = par;
-        }
-    } else {
-        if (!worse(t->sc[0], t->idx[0], s, i))
-            return;
-        pos = 0;
-        for (;;) {
-            int c = 2 * pos + 1;
-            if (c >= t->n)
-                break;
-            if (c + 1 < t->n && worse(t->sc[c + 1], t->idx[c + 1], t->sc[c], t->idx[c]))
-                c++;
-            if (!worse(t->sc[c], t->idx[c], s, i))
-                break;
-            t->sc[pos] = t->sc[c];
-            t->idx[pos] = t->idx[c];
-            pos = c;
-        }
-    }
-    t->sc[pos] = s;
-    t->idx[pos] = i;
-}
-
-/* Sorts the kept entries best first (in place). */
-static void topk_sort(topk *t)
-{
-    /* insertion sort: k is small */
-    for (int a = 1; a < t->n; a++) {
-        float s = t->sc[a];
-        int32_t i = t->idx[a];
-        int b = a - 1;
-        while (b >= 0 && worse(t->sc[b], t->idx[b], s, i)) {
-            t->sc[b + 1] = t->sc[b];
-            t->idx[b + 1] = t->idx[b];
-            b--;
-        }
-        t->sc[b + 1] = s;
-        t->idx[b + 1] = i;
-    }
-}
+/* top-k selection: the heap of core/topheap.h */
+typedef rs_topheap topk;
 
 static int topk_init(rs_rec_scratch *sc, topk *t, int k)
 {
@@ -1425,7 +1362,7 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
                     x = sc->cn + (size_t)j * (size_t)dim;
                 else
                     norm_row(m, r->norm, m->item_row[p], sc->nr);
-                topk_push(&t, cblas_sdot(dim, sc->v, 1, x, 1), p);
+                rs_topheap_push(&t, cblas_sdot(dim, sc->v, 1, x, 1), p);
             }
         }
     } else {
@@ -1441,10 +1378,10 @@ static void run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_
             int32_t p = m->row_item[row];
             if (p < 0 || p >= r->n_products || sc->isq[p] || masked_out(r, q, p))
                 continue;
-            topk_push(&t, sc->f[row], p);
+            rs_topheap_push(&t, sc->f[row], p);
         }
     }
-    topk_sort(&t);
+    rs_topheap_sort(&t);
     if (list_reserve(l, t.n)) {
         OOM(l);
         return;
@@ -1537,8 +1474,8 @@ static void run_categories(const rs_recommender *r, const rs_rec_query *q, rs_re
     }
     for (int32_t row = 0; row < m->rows; row++)
         if (sc->d[row] > 0)
-            topk_push(&t, (float)sc->d[row], m->row_item[row]);
-    topk_sort(&t);
+            rs_topheap_push(&t, (float)sc->d[row], m->row_item[row]);
+    rs_topheap_sort(&t);
     if (list_reserve(l, t.n)) {
         OOM(l);
         return;
@@ -1697,15 +1634,15 @@ static void run_complements(const rs_recommender *r, const rs_rec_query *q, rs_r
     }
     for (int32_t row = 0; row < cm->rows; row++)
         if (sc->d[row] > 0)
-            topk_push(&t, (float)sc->d[row], cm->row_item[row]);
+            rs_topheap_push(&t, (float)sc->d[row], cm->row_item[row]);
     int n2 = t.n;
     memcpy(sc->cats, t.idx, (size_t)n2 * sizeof *sc->cats);
     topk_init(sc, &t, C); /* cannot fail: the heap already holds 2C */
     for (int i = 0; i < n2; i++) {
         int32_t c = sc->cats[i];
-        topk_push(&t, (float)(sc->d[cm->item_row[c]] * r->cshare[c]), c);
+        rs_topheap_push(&t, (float)(sc->d[cm->item_row[c]] * r->cshare[c]), c);
     }
-    topk_sort(&t);
+    rs_topheap_sort(&t);
     C = t.n;
     if (C == 0) {
         l->status = RS_EUSAGE;
@@ -1795,9 +1732,9 @@ static void run_complements(const rs_recommender *r, const rs_rec_query *q, rs_r
             const float *o = sc->co ? sc->co + (size_t)j * (size_t)dim
                                     : pm->out + (size_t)pm->item_row[p] * dim;
             float s = cblas_sdot(dim, sc->v, 1, o, 1);
-            topk_push(&pt, s, p);
+            rs_topheap_push(&pt, s, p);
         }
-        topk_sort(&pt);
+        rs_topheap_sort(&pt);
         carry = want - pt.n;
         for (int j = 0; j < pt.n; j++) {
             rs_rec_row *row = &l->rows[n++];
@@ -1887,12 +1824,12 @@ static void completion_list(const rs_recommender *r, const rs_rec_query *q, rs_r
             float s = f[p];
             if (!(s > thr) || sc->isq[p] || masked_out(r, q, p))
                 continue;
-            topk_push(&t, s, p);
+            rs_topheap_push(&t, s, p);
             if (t.n == t.k)
                 thr = t.sc[0];
         }
     }
-    topk_sort(&t);
+    rs_topheap_sort(&t);
     if (list_reserve(l, t.n)) {
         OOM(l);
         return;
