@@ -2,6 +2,7 @@
 #ifndef RS_CLI_H
 #define RS_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "../core/error.h"
@@ -27,7 +28,14 @@ int cmd_import_model(rs_cli *cli, int argc, char **argv);
 int cmd_tui(rs_cli *cli, int argc, char **argv);
 int cmd_snapshot(rs_cli *cli, int argc, char **argv);
 
-/* Prints "recoscope: <message>" to stderr and returns e->code. */
+/* Messages and data text printed by the CLI go through the one sanitizer
+ * (core/sanitize.h): control characters from data never reach the terminal.
+ * cli_message formats into f; cli_warn into stderr (newlines are kept). */
+void cli_vmessage(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+void cli_message(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints "recoscope: <message>" to stderr (sanitized) and returns e->code. */
 int cli_fail(const rs_error *e);
 /* Prints "recoscope <cmd>: <message>\n<usage hint>" and returns RS_EUSAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

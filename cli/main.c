@@ -49,23 +49,6 @@ static void usage(FILE *f)
             RS_DEFAULT_DB);
 }
 
-int cli_fail(const rs_error *e)
-{
-    fprintf(stderr, "recoscope: %s\n", e->msg[0] ? e->msg : "unknown error");
-    return e->code ? e->code : RS_EINTERNAL;
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "recoscope %s: ", cmd);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n(see `recoscope %s --help`)\n", cmd);
-    return RS_EUSAGE;
-}
-
 int cli_wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {

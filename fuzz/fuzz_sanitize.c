@@ -1,9 +1,9 @@
 /* fuzz_sanitize.c - the TUI text sanitizer.  Byte 0 gives the column budget (0..63)
  * and ASCII mode; the rest is the untrusted string (NUL-terminated copy).
- * Invariants of tui_sanitize_str's output: valid UTF-8 (pure ASCII in ASCII mode) with
+ * Invariants of rs_sanitize_str's output: valid UTF-8 (pure ASCII in ASCII mode) with
  * no byte < 0x20, no 0x7f, no ESC, no C1 code point U+0080..U+009F; its display width
  * (wcswidth in a UTF-8 locale) equals the returned width and is <= the budget.
- * tui_sanitize's glyphs are printable, of width 1 or 2, and sum to *cols.
+ * rs_sanitize's glyphs are printable, of width 1 or 2, and sum to *cols.
  */
 #include <locale.h>
 #include <stdint.h>
@@ -12,7 +12,7 @@
 #include <wchar.h>
 
 #include "fuzz_common.h"
-#include "sanitize.h"
+#include "../core/sanitize.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -36,7 +36,7 @@ static void check_out(const char *buf, int ascii, int maxw, int w)
         if (ascii && c > 0x7e)
             abort();
         unsigned cp;
-        size_t k = tui_utf8_decode((const unsigned char *)buf + i, n - i, &cp);
+        size_t k = rs_utf8_decode((const unsigned char *)buf + i, n - i, &cp);
         if (k < 1 || k > 4 || cp > 0x10ffffu)
             abort();
         /* the output must be valid UTF-8 (a U+FFFD the sanitizer wrote is 3 bytes) */
@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *s = fuzz_strdup(data + 1, size - 1);
 
     char buf[1024];
-    int w = tui_sanitize_str(s, ascii, maxw, buf, sizeof buf);
+    int w = rs_sanitize_str(s, ascii, maxw, buf, sizeof buf);
     if (!memchr(buf, 0, sizeof buf))
         abort();
     check_out(buf, ascii, maxw, w);
@@ -71,13 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* a small output buffer: still terminated, never over-written */
     char small[8];
     memset(small, 'x', sizeof small);
-    w = tui_sanitize_str(s, ascii, maxw, small, 5);
+    w = rs_sanitize_str(s, ascii, maxw, small, 5);
     if (!memchr(small, 0, 5) || small[5] != 'x')
         abort();
 
-    tui_glyph g[64];
+    rs_glyph g[64];
     int cols = -1;
-    size_t ng = tui_sanitize(s, ascii, g, sizeof g / sizeof *g, &cols);
+    size_t ng = rs_sanitize(s, ascii, g, sizeof g / sizeof *g, &cols);
     if (ng > 64)
         abort();
     int sum = 0;

@@ -1340,7 +1340,7 @@ int tui_app_key(tui_app *a, int code)
         a->ov_top = 0;
         break;
     case TUI_CMD_METRICS:
-        tui_build_metrics(a, tui_glyphs_get(a->utf8));
+        tui_build_metrics(a, rs_glyphs_get(a->utf8));
         a->ov = OV_METRICS;
         a->ov_top = 0;
         break;

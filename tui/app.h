@@ -121,7 +121,7 @@ void tui_lines_span(tui_lines *l, int x, tui_role role, const char *fmt, ...)
 
 /* panel.c */
 void tui_build_help(tui_app *a);
-void tui_build_metrics(tui_app *a, const tui_glyphs *g);
+void tui_build_metrics(tui_app *a, const rs_glyphs *g);
 void tui_build_explain(tui_app *a);
 
 /* draw.c */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sanitize.h"
+#include "../core/sanitize.h"
 
 static const char ROLE_LETTERS[] = {
 #define X(name, letter, desc) letter,
@@ -29,7 +29,7 @@ const char *tui_role_desc(tui_role r)
     return (unsigned)r < TUI_NROLES ? ROLE_DESCS[r] : "?";
 }
 
-static const tui_glyphs GLYPHS_UTF8 = {
+static const rs_glyphs GLYPHS_UTF8 = {
     .utf8 = 1,
     .bar = {L' ', L'▏', L'▎', L'▍', L'▌', L'▋', L'▊', L'▉', L'█'},
     .bar_off = L'░',
@@ -42,7 +42,7 @@ static const tui_glyphs GLYPHS_UTF8 = {
     .fallback = L'↳', .active = L'▶', .basket = L'◆',
 };
 
-static const tui_glyphs GLYPHS_ASCII = {
+static const rs_glyphs GLYPHS_ASCII = {
     .utf8 = 0,
     .bar = {' ', ' ', ' ', '-', '-', '=', '=', '=', '#'},
     .bar_off = '%',
@@ -55,7 +55,7 @@ static const tui_glyphs GLYPHS_ASCII = {
     .fallback = '>', .active = '>', .basket = '+',
 };
 
-const tui_glyphs *tui_glyphs_get(int utf8)
+const rs_glyphs *rs_glyphs_get(int utf8)
 {
     return utf8 ? &GLYPHS_UTF8 : &GLYPHS_ASCII;
 }
@@ -63,7 +63,7 @@ const tui_glyphs *tui_glyphs_get(int utf8)
 int tui_canvas_init(tui_canvas *c, int rows, int cols, int utf8, int color)
 {
     memset(c, 0, sizeof *c);
-    c->g = tui_glyphs_get(utf8);
+    c->g = rs_glyphs_get(utf8);
     c->color = color;
     return tui_canvas_resize(c, rows, cols);
 }
@@ -158,9 +158,9 @@ int tui_text(tui_canvas *c, int y, int x, int maxw, const char *s, tui_role role
 {
     if (maxw <= 0 || !s)
         return 0;
-    tui_glyph buf[512];
+    rs_glyph buf[512];
     int total = 0;
-    size_t n = tui_sanitize(s, !c->g->utf8, buf, sizeof buf / sizeof buf[0], &total);
+    size_t n = rs_sanitize(s, !c->g->utf8, buf, sizeof buf / sizeof buf[0], &total);
     if (n == sizeof buf / sizeof buf[0] && total <= maxw)
         total = maxw + 1; /* cut by the buffer: mark it */
     int limit = total > maxw ? maxw - 1 : maxw;
@@ -182,9 +182,9 @@ int tui_text_right(tui_canvas *c, int y, int x, int maxw, const char *s, tui_rol
 {
     if (maxw <= 0 || !s)
         return 0;
-    tui_glyph buf[512];
+    rs_glyph buf[512];
     int total = 0;
-    tui_sanitize(s, !c->g->utf8, buf, sizeof buf / sizeof buf[0], &total);
+    rs_sanitize(s, !c->g->utf8, buf, sizeof buf / sizeof buf[0], &total);
     if (total >= maxw)
         return tui_text(c, y, x, maxw, s, role);
     return tui_text(c, y, x + maxw - total, total, s, role);
@@ -240,7 +240,7 @@ void tui_box(tui_canvas *c, int y, int x, int h, int w, const char *title, tui_r
 {
     if (h < 2 || w < 2)
         return;
-    const tui_glyphs *g = c->g;
+    const rs_glyphs *g = c->g;
     tui_put(c, y, x, g->tl, 1, role);
     tui_fill(c, y, x + 1, w - 2, g->hline, role);
     tui_put(c, y, x + w - 1, g->tr, 1, role);
@@ -270,7 +270,7 @@ size_t tui_canvas_row_text(const tui_canvas *c, int y, char *buf, size_t n)
             continue; /* right half of a wide character */
         if (used + 5 > n)
             break;
-        used += tui_utf8_encode(buf + used, (unsigned)ch);
+        used += rs_utf8_encode(buf + used, (unsigned)ch);
     }
     buf[used] = 0;
     return used;

@@ -46,7 +46,7 @@ char tui_role_letter(tui_role r);
 const char *tui_role_desc(tui_role r);
 
 /* Glyphs chosen once: UTF-8 or the ASCII twin. */
-typedef struct tui_glyphs {
+typedef struct rs_glyphs {
     int utf8;
     wchar_t bar[9];   /* horizontal bar, 0..8 eighths of a cell */
     wchar_t bar_off;  /* full cell of a bar outside the mask (monochrome meaning) */
@@ -60,9 +60,9 @@ typedef struct tui_glyphs {
     wchar_t fallback; /* "falls back to all cities" marker */
     wchar_t active;   /* active run / selected marker */
     wchar_t basket;
-} tui_glyphs;
+} rs_glyphs;
 
-const tui_glyphs *tui_glyphs_get(int utf8);
+const rs_glyphs *rs_glyphs_get(int utf8);
 
 typedef struct tui_cell {
     wchar_t ch;     /* 0 = right half of a wide character */
@@ -72,7 +72,7 @@ typedef struct tui_cell {
 typedef struct tui_canvas {
     int rows, cols;
     tui_cell *cells;
-    const tui_glyphs *g;
+    const rs_glyphs *g;
     int color; /* the terminal shows colour (else monochrome attributes) */
 } tui_canvas;
 

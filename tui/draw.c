@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sanitize.h"
+#include "../core/sanitize.h"
 
 static const char *const PANE_TITLES[NPANES] = {"Synonyms", "Categories", "Complements"};
 static const char *const PANE_NOTES[NPANES] = {

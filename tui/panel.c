@@ -7,7 +7,7 @@
  * says "-" for what does not, never an invented number.
  */
 #include "app.h"
-#include "sanitize.h"
+#include "../core/sanitize.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -141,7 +141,7 @@ static void add_figures(tui_lines *l, const char *label, tui_role role, const cJ
     tui_lines_span(l, 26, role, "%8s %8s %8s %8s %8s", hr, nd, cv, nv, sec);
 }
 
-static void add_sparkline(tui_lines *l, const tui_glyphs *g, const double *v, int n,
+static void add_sparkline(tui_lines *l, const rs_glyphs *g, const double *v, int n,
                           const char *what)
 {
     if (n < 2)
@@ -159,7 +159,7 @@ static void add_sparkline(tui_lines *l, const tui_glyphs *g, const double *v, in
     for (int i = n - show; i < n; i++) {
         int level = hi > lo ? (int)((v[i] - lo) / (hi - lo) * 7 + 0.5) : 3;
         wchar_t ch = g->spark[level < 0 ? 0 : level > 7 ? 7 : level];
-        used += tui_utf8_encode(buf + used, (unsigned)ch);
+        used += rs_utf8_encode(buf + used, (unsigned)ch);
     }
     buf[used] = 0;
     /* the figures on their own line: beside 60 runs they would not fit 80 columns */
@@ -210,7 +210,7 @@ static int64_t metrics_city(tui_app *a, const char *table, int64_t city)
     return n > 0 ? city : 0;
 }
 
-static void section_models(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t city,
+static void section_models(tui_app *a, tui_lines *l, const rs_glyphs *g, int64_t city,
                            int64_t *active_ids, int *n_active)
 {
     sqlite3_stmt *st = NULL;
@@ -246,7 +246,7 @@ static void section_models(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_
         /* a model of all cities answering for this city: the fallback mark */
         char label[96], mark[8] = "";
         if (mc == 0 && city != 0) {
-            mark[tui_utf8_encode(mark, (unsigned)g->fallback)] = 0;
+            mark[rs_utf8_encode(mark, (unsigned)g->fallback)] = 0;
             fallback++;
         }
         snprintf(label, sizeof label, "%s%s%s #%lld %s", mark, mark[0] ? " " : "", kind,
@@ -340,7 +340,7 @@ static int cmp_run(const void *x, const void *y)
     return p->id < q->id ? -1 : p->id > q->id;
 }
 
-static void section_runs(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t city,
+static void section_runs(tui_app *a, tui_lines *l, const rs_glyphs *g, int64_t city,
                          const int64_t *active_ids, int n_active)
 {
     int64_t rc = metrics_city(a, "runs", city);
@@ -416,7 +416,7 @@ static void section_runs(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t 
         tui_role role = r->selected ? TUI_ROLE_MARK : TUI_ROLE_NORMAL;
         char mark[8] = " ";
         if (r->selected)
-            mark[tui_utf8_encode(mark, (unsigned)g->active)] = 0;
+            mark[rs_utf8_encode(mark, (unsigned)g->active)] = 0;
         tui_lines_add(l, 2, role, "%s%3d %4lld %-12s %8s %8s %8.1f  %s", mark, i + 1,
                       (long long)r->id, r->kind, hr, nd, r->seconds, r->params);
     }
@@ -427,7 +427,7 @@ static void section_runs(tui_app *a, tui_lines *l, const tui_glyphs *g, int64_t 
     free(rows);
 }
 
-void tui_build_metrics(tui_app *a, const tui_glyphs *g)
+void tui_build_metrics(tui_app *a, const rs_glyphs *g)
 {
     tui_lines *l = &a->text;
     tui_lines_clear(l);

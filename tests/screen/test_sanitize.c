@@ -8,20 +8,20 @@
 
 #include "../testlib.h"
 #include "canvas.h"
-#include "sanitize.h"
+#include "../core/sanitize.h"
 
 static const char *san(const char *s, int ascii, int maxw)
 {
     static char buf[1024];
-    tui_sanitize_str(s, ascii, maxw, buf, sizeof buf);
+    rs_sanitize_str(s, ascii, maxw, buf, sizeof buf);
     return buf;
 }
 
 static int width(const char *s)
 {
-    tui_glyph g[256];
+    rs_glyph g[256];
     int w = 0;
-    tui_sanitize(s, 0, g, 256, &w);
+    rs_sanitize(s, 0, g, 256, &w);
     return w;
 }
 

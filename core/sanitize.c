@@ -1,13 +1,15 @@
-/* sanitize.c - strict UTF-8 decoding and the character gate of the TUI (see sanitize.h). */
+/* sanitize.c - strict UTF-8 decoding and the character gate for terminal output (see
+ * sanitize.h). */
 #include "sanitize.h"
 
+#include <langinfo.h>
 #include <string.h>
 #include <wctype.h>
 
 #define REPLACEMENT 0xFFFDu
 #define MIDDLE_DOT 0x00B7u
 
-size_t tui_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
+size_t rs_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 {
     unsigned c = s[0];
     if (c < 0x80) {
@@ -42,9 +44,9 @@ size_t tui_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
     return len;
 }
 
-tui_glyph tui_sanitize_char(unsigned cp, int ascii)
+rs_glyph rs_sanitize_char(unsigned cp, int ascii)
 {
-    tui_glyph g = {.ch = L' ', .width = 1};
+    rs_glyph g = {.ch = L' ', .width = 1};
     if (cp == '\t')
         return g;
     if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
@@ -77,7 +79,7 @@ tui_glyph tui_sanitize_char(unsigned cp, int ascii)
     return g;
 }
 
-size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *cols)
+size_t rs_sanitize(const char *s, int ascii, rs_glyph *out, size_t cap, int *cols)
 {
     size_t n = 0;
     int w = 0;
@@ -86,10 +88,10 @@ size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *c
         size_t left = strlen(s);
         while (left > 0 && n < cap) {
             unsigned cp;
-            size_t k = tui_utf8_decode(p, left, &cp);
+            size_t k = rs_utf8_decode(p, left, &cp);
             p += k;
             left -= k;
-            tui_glyph g = tui_sanitize_char(cp, ascii);
+            rs_glyph g = rs_sanitize_char(cp, ascii);
             if (g.width == 0)
                 continue;
             out[n++] = g;
@@ -101,7 +103,7 @@ size_t tui_sanitize(const char *s, int ascii, tui_glyph *out, size_t cap, int *c
     return n;
 }
 
-size_t tui_utf8_encode(char *buf, unsigned ch)
+size_t rs_utf8_encode(char *buf, unsigned ch)
 {
     if (ch < 0x80) {
         buf[0] = (char)ch;
@@ -125,7 +127,7 @@ size_t tui_utf8_encode(char *buf, unsigned ch)
     return 4;
 }
 
-int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
+int rs_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
 {
     if (n == 0)
         return 0;
@@ -138,10 +140,10 @@ int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
     int total = 0;
     for (const unsigned char *q = p; left > 0;) {
         unsigned cp;
-        size_t k = tui_utf8_decode(q, left, &cp);
+        size_t k = rs_utf8_decode(q, left, &cp);
         q += k;
         left -= k;
-        total += tui_sanitize_char(cp, ascii).width;
+        total += rs_sanitize_char(cp, ascii).width;
     }
     left = strlen(s);
     int limit = total > maxw ? maxw - 1 : maxw;
@@ -149,21 +151,73 @@ int tui_sanitize_str(const char *s, int ascii, int maxw, char *buf, size_t n)
     size_t used = 0;
     while (left > 0) {
         unsigned cp;
-        size_t k = tui_utf8_decode(p, left, &cp);
+        size_t k = rs_utf8_decode(p, left, &cp);
         p += k;
         left -= k;
-        tui_glyph g = tui_sanitize_char(cp, ascii);
+        rs_glyph g = rs_sanitize_char(cp, ascii);
         if (g.width == 0)
             continue;
         if (w + g.width > limit || used + 5 > n)
             break;
-        used += tui_utf8_encode(buf + used, (unsigned)g.ch);
+        used += rs_utf8_encode(buf + used, (unsigned)g.ch);
         w += g.width;
     }
     if (total > maxw && used + 5 <= n) {
-        used += tui_utf8_encode(buf + used, ascii ? '~' : 0x2026u);
+        used += rs_utf8_encode(buf + used, ascii ? '~' : 0x2026u);
         w += 1;
     }
     buf[used] = 0;
     return w;
+}
+
+size_t rs_sanitize_cell(const char *s, int ascii, int width, char *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    int w = rs_sanitize_str(s ? s : "", ascii, width, buf, n);
+    size_t used = strlen(buf);
+    while (w < width && used + 1 < n) {
+        buf[used++] = ' ';
+        w++;
+    }
+    buf[used] = 0;
+    return used;
+}
+
+size_t rs_sanitize_msg(const char *s, int ascii, char *buf, size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t used = 0;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t left = strlen((const char *)p);
+    while (left > 0) {
+        unsigned cp;
+        size_t k = rs_utf8_decode(p, left, &cp);
+        p += k;
+        left -= k;
+        char enc[4];
+        size_t len;
+        if (cp == '\n') {
+            enc[0] = '\n';
+            len = 1;
+        } else {
+            rs_glyph g = rs_sanitize_char(cp, ascii);
+            if (g.width == 0)
+                continue;
+            len = rs_utf8_encode(enc, (unsigned)g.ch);
+        }
+        if (used + len >= n)
+            break;
+        memcpy(buf + used, enc, len);
+        used += len;
+    }
+    buf[used] = 0;
+    return used;
+}
+
+int rs_locale_ascii(void)
+{
+    const char *cs = nl_langinfo(CODESET);
+    return !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
 }
