@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,9 +84,31 @@ static const char *sql_hint(int rc)
 
 int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
 {
-    int rc = sqlite3_errcode(s->db);
-    int code = (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) ? RS_EDATA : RS_EINTERNAL;
-    return rs_seterr(e, code, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db),
+    int rc = sqlite3_errcode(s->db) & 0xff;
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+        return rs_seterr(e, RS_EDATA, "%s: %s: %s", s->path, what, RS_STORE_DAMAGED);
+    /* The failing call's code can be overwritten by a later successful call before we
+     * get here (a helper that only returned -1); never print "not an error". */
+    if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        /* Lost: ask SQLite whether the file is sound (only on this error path). */
+        sqlite3_stmt *st = NULL;
+        int damaged = 0;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+            damaged = (sqlite3_errcode(s->db) & 0xff) == SQLITE_CORRUPT;
+        else if (sqlite3_step(st) == SQLITE_ROW) {
+            const char *r = (const char *)sqlite3_column_text(st, 0);
+            damaged = !r || strcmp(r, "ok") != 0;
+        } else
+            damaged = (sqlite3_errcode(s->db) & 0xff) == SQLITE_CORRUPT;
+        sqlite3_finalize(st);
+        if (damaged)
+            return rs_seterr(e, RS_EDATA, "%s: %s: %s", s->path, what, RS_STORE_DAMAGED);
+        return rs_seterr(e, RS_EINTERNAL,
+                         "%s: %s failed (if this repeats, the database may be damaged: "
+                         "check it with `sqlite3 %s 'PRAGMA integrity_check'`)",
+                         s->path, what, s->path);
+    }
+    return rs_seterr(e, RS_EINTERNAL, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db),
                      sql_hint(rc));
 }
 
@@ -93,8 +116,11 @@ int rs_store_exec(rs_store *s, const char *sql, rs_error *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = rs_seterr(e, RS_EINTERNAL, "%s: %s%s", s->path, msg ? msg : "sqlite error",
-                             sql_hint(sqlite3_errcode(s->db)));
+        int rc = sqlite3_errcode(s->db) & 0xff;
+        int code = (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+                       ? rs_seterr(e, RS_EDATA, "%s: %s", s->path, RS_STORE_DAMAGED)
+                       : rs_seterr(e, RS_EINTERNAL, "%s: %s%s", s->path,
+                                   msg ? msg : "sqlite error", sql_hint(rc));
         sqlite3_free(msg);
         return code;
     }
@@ -114,19 +140,6 @@ const char *rs_store_default_path(void)
 {
     const char *env = getenv("RECOSCOPE_DB");
     return (env && *env) ? env : RS_DEFAULT_DB;
-}
-
-static int user_version(rs_store *s, int *v, rs_error *e)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = RS_OK;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW)
-        rc = rs_store_sqlerr(s, e, "reading the schema version");
-    else
-        *v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return rc;
 }
 
 static int table_count(rs_store *s, int *n, rs_error *e)
@@ -237,6 +250,146 @@ static char *immutable_uri(const char *path)
     return u;
 }
 
+/* The database path must name a regular file (or nothing yet).  SQLite would block
+ * forever opening a FIFO, create "/dev/null-journal" for a link to /dev/null, and say
+ * "disk I/O error" for a directory; a non-blocking open and fstat say what it is.
+ * *exists receives whether there is a file. */
+static int check_db_file(const char *path, int *exists, rs_error *e)
+{
+    *exists = 0;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            struct stat lsb;
+            if (lstat(path, &lsb) == 0) /* a dangling symbolic link */
+                return rs_seterr(e, RS_EUSAGE, "%s: a symbolic link to nothing", path);
+            return RS_OK;
+        }
+        if (errno == EISDIR)
+            return rs_seterr(e, RS_EUSAGE, "%s: is a directory, not a database file", path);
+        if (errno == EACCES)
+            return rs_seterr(e, RS_EINTERNAL, "%s: permission denied", path);
+        return rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(errno));
+    }
+    struct stat sb;
+    int rc = RS_OK;
+    if (fstat(fd, &sb) != 0)
+        rc = rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(sb.st_mode))
+        rc = rs_seterr(e, RS_EUSAGE, "%s: is %s, not a database file", path,
+                       S_ISDIR(sb.st_mode)    ? "a directory"
+                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                       : S_ISSOCK(sb.st_mode) ? "a socket"
+                                              : "a device");
+    else
+        *exists = 1;
+    close(fd);
+    return rc;
+}
+
+static int pragma_int(rs_store *s, const char *sql, int *v, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "reading the database header");
+    else
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Databases written before the application id was stamped (schema version 1, id 0)
+ * are recognised by their tables: all of these, with the columns we read. */
+static int has_our_tables(rs_store *s)
+{
+    static const char *const probes[] = {
+        "SELECT key, value FROM meta LIMIT 0",
+        "SELECT id, ext_id, name, category_id, brand, price FROM products LIMIT 0",
+        "SELECT id, ext_id, city_id, ts, customer FROM receipts LIMIT 0",
+        "SELECT receipt_id, product_id, quantity, weight FROM receipt_items LIMIT 0",
+        "SELECT id, path, size, content_hash, kind FROM import_ledger LIMIT 0",
+        "SELECT id, city_id, kind, path, split, active FROM models LIMIT 0",
+        "SELECT id, city_id, kind, params, metrics, selected FROM runs LIMIT 0",
+    };
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        sqlite3_stmt *st = NULL;
+        int ok = sqlite3_prepare_v2(s->db, probes[i], -1, &st, NULL) == SQLITE_OK;
+        sqlite3_finalize(st);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+/* Ours, another program's, or another version of ours (after the table count said
+ * the file holds a schema). */
+static int check_identity(rs_store *s, const char *path, rs_error *e)
+{
+    int version = 0, app = 0, rc;
+    if ((rc = pragma_int(s, "PRAGMA user_version", &version, e)) ||
+        (rc = pragma_int(s, "PRAGMA application_id", &app, e)))
+        return rc;
+    if (app != RS_APPLICATION_ID && !(app == 0 && version == 1 && has_our_tables(s)))
+        return rs_seterr(e, RS_EDATA,
+                         "%s: not a recoscope database (an SQLite file of another program%s)",
+                         path, app ? "" : ", or with other tables");
+    if (version != RS_SCHEMA_VERSION)
+        return rs_seterr(e, RS_EDATA,
+                         "%s: database schema version %d, this recoscope reads version %d "
+                         "(re-import into a new database)",
+                         path, version, RS_SCHEMA_VERSION);
+    if (app == 0 && !s->readonly) { /* stamp a database of ours written before the id */
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA application_id=%d", RS_APPLICATION_ID);
+        return rs_store_exec(s, pragma, e);
+    }
+    return RS_OK;
+}
+
+/* Switches to WAL.  Changing the journal mode of a database in rollback mode needs an
+ * exclusive lock, and when two processes create a database at once SQLite reports
+ * SQLITE_BUSY at once (a lock upgrade deadlock, so no busy handler runs): wait and try
+ * again, for as long as the busy timeout. */
+static int set_wal(rs_store *s, rs_error *e)
+{
+    int rc = RS_OK;
+    for (int attempt = 0; attempt < 500; attempt++) {
+        if ((rc = rs_store_exec(s, "PRAGMA journal_mode=WAL", e)) == RS_OK)
+            return RS_OK;
+        int code = sqlite3_errcode(s->db) & 0xff;
+        if (code != SQLITE_BUSY && code != SQLITE_LOCKED)
+            return rc;
+        usleep(20000);
+    }
+    return rc;
+}
+
+/* Creates the schema in an empty database.  Two first imports may race on a new path:
+ * the table count is taken again inside BEGIN IMMEDIATE, so the second one waits for
+ * the first (busy timeout) and then finds the schema made. */
+static int create_schema(rs_store *s, const char *path, rs_error *e)
+{
+    int rc, ntables = 0;
+    if ((rc = set_wal(s, e)) != RS_OK || (rc = rs_store_begin(s, e)) != RS_OK)
+        return rc;
+    if ((rc = table_count(s, &ntables, e)) == RS_OK && ntables == 0) {
+        char pragma[96];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
+                 RS_SCHEMA_VERSION, RS_APPLICATION_ID);
+        if ((rc = rs_store_exec(s, SCHEMA, e)) == RS_OK)
+            rc = rs_store_exec(s, pragma, e);
+    }
+    if (rc == RS_OK)
+        rc = rs_store_commit(s, e);
+    if (rc != RS_OK) {
+        rs_store_rollback(s);
+        return rc;
+    }
+    return ntables == 0 ? RS_OK : check_identity(s, path, e);
+}
+
 int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
 {
     *out = NULL;
@@ -254,8 +407,9 @@ int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
         goto fail;
     }
 
-    struct stat sb;
-    int exists = stat(path, &sb) == 0;
+    int exists = 0;
+    if ((rc = check_db_file(path, &exists, e)) != RS_OK)
+        goto fail;
     if (!exists && !(flags & RS_STORE_CREATE)) {
         rc = rs_seterr(e, RS_EUSAGE,
                        "%s: no database here (run `recoscope import` or `recoscope demo` first, "
@@ -275,7 +429,7 @@ int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_extended_result_codes(s->db, 0);
 
-    int ntables = 0, version = 0;
+    int ntables = 0;
     rc = table_count(s, &ntables, e);
     if (rc != RS_OK && s->readonly &&
         ((sqlite3_errcode(s->db) & 0xff) == SQLITE_READONLY ||
@@ -305,40 +459,20 @@ int rs_store_open(const char *path, int flags, rs_store **out, rs_error *e)
             rs_seterr(e, RS_EDATA, "%s: not a recoscope database (not even SQLite)", path);
         goto fail;
     }
-    if ((rc = user_version(s, &version, e)) != RS_OK)
-        goto fail;
-
     if (ntables == 0) {
         if (s->readonly) {
             rc = rs_seterr(e, RS_EUSAGE, "%s: the database is empty (nothing imported yet)", path);
             goto fail;
         }
-        if ((rc = rs_store_exec(s, "PRAGMA journal_mode=WAL", e)) != RS_OK ||
-            (rc = rs_store_begin(s, e)) != RS_OK)
+        if ((rc = create_schema(s, path, e)) != RS_OK)
             goto fail;
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", RS_SCHEMA_VERSION);
-        if ((rc = rs_store_exec(s, SCHEMA, e)) != RS_OK ||
-            (rc = rs_store_exec(s, pragma, e)) != RS_OK ||
-            (rc = rs_store_commit(s, e)) != RS_OK) {
-            rs_store_rollback(s);
-            goto fail;
-        }
-    } else if (version != RS_SCHEMA_VERSION) {
-        if (version == 0)
-            rc = rs_seterr(e, RS_EDATA, "%s: not a recoscope database (an SQLite file with "
-                                        "other tables)", path);
-        else
-            rc = rs_seterr(e, RS_EDATA,
-                           "%s: database schema version %d, this recoscope reads version %d "
-                           "(re-import into a new database)",
-                           path, version, RS_SCHEMA_VERSION);
+    } else if ((rc = check_identity(s, path, e)) != RS_OK) {
         goto fail;
     }
     if (!s->readonly) {
-        if ((rc = rs_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                                   " PRAGMA foreign_keys=OFF;",
-                                e)) != RS_OK)
+        if ((rc = set_wal(s, e)) != RS_OK ||
+            (rc = rs_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF;", e)) !=
+                RS_OK)
             goto fail;
     }
     *out = s;

@@ -1,6 +1,7 @@
 /* store.h - the SQLite store: one database file per world.
  *
- * Schema (user_version RS_SCHEMA_VERSION), all ids are INTEGER PRIMARY KEYs:
+ * Schema (user_version RS_SCHEMA_VERSION, application_id RS_APPLICATION_ID), all ids
+ * are INTEGER PRIMARY KEYs:
  *   meta(key, value)
  *   cities(id, name, receipts)                    -- id 0 is never used: 0 means "all cities"
  *   categories(id, ext_id, name, parent_id, level) -- level 0 = department, 1 = category
@@ -29,6 +30,13 @@
 #include "error.h"
 
 #define RS_SCHEMA_VERSION 1
+/* PRAGMA application_id of our databases ("RSCO"): another program's SQLite file is
+ * never taken for ours, whatever its user_version. */
+#define RS_APPLICATION_ID 0x5253434F
+/* The one wording of a damaged database (SQLITE_CORRUPT / SQLITE_NOTADB), everywhere. */
+#define RS_STORE_DAMAGED                                                                  \
+    "the database file is damaged (SQLite says it is malformed); restore it from a "      \
+    "backup, or re-import into a new database"
 #define RS_DEFAULT_DB "data/recoscope.db"
 
 typedef struct rs_store rs_store;
