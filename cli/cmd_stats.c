@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/sanitize.h"
 #include "../core/stats.h"
 #include "../core/store.h"
 #include "cli.h"
+#include "opt.h"
 
 static void usage(FILE *f)
 {
@@ -21,17 +23,16 @@ static void usage(FILE *f)
             RS_STATS_TOP);
 }
 
-/* Prints s with control characters replaced (names come from imported data). */
+/* Prints s as a cell of exactly width display columns (width <= 0: the whole string),
+ * through the one sanitizer: names come from imported data. */
 static void put_clean(const char *s, int width)
 {
-    int n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && (width <= 0 || n < width); p++) {
-        unsigned char c = *p;
-        putchar(c < 0x20 || c == 0x7f ? '?' : c);
-        n += (c & 0xC0) != 0x80;
-    }
-    for (; n < width; n++)
-        putchar(' ');
+    char buf[1024];
+    if (width > 0)
+        rs_sanitize_cell(s, rs_locale_ascii(), width, buf, sizeof buf);
+    else
+        rs_sanitize_msg(s, rs_locale_ascii(), buf, sizeof buf);
+    fputs(buf, stdout);
 }
 
 static void print_top(const char *title, const rs_stats_item *it, int n)
@@ -106,8 +107,10 @@ static int print_json(const rs_stats *st, const char *city)
             cJSON_AddItemToArray(h, bin);
         }
     }
-    char *txt = cJSON_PrintUnformatted(o);
+    char *raw = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
+    char *txt = raw ? rs_sanitize_json(raw) : NULL;
+    free(raw);
     if (!txt)
         return RS_EINTERNAL;
     printf("%s\n", txt);
@@ -120,7 +123,7 @@ static void print_text(const rs_stats *st, const char *city)
     printf("database: %lld products, %lld categories, %lld departments, %lld cities\n",
            (long long)st->products, (long long)st->categories, (long long)st->departments,
            (long long)st->ncities);
-    printf("%s: %lld receipts, %lld receipt lines\n", city ? city : "all cities",
+    cli_message(stdout, "%s: %lld receipts, %lld receipt lines\n", city ? city : "all cities",
            (long long)st->receipts, (long long)st->lines);
     printf("\ncities\n");
     for (int64_t i = 0; i < st->ncities; i++) {
@@ -153,26 +156,34 @@ static void print_text(const rs_stats *st, const char *city)
     }
 }
 
+enum { OPT_CITY = 1, OPT_JSON };
+
+static const cli_opt OPTS[] = {
+    {"city", 0, CLI_ARG, OPT_CITY},
+    {"json", 0, CLI_FLAG, OPT_JSON},
+    {NULL, 0, 0, 0},
+};
+
 int cmd_stats(rs_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return RS_OK;
-    }
     const char *city = NULL;
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = 1;
-        else if (strcmp(argv[i], "--city") == 0 && i + 1 < argc)
-            city = argv[++i];
-        else if (strncmp(argv[i], "--city=", 7) == 0)
-            city = argv[i] + 7;
-        else if (strcmp(argv[i], "--city") == 0)
-            return cli_usage_error("stats", "--city needs a name");
-        else
-            return cli_usage_error("stats", "unexpected argument '%s'", argv[i]);
+    int json = 0, id;
+    cli_parser p;
+    cli_opt_init(&p, "stats", argc, argv, OPTS);
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_CITY:
+            if (cli_opt_nonempty(&p))
+                return RS_EUSAGE;
+            city = p.value;
+            break;
+        case OPT_JSON: json = 1; break;
+        case CLI_HELP: usage(stdout); return RS_OK;
+        default: return cli_usage_error("stats", "unexpected argument '%s'", p.value);
+        }
     }
+    if (id < 0)
+        return RS_EUSAGE;
     rs_error e = {0};
     rs_store *s = NULL;
     rs_stats st;

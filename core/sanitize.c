@@ -3,6 +3,8 @@
 #include "sanitize.h"
 
 #include <langinfo.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wctype.h>
 
@@ -220,4 +222,42 @@ int rs_locale_ascii(void)
 {
     const char *cs = nl_langinfo(CODESET);
     return !(cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0));
+}
+
+int rs_sanitize_json_escapes(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x200E ||
+           cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *rs_sanitize_json(const char *json)
+{
+    size_t n = strlen(json);
+    /* worst case: every byte an invalid one, 6 bytes of escape each */
+    char *out = malloc(n * 6 + 1);
+    if (!out)
+        return NULL;
+    size_t used = 0;
+    const unsigned char *p = (const unsigned char *)json;
+    size_t left = n;
+    while (left > 0) {
+        if (*p < 0x80) {
+            out[used++] = (char)*p++;
+            left--;
+            continue;
+        }
+        unsigned cp;
+        size_t k = rs_utf8_decode(p, left, &cp);
+        int invalid = cp == REPLACEMENT && !(k == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] == 0xBD);
+        if (invalid || rs_sanitize_json_escapes(cp)) {
+            used += (size_t)sprintf(out + used, "\\u%04x", invalid ? REPLACEMENT : cp);
+        } else {
+            memcpy(out + used, p, k);
+            used += k;
+        }
+        p += k;
+        left -= k;
+    }
+    out[used] = 0;
+    return out;
 }

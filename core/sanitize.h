@@ -58,6 +58,18 @@ size_t rs_sanitize_cell(const char *s, int ascii, int width, char *buf, size_t n
  * written. */
 size_t rs_sanitize_msg(const char *s, int ascii, char *buf, size_t n);
 
+/* JSON text (as cJSON prints it) made safe for a terminal: inside strings, C1 controls
+ * (U+0080..U+009F), U+2028/U+2029 and the bidirectional formatting characters
+ * (U+200E/F, U+202A..U+202E, U+2066..U+2069) become \uXXXX escapes and invalid UTF-8
+ * becomes \ufffd; C0 controls are already escaped by every JSON writer.  Outside
+ * strings JSON is ASCII, so the text is scanned as a whole.  Returns a malloc-ed copy
+ * (NULL when out of memory). */
+char *rs_sanitize_json(const char *json);
+
+/* Whether a code point is one rs_sanitize_json escapes (C1, line/paragraph separator,
+ * bidirectional formatting). */
+int rs_sanitize_json_escapes(unsigned cp);
+
 /* Whether text for the terminal must be ASCII: the locale's codeset is not UTF-8.
  * Decided from nl_langinfo(CODESET), so call it after setlocale(). */
 int rs_locale_ascii(void);

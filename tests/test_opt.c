@@ -1,6 +1,7 @@
 /* test_opt.c - the one option parser (cli/opt.h): every spelling, typed readers,
  * errors, and the message sanitizer the CLI prints through. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -153,6 +154,17 @@ static void check_messages_clean(void)
     CHECK(strcmp(buf, "abc~") == 0);
 }
 
+/* JSON text: C1, bidi overrides and invalid UTF-8 escaped; the rest untouched. */
+static void check_json_clean(void)
+{
+    char *j = rs_sanitize_json("{\"n\":\"a\xc2\x9b" "b \xe2\x80\xae" "c \xff d \xc3\xa9 \xef\xbf\xbd\"}");
+    CHECK(j != NULL);
+    if (j) {
+        CHECK(strcmp(j, "{\"n\":\"a\\u009bb \\u202ec \\ufffd d \xc3\xa9 \xef\xbf\xbd\"}") == 0);
+        free(j);
+    }
+}
+
 int main(void)
 {
     /* the parser's error messages go to stderr; keep the test log readable */
@@ -162,5 +174,6 @@ int main(void)
     check_typed();
     check_unknown_passthrough();
     check_messages_clean();
+    check_json_clean();
     return test_summary();
 }
