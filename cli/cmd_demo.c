@@ -7,6 +7,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "../core/model.h"
 #include "../core/store.h"
 #include "cli.h"
+#include "opt.h"
 
 static const char USAGE[] =
     "usage: recoscope demo [--db PATH] [--seed N] [--no-tui]\n"
@@ -60,25 +62,31 @@ static int has_active_models(const char *db_path)
 
 int cmd_demo(rs_cli *cli, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"seed", required_argument, NULL, 's'},
-        {"no-tui", no_argument, NULL, 'n'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    enum { OPT_SEED = 1, OPT_NO_TUI };
+    static const cli_opt OPTS[] = {
+        {"seed", 0, CLI_ARG, OPT_SEED},
+        {"no-tui", 0, CLI_FLAG, OPT_NO_TUI},
+        {NULL, 0, 0, 0},
     };
     const char *seed = "42";
-    int no_tui = 0, c;
-    optind = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 's': seed = optarg; break;
-        case 'n': no_tui = 1; break;
-        case 'h': fputs(USAGE, stdout); return RS_OK;
-        default: return cli_usage_error("demo", "unknown option");
+    int no_tui = 0, id;
+    cli_parser p;
+    cli_opt_init(&p, "demo", argc, argv, OPTS);
+    while ((id = cli_opt_next(&p)) > 0) {
+        uint64_t v;
+        switch (id) {
+        case OPT_SEED:
+            if (cli_opt_u64(&p, 0, UINT64_MAX, &v))
+                return RS_EUSAGE;
+            seed = p.value;
+            break;
+        case OPT_NO_TUI: no_tui = 1; break;
+        case CLI_HELP: fputs(USAGE, stdout); return RS_OK;
+        default: return cli_usage_error("demo", "unexpected argument '%s'", p.value);
         }
     }
-    if (optind < argc)
-        return cli_usage_error("demo", "unexpected argument '%s'", argv[optind]);
+    if (id < 0)
+        return RS_EUSAGE;
 
     /* The world lives beside the database: <db dir>/demo-world. */
     char world[PATH_MAX], products[PATH_MAX + 32], categories[PATH_MAX + 32],

@@ -8,6 +8,7 @@
 
 #include "../core/synth.h"
 #include "cli.h"
+#include "opt.h"
 
 static void usage(FILE *f)
 {
@@ -40,94 +41,101 @@ static void usage(FILE *f)
             RS_ASSETS_DIR);
 }
 
-/* A whole decimal number in [lo, hi]. */
-static int parse_num(const char *opt, const char *s, long long lo, unsigned long long hi,
-                     unsigned long long *out)
+enum { OPT_OUT = 1, OPT_SIZE, OPT_CITIES, OPT_DEPARTMENTS, OPT_CATEGORIES, OPT_PRODUCTS,
+       OPT_RECEIPTS, OPT_SEED };
+
+static const cli_opt OPTS[] = {
+    {"out", 0, CLI_ARG, OPT_OUT},
+    {"size", 0, CLI_ARG, OPT_SIZE},
+    {"cities", 0, CLI_ARG, OPT_CITIES},
+    {"departments", 0, CLI_ARG, OPT_DEPARTMENTS},
+    {"categories", 0, CLI_ARG, OPT_CATEGORIES},
+    {"products", 0, CLI_ARG, OPT_PRODUCTS},
+    {"receipts", 0, CLI_ARG, OPT_RECEIPTS},
+    {"seed", 0, CLI_ARG, OPT_SEED},
+    {NULL, 0, 0, 0},
+};
+
+/* The sizes given on the command line are applied over the chosen world, whatever the
+ * order of --size and them. */
+typedef struct synth_args {
+    const char *out;
+    int large;
+    int64_t v[OPT_SEED + 1];
+    int given[OPT_SEED + 1];
+    uint64_t seed;
+} synth_args;
+
+static int parse_args(int argc, char **argv, synth_args *a)
 {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+') {
-        cli_usage_error("synth", "%s needs a whole number, not '%s'", opt, s ? s : "");
-        return -1;
+    static const char *const SIZES[] = {"default", "large", NULL};
+    static const int64_t lo[] = {[OPT_CITIES] = 1, [OPT_DEPARTMENTS] = 1, [OPT_CATEGORIES] = 1,
+                                 [OPT_PRODUCTS] = 2, [OPT_RECEIPTS] = 0};
+    static const int64_t hi[] = {[OPT_CITIES] = 1000, [OPT_DEPARTMENTS] = 1000,
+                                 [OPT_CATEGORIES] = 1000000, [OPT_PRODUCTS] = 100000000,
+                                 [OPT_RECEIPTS] = 500000000};
+    cli_parser p;
+    cli_opt_init(&p, "synth", argc, argv, OPTS);
+    int id;
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_OUT:
+            if (cli_opt_nonempty(&p))
+                return RS_EUSAGE;
+            a->out = p.value;
+            break;
+        case OPT_SIZE:
+            if (cli_opt_choice(&p, SIZES, &a->large))
+                return RS_EUSAGE;
+            break;
+        case OPT_SEED:
+            if (cli_opt_u64(&p, 0, UINT64_MAX, &a->seed))
+                return RS_EUSAGE;
+            a->given[OPT_SEED] = 1;
+            break;
+        case OPT_CITIES:
+        case OPT_DEPARTMENTS:
+        case OPT_CATEGORIES:
+        case OPT_PRODUCTS:
+        case OPT_RECEIPTS:
+            if (cli_opt_int(&p, lo[id], hi[id], &a->v[id]))
+                return RS_EUSAGE;
+            a->given[id] = 1;
+            break;
+        case CLI_HELP: usage(stdout); return -1;
+        default: return cli_usage_error("synth", "unexpected argument '%s'", p.value);
+        }
     }
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < (unsigned long long)lo || v > hi) {
-        cli_usage_error("synth", "%s must be a whole number in %lld..%llu, not '%s'", opt, lo,
-                        hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (id < 0)
+        return RS_EUSAGE;
+    if (!a->out)
+        return cli_usage_error("synth", "--out DIR is required");
+    return RS_OK;
 }
 
 int cmd_synth(rs_cli *cli, int argc, char **argv)
 {
     (void)cli;
-    if (cli_wants_help(argc, argv)) {
-        usage(stdout);
-        return RS_OK;
-    }
-    const char *out = NULL, *size = "default";
-    /* sizes given on the command line, applied over the chosen world */
-    struct {
-        const char *name;
-        const char *value;
-    } sz[] = {{"--cities", NULL}, {"--departments", NULL}, {"--categories", NULL},
-              {"--products", NULL}, {"--receipts", NULL}, {"--seed", NULL}};
-    enum { NSZ = sizeof sz / sizeof sz[0] };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = NULL;
-        const char *eq = strchr(a, '=');
-        size_t alen = eq && strncmp(a, "--", 2) == 0 ? (size_t)(eq - a) : strlen(a);
-        if (eq && strncmp(a, "--", 2) == 0)
-            val = eq + 1;
-        const char **dst = NULL;
-        if (strlen("--out") == alen && strncmp(a, "--out", alen) == 0)
-            dst = &out;
-        else if (strlen("--size") == alen && strncmp(a, "--size", alen) == 0)
-            dst = &size;
-        for (int k = 0; !dst && k < NSZ; k++)
-            if (strlen(sz[k].name) == alen && strncmp(a, sz[k].name, alen) == 0)
-                dst = &sz[k].value;
-        if (!dst)
-            return cli_usage_error("synth", "unknown option '%s'", a);
-        if (!val) {
-            if (i + 1 >= argc)
-                return cli_usage_error("synth", "%s needs a value", a);
-            val = argv[++i];
-        }
-        *dst = val;
-    }
-    if (!out || !*out)
-        return cli_usage_error("synth", "--out DIR is required");
-    int large;
-    if (strcmp(size, "default") == 0)
-        large = 0;
-    else if (strcmp(size, "large") == 0)
-        large = 1;
-    else
-        return cli_usage_error("synth", "--size must be 'default' or 'large', not '%s'", size);
-
+    synth_args a;
+    memset(&a, 0, sizeof a);
+    int prc = parse_args(argc, argv, &a);
+    if (prc)
+        return prc < 0 ? RS_OK : prc;
     rs_synth_params p;
-    rs_synth_defaults(&p, large);
-    unsigned long long v;
-    static const unsigned long long hi[NSZ] = {1000, 1000, 1000000, 100000000, 500000000,
-                                               UINT64_MAX};
-    static const long long lo[NSZ] = {1, 1, 1, 2, 0, 0};
-    for (int k = 0; k < NSZ; k++) {
-        if (!sz[k].value)
-            continue;
-        if (parse_num(sz[k].name, sz[k].value, lo[k], hi[k], &v))
-            return RS_EUSAGE;
-        switch (k) {
-        case 0: p.cities = (int)v; break;
-        case 1: p.departments = (int)v; break;
-        case 2: p.categories = (int)v; break;
-        case 3: p.products = (int64_t)v; break;
-        case 4: p.receipts = (int64_t)v; break;
-        default: p.seed = (uint64_t)v; break;
-        }
-    }
+    rs_synth_defaults(&p, a.large);
+    if (a.given[OPT_CITIES])
+        p.cities = (int)a.v[OPT_CITIES];
+    if (a.given[OPT_DEPARTMENTS])
+        p.departments = (int)a.v[OPT_DEPARTMENTS];
+    if (a.given[OPT_CATEGORIES])
+        p.categories = (int)a.v[OPT_CATEGORIES];
+    if (a.given[OPT_PRODUCTS])
+        p.products = a.v[OPT_PRODUCTS];
+    if (a.given[OPT_RECEIPTS])
+        p.receipts = a.v[OPT_RECEIPTS];
+    if (a.given[OPT_SEED])
+        p.seed = a.seed;
+    const char *out = a.out;
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

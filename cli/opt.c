@@ -183,6 +183,19 @@ int cli_parse_int(const char *s, int64_t *out)
     return 0;
 }
 
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
 int cli_parse_double(const char *s, double *out)
 {
     if (!s || !*s)
@@ -208,6 +221,16 @@ int cli_opt_int(const cli_parser *p, int64_t lo, int64_t hi, int64_t *out)
     if (cli_parse_int(p->value, &v) || v < lo || v > hi)
         return cli_usage_error(p->cmd, "%s: '%s' is not a whole number from %lld to %lld",
                                p->name, shown(p), (long long)lo, (long long)hi);
+    *out = v;
+    return 0;
+}
+
+int cli_opt_u64(const cli_parser *p, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (cli_parse_u64(p->value, &v) || v < lo || v > hi)
+        return cli_usage_error(p->cmd, "%s: '%s' is not a whole number from %llu to %llu",
+                               p->name, shown(p), (unsigned long long)lo, (unsigned long long)hi);
     *out = v;
     return 0;
 }

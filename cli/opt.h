@@ -95,6 +95,7 @@ int cli_opt_unknown(cli_parser *p);
  * naming the option and the accepted range, and returns RS_EUSAGE (1). */
 int cli_opt_int(const cli_parser *p, int64_t lo, int64_t hi, int64_t *out);
 int cli_opt_int32(const cli_parser *p, int32_t lo, int32_t hi, int *out);
+int cli_opt_u64(const cli_parser *p, uint64_t lo, uint64_t hi, uint64_t *out);
 int cli_opt_double(const cli_parser *p, double lo, double hi, double *out);
 /* p->value must be one of the NULL-terminated names; *out receives its index. */
 int cli_opt_choice(const cli_parser *p, const char *const *names, int *out);
@@ -105,5 +106,6 @@ int cli_opt_nonempty(const cli_parser *p);
  * overflow); 0 on success.  For values that are not options (batch lines, keys). */
 int cli_parse_int(const char *s, int64_t *out);
 int cli_parse_double(const char *s, double *out);
+int cli_parse_u64(const char *s, uint64_t *out); /* digits only, no sign */
 
 #endif
