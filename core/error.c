@@ -39,11 +39,3 @@ void rs_errctx(rs_error *e, const char *fmt, ...)
     memcpy(e->msg + n + 2, old, m);
     e->msg[n + 2 + m] = '\0';
 }
-
-void rs_error_clear(rs_error *e)
-{
-    if (e) {
-        e->code = RS_OK;
-        e->msg[0] = '\0';
-    }
-}

@@ -30,6 +30,4 @@ int rs_seterr(rs_error *e, int code, const char *fmt, ...)
 /* Prepends "prefix: " to an existing message (for adding context on the way up). */
 void rs_errctx(rs_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-void rs_error_clear(rs_error *e);
-
 #endif
