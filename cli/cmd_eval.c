@@ -16,6 +16,7 @@
 
 #include "../core/completion.h"
 #include "../core/corpus.h"
+#include "../core/als.h"
 #include "../core/ease.h"
 #include "../core/eval.h"
 #include "../core/grid.h"
@@ -49,25 +50,6 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* Applies the numeric keys of a params JSON text onto p (unknown keys ignored). */
-static void apply_params_json(rs_train_params *p, const char *json)
-{
-    cJSON *o = json ? cJSON_Parse(json) : NULL;
-    const cJSON *it;
-    rs_error e;
-    cJSON_ArrayForEach(it, o)
-    {
-        if (!it->string || !cJSON_IsNumber(it))
-            continue;
-        if (!strcmp(it->string, "seed")) {
-            p->sgns.seed = (uint64_t)it->valuedouble;
-            p->als.seed = (uint64_t)it->valuedouble;
-        } else if (rs_param_known(it->string, NULL)) {
-            rs_param_set(p, it->string, it->valuedouble, &e); /* bad values: defaults */
-        }
-    }
-    cJSON_Delete(o);
-}
 
 /* params JSON of the active model of (city, kind), with fallback to all cities;
  * NULL (and RS_OK) when there is none. */
@@ -215,13 +197,13 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
                        city, train->n_receipts, test->n_receipts);
         goto fail;
     }
-    const char *kinds[4] = {RS_KIND_PRODUCT, RS_KIND_CATEGORY, RS_KIND_ALS, RS_KIND_EASE};
+    const char *kinds[4] = {"product", "category", "als", "ease"};
     rs_train_params p[4];
     for (int i = 0; i < 4; i++) {
         rs_train_params_defaults(&p[i]);
         if ((rc = active_params(s, city, kinds[i], &pj[i], &e)))
             goto fail;
-        apply_params_json(&p[i], pj[i]);
+        rs_params_apply_json(&p[i], pj[i]);
     }
     int tty = isatty(2);
     if (tty)
@@ -239,7 +221,8 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
             goto fail;
         r->fit_s = i == 1 ? now_s() - t0 : 0.0;
         rs_knn_free(kb);
-        if ((rc = rs_eval_model(train, q, base[i], NULL, knn, 0, 0, k, &r->m, &e)))
+        if ((rc = rs_eval_baseline(train, q, i ? RS_COMP_ITEMITEM : RS_COMP_POPULARITY, knn, k,
+                                   &r->m, &e)))
             goto fail;
         r->have = 1;
     }
@@ -250,8 +233,8 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
         if (!dst[i])
             continue;
         row *r = &rows[nr++];
-        int g = rs_kind_group(kinds[i]);
-        char *ps = rs_params_json(&p[i], (rs_param_group)g);
+        const rs_kind *kd = rs_kind_find(kinds[i]);
+        char *ps = rs_params_json(&p[i], kd->params);
         snprintf(r->method, sizeof r->method, "%s", label[i]);
         snprintf(r->params, sizeof r->params, "%s", ps ? ps : "{}");
         free(ps);
@@ -259,7 +242,8 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
             fprintf(stderr, "eval: fitting %s on the training part...\n", label[i]);
         double t0 = now_s();
         rs_error fe = {0};
-        int frc = rs_fit_kind(train, kinds[i], &p[i], ease_cap, NULL, NULL, dst[i], &fe);
+        rs_fit_opts fo = {ease_cap, NULL, NULL};
+        int frc = rs_kind_fit(kd, train, &p[i], &fo, dst[i], &fe);
         r->fit_s = now_s() - t0;
         if (frc) {
             fprintf(stderr, "recoscope eval: %s: %s (not evaluated)\n", label[i], fe.msg);
@@ -270,8 +254,7 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
             }
             continue;
         }
-        if ((rc = rs_eval_model(train, q, kinds[i], *dst[i], knn, p[i].als.lambda,
-                                p[i].als.alpha, k, &r->m, &e)))
+        if ((rc = rs_eval_kind(train, q, kd, *dst[i], &p[i], k, &r->m, &e)))
             goto fail;
         r->have = 1;
     }
@@ -302,8 +285,9 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
             parts.sgns = sgns;
             parts.als = als;
             parts.ease = ease;
-            parts.als_lambda = (float)p[2].als.lambda;
-            parts.als_alpha = (float)p[2].als.alpha;
+            const rs_als_params *ap = rs_params_cget(&p[2], &RS_ALS_PARAMS);
+            parts.als_lambda = (float)ap->lambda;
+            parts.als_alpha = (float)ap->alpha;
             const cJSON *it;
             int bad = 0;
             cJSON_ArrayForEach(it, w)
@@ -351,19 +335,19 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
         goto fail;
     if (cq->n_queries > 0) {
         snprintf(crow[0].method, sizeof crow[0].method, "category popularity");
-        if ((rc = rs_eval_model(ctrain, cq, "popularity", NULL, NULL, 0, 0, k, &crow[0].m, &e)))
+        if ((rc = rs_eval_baseline(ctrain, cq, RS_COMP_POPULARITY, NULL, k, &crow[0].m, &e)))
             goto fail;
         crow[0].have = 1;
-        char *ps = rs_params_json(&p[1], RS_GROUP_SGNS);
+        char *ps = rs_params_json(&p[1], &RS_SGNS_PARAMS);
         snprintf(crow[1].method, sizeof crow[1].method, "category sgns in.out");
         snprintf(crow[1].params, sizeof crow[1].params, "%s", ps ? ps : "{}");
         free(ps);
         double t0 = now_s();
-        if ((rc = rs_fit_kind(ctrain, RS_KIND_CATEGORY, &p[1], 0, NULL, NULL, &cat, &e)))
+        if ((rc = rs_kind_fit(rs_kind_find("category"), ctrain, &p[1], NULL, &cat, &e)))
             goto fail;
         crow[1].fit_s = now_s() - t0;
-        if ((rc = rs_eval_model(ctrain, cq, RS_KIND_CATEGORY, cat, NULL, 0, 0, k, &crow[1].m,
-                                &e)))
+        if ((rc = rs_eval_kind(ctrain, cq, rs_kind_find("category"), cat, &p[1], k, &crow[1].m,
+                               &e)))
             goto fail;
         crow[1].have = 1;
     }

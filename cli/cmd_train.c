@@ -60,8 +60,7 @@ static const char USAGE[] =
     "  (dashes and underscores are interchangeable: --ns-exponent)\n";
 
 #define N_KINDS 4
-static const char *const KINDS[N_KINDS] = {RS_KIND_PRODUCT, RS_KIND_CATEGORY, RS_KIND_ALS,
-                                           RS_KIND_EASE};
+#define KINDS(i) (RS_KINDS[i].name)
 
 typedef struct train_opts {
     const char *city;
@@ -315,14 +314,16 @@ done:
 static int train_kind(rs_store *s, const train_opts *o, city_data *d, int ki, kind_best *best,
                       rs_error *e)
 {
-    const char *kind = KINDS[ki];
-    int group = rs_kind_group(kind);
-    int is_cat = ki == 1;
-    int64_t n = rs_grid_count(o->grid, (rs_param_group)group);
+    const rs_kind *kd = &RS_KINDS[ki];
+    const char *kind = kd->name;
+    const rs_param_group *group = kd->params;
+    int is_cat = kd->baskets == RS_BASKETS_CATEGORIES;
+    char label[160];
+    rs_fit_opts fo = {o->ease_cap, o->tty ? progress_cb : NULL, label};
+    int64_t n = rs_grid_count(o->grid, group);
     int rc = RS_OK;
     const rs_corpus *fit = is_cat ? d->cfit : d->fit;
     const rs_eval_queries *q = is_cat ? d->cq : d->q;
-    char label[160];
     memset(best, 0, sizeof *best);
     if (n >= 1000000)
         return rs_seterr(e, RS_EUSAGE, "grid: too many %s combinations", kind);
@@ -333,15 +334,15 @@ static int train_kind(rs_store *s, const train_opts *o, city_data *d, int ki, ki
         rs_train_params p = o->base;
         rs_embedding *m = NULL;
         rs_rank_metrics met;
-        if ((rc = rs_grid_apply(o->grid, (rs_param_group)group, i, &p, e)))
+        if ((rc = rs_grid_apply(o->grid, group, i, &p, e)))
             return rc;
-        char *pj = rs_params_json(&p, (rs_param_group)group);
+        char *pj = rs_params_json(&p, group);
         if (!pj)
             return rs_seterr(e, RS_EINTERNAL, "out of memory");
         snprintf(label, sizeof label, "[city %" PRId64 "] %s %" PRId64 "/%" PRId64, d->city,
                  kind, i + 1, n);
         double t0 = now_s();
-        rc = rs_fit_kind(fit, kind, &p, o->ease_cap, o->tty ? progress_cb : NULL, label, &m, e);
+        rc = rs_kind_fit(kd, fit, &p, &fo, &m, e);
         double secs = now_s() - t0;
         if (rc) {
             free(pj);
@@ -349,8 +350,7 @@ static int train_kind(rs_store *s, const train_opts *o, city_data *d, int ki, ki
                 fprintf(stderr, "\n");
             return rc;
         }
-        rc = rs_eval_model(fit, q, kind, m, is_cat ? NULL : d->knn, p.als.lambda,
-                           p.als.alpha, 10, &met, e);
+        rc = rs_eval_kind(fit, q, kd, m, &p, 10, &met, e);
         char *mj = rc ? NULL : rs_rank_metrics_json(&met);
         int64_t run_id = 0;
         if (!rc && !mj)
@@ -387,14 +387,13 @@ static int train_kind(rs_store *s, const train_opts *o, city_data *d, int ki, ki
     snprintf(label, sizeof label, "[city %" PRId64 "] %s final (%s)", d->city, kind,
              rs_split_name(o->split));
     double t0 = now_s();
-    rc = rs_fit_kind(final, kind, &best->params, o->ease_cap, o->tty ? progress_cb : NULL,
-                     label, &fm, e);
+    rc = rs_kind_fit(kd, final, &best->params, &fo, &fm, e);
     double secs = now_s() - t0;
     if (o->tty)
         fprintf(stderr, "\r");
     if (rc)
         return rc;
-    char *pj = rs_params_json(&best->params, (rs_param_group)group);
+    char *pj = rs_params_json(&best->params, group);
     char *mj = rs_rank_metrics_json(&best->metrics);
     if (!pj || !mj)
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
@@ -430,11 +429,10 @@ static int choose_completion(rs_store *s, const train_opts *o, city_data *d,
     parts.n_items = d->fit->n_items;
     parts.pop_counts = cnt;
     parts.knn = d->knn;
-    parts.sgns = best[0].have ? best[0].fit_model : NULL;
-    parts.als = best[2].have ? best[2].fit_model : NULL;
-    parts.ease = best[3].have ? best[3].fit_model : NULL;
-    parts.als_lambda = (float)best[2].params.als.lambda;
-    parts.als_alpha = (float)best[2].params.als.alpha;
+    for (int k = 0; k < RS_N_KINDS; k++)
+        if (best[k].have && RS_KINDS[k].baskets == RS_BASKETS_PRODUCTS && RS_KINDS[k].parts)
+            RS_KINDS[k].parts(best[k].fit_model,
+                              rs_params_cget(&best[k].params, RS_KINDS[k].params), &parts);
     int have[RS_COMP_N] = {1, 1, parts.sgns != NULL, parts.als != NULL, parts.ease != NULL};
     for (int m = 0; m < RS_COMP_N; m++)
         parts.weights[m] = have[m] ? 1.0 : 0.0;
@@ -651,7 +649,7 @@ static int train_city(rs_store *s, const train_opts *o, int64_t city, rs_error *
         int krc = train_kind(s, o, &d, k, &best[k], &ke);
         if (krc) {
             /* EASE over the cap is expected on large catalogues: note and go on */
-            fprintf(stderr, "recoscope train: city %" PRId64 " %s: %s%s\n", city, KINDS[k],
+            fprintf(stderr, "recoscope train: city %" PRId64 " %s: %s%s\n", city, KINDS(k),
                     ke.msg, krc == RS_EUSAGE && k == 3 ? " (skipped)" : "; previous model kept");
             rs_embedding_free(best[k].fit_model);
             memset(&best[k], 0, sizeof best[k]);
@@ -690,7 +688,7 @@ static int parse_kind(const char *v, train_opts *o)
         return 0;
     }
     for (int k = 0; k < N_KINDS; k++)
-        if (!strcmp(v, KINDS[k])) {
+        if (!strcmp(v, KINDS(k))) {
             o->kinds[k] = 1;
             return 0;
         }
@@ -721,7 +719,8 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
     /* The command line trains on every core by default; core's default stays 1 thread
      * (bit-identical results), and --threads 1 asks for that here too. */
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    o.base.sgns.threads = ncpu > 1 ? (int)(ncpu < 16 ? ncpu : 16) : 1;
+    ((rs_sgns_params *)rs_params_get(&o.base, &RS_SGNS_PARAMS))->threads =
+        ncpu > 1 ? (int)(ncpu < 16 ? ncpu : 16) : 1;
     o.tty = isatty(2);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -787,8 +786,7 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
             unsigned long long v = strtoull(val, &end, 10);
             if (!*val || *end)
                 return cli_usage_error("train", "--seed needs an integer (got '%s')", val);
-            o.base.sgns.seed = v;
-            o.base.als.seed = v;
+            rs_params_set_seed(&o.base, v);
         } else {
             for (char *p = name; *p; p++)
                 if (*p == '-')

@@ -5,8 +5,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 
 #include "lapack.h"
+#include "completion.h"
+#include "kinds.h"
 
 void rs_als_defaults(rs_als_params *p)
 {
@@ -248,4 +251,35 @@ int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores)
     for (int32_t r = 0; r < m->rows; r++)
         scores[m->row_item[r]] = s->s[r];
     return known;
+}
+
+/* ---- the kind "als" (kinds.h) ----------------------------------------------------- */
+
+static void als_defaults(void *p) { rs_als_defaults(p); }
+
+static const rs_param_def ALS_DEFS[] = {
+    {"als_factors", RS_PARAM_INT, 1, 4096, offsetof(rs_als_params, factors)},
+    {"als_lambda", RS_PARAM_REAL, 1e-12, 1e12, offsetof(rs_als_params, lambda)},
+    {"als_alpha", RS_PARAM_REAL, 0, 1e9, offsetof(rs_als_params, alpha)},
+    {"als_iters", RS_PARAM_INT, 1, 10000, offsetof(rs_als_params, iters)},
+};
+
+const rs_param_group RS_ALS_PARAMS = {
+    "als", ALS_DEFS, (int)(sizeof ALS_DEFS / sizeof ALS_DEFS[0]), sizeof(rs_als_params),
+    als_defaults, (long)offsetof(rs_als_params, seed),
+};
+
+int rs_als_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                    rs_embedding **out, rs_error *e)
+{
+    (void)o;
+    return rs_als_fit(c, params, out, e);
+}
+
+void rs_als_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts)
+{
+    const rs_als_params *p = params;
+    parts->als = m;
+    parts->als_lambda = (float)p->lambda;
+    parts->als_alpha = (float)p->alpha;
 }

@@ -42,4 +42,14 @@ void rs_als_scorer_free(rs_als_scorer *s);
 /* scores[n_items]; items without a row: -INFINITY.  Returns context items known. */
 int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores);
 
+/* The kind "als" (kinds.h): parameters als_factors, als_lambda, als_alpha, als_iters
+ * (seed), the fit and the completion part (fold-in with λ and α). */
+typedef struct rs_param_group rs_param_group;
+typedef struct rs_fit_opts rs_fit_opts;
+typedef struct rs_completion_parts rs_completion_parts;
+extern const rs_param_group RS_ALS_PARAMS;
+int rs_als_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                    rs_embedding **out, rs_error *e);
+void rs_als_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts);
+
 #endif

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
 
 #include "lapack.h"
+#include "completion.h"
+#include "kinds.h"
 
 /* The recoscope binary runs OpenBLAS single-threaded (cli/main.c: its idle workers spin
  * and take the cores our own threads use); the Cholesky and inverse here are the one
@@ -317,4 +320,33 @@ int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *score
             scores[m->row_item[r]] =
                 m->counts ? 1e-3f * (float)log1p((double)m->counts[r]) : 0.0f;
     return known;
+}
+
+/* ---- the kind "ease" (kinds.h) ---------------------------------------------------- */
+
+static void ease_defaults(void *p)
+{
+    rs_ease_params *q = p;
+    q->lambda = RS_EASE_DEFAULT_LAMBDA;
+}
+
+static const rs_param_def EASE_DEFS[] = {
+    {"ease_lambda", RS_PARAM_REAL, 1e-12, 1e12, offsetof(rs_ease_params, lambda)},
+};
+
+const rs_param_group RS_EASE_PARAMS = {
+    "ease", EASE_DEFS, 1, sizeof(rs_ease_params), ease_defaults, -1,
+};
+
+int rs_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                     rs_embedding **out, rs_error *e)
+{
+    const rs_ease_params *p = params;
+    return rs_ease_fit(c, p->lambda, o->max_items, out, e);
+}
+
+void rs_ease_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts)
+{
+    (void)params;
+    parts->ease = m;
 }

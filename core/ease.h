@@ -47,4 +47,17 @@ int rs_ease_fit_path(const rs_corpus *c, double lambda, int64_t min_count, int32
  * order).  Returns how many context items had a row. */
 int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
 
+/* The kind "ease" (kinds.h): the parameters (ease_lambda), the fit (refusing more than
+ * rs_fit_opts.max_items rows, default RS_EASE_MAX_ITEMS) and the completion part. */
+typedef struct rs_ease_params {
+    double lambda; /* ease_lambda (RS_EASE_DEFAULT_LAMBDA) */
+} rs_ease_params;
+typedef struct rs_param_group rs_param_group;
+typedef struct rs_fit_opts rs_fit_opts;
+typedef struct rs_completion_parts rs_completion_parts;
+extern const rs_param_group RS_EASE_PARAMS;
+int rs_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                     rs_embedding **out, rs_error *e);
+void rs_ease_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts);
+
 #endif

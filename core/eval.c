@@ -430,46 +430,50 @@ done:
     return rc;
 }
 
-int rs_eval_model(const rs_corpus *train, const rs_eval_queries *q, const char *kind,
-                  const rs_embedding *m, const rs_knn *knn, double als_lambda,
-                  double als_alpha, int k, rs_rank_metrics *out, rs_error *e)
+/* Scores the queries with a scorer over parts (weights set by the caller). */
+static int eval_parts(const rs_corpus *train, const rs_eval_queries *q,
+                      rs_completion_parts *parts, int k, rs_rank_metrics *out, rs_error *e)
 {
-    rs_completion_parts parts;
     rs_completion *c = NULL;
     int64_t *cnt = calloc((size_t)train->n_items + 1, sizeof *cnt);
-    int rc;
     if (!cnt)
         return rs_seterr(e, RS_EINTERNAL, "evaluation: out of memory");
     rs_corpus_item_counts(train, cnt);
-    memset(&parts, 0, sizeof parts);
-    parts.n_items = train->n_items;
-    parts.pop_counts = cnt;
-    parts.knn = knn;
-    parts.als_lambda = (float)als_lambda;
-    parts.als_alpha = (float)als_alpha;
-    if (!strcmp(kind, "product") || !strcmp(kind, "category") || !strcmp(kind, "sgns")) {
-        parts.sgns = m;
-        parts.weights[RS_COMP_SGNS] = 1.0;
-    } else if (!strcmp(kind, "als")) {
-        parts.als = m;
-        parts.weights[RS_COMP_ALS] = 1.0;
-    } else if (!strcmp(kind, "ease")) {
-        parts.ease = m;
-        parts.weights[RS_COMP_EASE] = 1.0;
-    } else if (!strcmp(kind, "popularity")) {
-        parts.weights[RS_COMP_POPULARITY] = 1.0;
-    } else if (!strcmp(kind, "itemitem")) {
-        parts.weights[RS_COMP_ITEMITEM] = 1.0;
-    } else {
-        free(cnt);
-        return rs_seterr(e, RS_EUSAGE, "evaluation: unknown kind '%s'", kind);
-    }
-    rc = rs_completion_from_parts(&parts, &c, e);
+    parts->n_items = train->n_items;
+    parts->pop_counts = cnt;
+    int rc = rs_completion_from_parts(parts, &c, e);
     if (!rc)
         rc = rs_eval_completion(c, q, train, k, NULL, NULL, out, e);
     rs_completion_close(c);
     free(cnt);
     return rc;
+}
+
+int rs_eval_kind(const rs_corpus *train, const rs_eval_queries *q, const rs_kind *kind,
+                 const rs_embedding *m, const rs_train_params *p, int k, rs_rank_metrics *out,
+                 rs_error *e)
+{
+    rs_completion_parts parts;
+    memset(&parts, 0, sizeof parts);
+    if (!kind->parts || kind->comp < 0 || kind->comp >= RS_COMP_N)
+        return rs_seterr(e, RS_EUSAGE, "evaluation: kind '%s' does not score baskets",
+                         kind->name);
+    kind->parts(m, rs_params_cget(p, kind->params), &parts);
+    parts.weights[kind->comp] = 1.0;
+    return eval_parts(train, q, &parts, k, out, e);
+}
+
+int rs_eval_baseline(const rs_corpus *train, const rs_eval_queries *q, rs_comp_method method,
+                     const rs_knn *knn, int k, rs_rank_metrics *out, rs_error *e)
+{
+    rs_completion_parts parts;
+    memset(&parts, 0, sizeof parts);
+    if (method != RS_COMP_POPULARITY && method != RS_COMP_ITEMITEM)
+        return rs_seterr(e, RS_EUSAGE, "evaluation: %s is not a baseline",
+                         rs_comp_method_name(method));
+    parts.knn = knn;
+    parts.weights[method] = 1.0;
+    return eval_parts(train, q, &parts, k, out, e);
 }
 
 float *rs_eval_unit_rows(const rs_embedding *m)

@@ -21,6 +21,7 @@
 #include "completion.h"
 #include "corpus.h"
 #include "error.h"
+#include "kinds.h"
 #include "knn.h"
 #include "metrics.h"
 #include "sgns.h"
@@ -55,13 +56,15 @@ int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *
                    rs_eval_progress_fn progress, void *progress_ctx, rs_rank_metrics *m,
                    rs_error *e);
 
-/* Scores one model of a kind ("product", "category", "als", "ease", or "popularity" /
- * "itemitem" with m = NULL) on the queries; popularity and catalogue from train (a
- * category corpus for "category"); knn needed for "itemitem".  ALS fold-in uses
- * als_lambda/als_alpha. */
-int rs_eval_model(const rs_corpus *train, const rs_eval_queries *q, const char *kind,
-                  const rs_embedding *m, const rs_knn *knn, double als_lambda,
-                  double als_alpha, int k, rs_rank_metrics *out, rs_error *e);
+/* Scores model m of kind (fitted with the parameters p) alone on the queries;
+ * popularity and catalogue from train (a category corpus for category baskets). */
+int rs_eval_kind(const rs_corpus *train, const rs_eval_queries *q, const rs_kind *kind,
+                 const rs_embedding *m, const rs_train_params *p, int k, rs_rank_metrics *out,
+                 rs_error *e);
+/* Scores a baseline method (RS_COMP_POPULARITY, or RS_COMP_ITEMITEM with knn built on
+ * train) on the queries. */
+int rs_eval_baseline(const rs_corpus *train, const rs_eval_queries *q, rs_comp_method method,
+                     const rs_knn *knn, int k, rs_rank_metrics *out, rs_error *e);
 
 /* Synonym metrics of a product model: for up to max_items items with at least
  * min_count training receipts (chosen evenly over them by count order, deterministic),

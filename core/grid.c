@@ -8,139 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ease.h"
-#include "model.h"
-
-typedef struct param_def {
-    const char *name;
-    rs_param_group group;
-    int integer;
-    double lo, hi; /* inclusive */
-} param_def;
-
-static const param_def PARAMS[] = {
-    {"dim", RS_GROUP_SGNS, 1, 1, 4096},
-    {"epochs", RS_GROUP_SGNS, 1, 1, 100000},
-    {"negative", RS_GROUP_SGNS, 1, 0, 1000},
-    {"ns_exponent", RS_GROUP_SGNS, 0, -10, 10},
-    {"subsample", RS_GROUP_SGNS, 0, 0, 1},
-    {"lr", RS_GROUP_SGNS, 0, 1e-9, 10},
-    {"min_count", RS_GROUP_SGNS, 1, 1, 1e9},
-    {"window", RS_GROUP_SGNS, 1, 0, 1e6},
-    {"threads", RS_GROUP_SGNS, 1, 1, 1024},
-    {"als_factors", RS_GROUP_ALS, 1, 1, 4096},
-    {"als_lambda", RS_GROUP_ALS, 0, 1e-12, 1e12},
-    {"als_alpha", RS_GROUP_ALS, 0, 0, 1e9},
-    {"als_iters", RS_GROUP_ALS, 1, 1, 10000},
-    {"ease_lambda", RS_GROUP_EASE, 0, 1e-12, 1e12},
-};
-#define N_PARAMS (sizeof PARAMS / sizeof PARAMS[0])
-
-static const param_def *find_param(const char *name)
-{
-    for (size_t i = 0; i < N_PARAMS; i++)
-        if (strcmp(PARAMS[i].name, name) == 0)
-            return &PARAMS[i];
-    return NULL;
-}
-
-void rs_train_params_defaults(rs_train_params *p)
-{
-    memset(p, 0, sizeof *p);
-    rs_sgns_defaults(&p->sgns);
-    rs_als_defaults(&p->als);
-    p->ease_lambda = RS_EASE_DEFAULT_LAMBDA;
-}
-
-int rs_param_known(const char *name, rs_param_group *group)
-{
-    const param_def *d = find_param(name);
-    if (d && group)
-        *group = d->group;
-    return d != NULL;
-}
-
-int rs_param_set(rs_train_params *p, const char *name, double v, rs_error *e)
-{
-    const param_def *d = find_param(name);
-    if (!d)
-        return rs_seterr(e, RS_EUSAGE, "unknown parameter '%s'", name);
-    if (!isfinite(v) || v < d->lo || v > d->hi)
-        return rs_seterr(e, RS_EUSAGE, "parameter '%s': %g is out of range [%g, %g]", name, v,
-                         d->lo, d->hi);
-    if (d->integer && v != floor(v))
-        return rs_seterr(e, RS_EUSAGE, "parameter '%s': %g is not an integer", name, v);
-    /* Only integer parameters are converted: a real one (ease_lambda) may exceed INT_MAX,
-     * and that conversion would be undefined behaviour. */
-    int iv = d->integer ? (int)v : 0;
-    if (!strcmp(name, "dim")) p->sgns.dim = iv;
-    else if (!strcmp(name, "epochs")) p->sgns.epochs = iv;
-    else if (!strcmp(name, "negative")) p->sgns.negative = iv;
-    else if (!strcmp(name, "ns_exponent")) p->sgns.ns_exponent = v;
-    else if (!strcmp(name, "subsample")) p->sgns.subsample = v;
-    else if (!strcmp(name, "lr")) p->sgns.lr = v;
-    else if (!strcmp(name, "min_count")) p->sgns.min_count = iv;
-    else if (!strcmp(name, "window")) p->sgns.window = iv;
-    else if (!strcmp(name, "threads")) p->sgns.threads = iv;
-    else if (!strcmp(name, "als_factors")) p->als.factors = iv;
-    else if (!strcmp(name, "als_lambda")) p->als.lambda = v;
-    else if (!strcmp(name, "als_alpha")) p->als.alpha = v;
-    else if (!strcmp(name, "als_iters")) p->als.iters = iv;
-    else if (!strcmp(name, "ease_lambda")) p->ease_lambda = v;
-    return RS_OK;
-}
-
-int rs_param_set_text(rs_train_params *p, const char *name, const char *text, rs_error *e)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (!text[0] || !end || *end || errno)
-        return rs_seterr(e, RS_EUSAGE, "parameter '%s': '%s' is not a number", name, text);
-    return rs_param_set(p, name, v, e);
-}
-
-char *rs_params_json(const rs_train_params *p, rs_param_group g)
-{
-    char *s = NULL;
-    int n = -1;
-    switch (g) {
-    case RS_GROUP_SGNS:
-        n = asprintf(&s,
-                     "{\"dim\":%d,\"epochs\":%d,\"negative\":%d,\"ns_exponent\":%.10g,"
-                     "\"subsample\":%.10g,\"lr\":%.10g,\"min_count\":%d,\"window\":%d,"
-                     "\"threads\":%d,\"seed\":%llu}",
-                     p->sgns.dim, p->sgns.epochs, p->sgns.negative, p->sgns.ns_exponent,
-                     p->sgns.subsample, p->sgns.lr, p->sgns.min_count, p->sgns.window,
-                     p->sgns.threads, (unsigned long long)p->sgns.seed);
-        break;
-    case RS_GROUP_ALS:
-        n = asprintf(&s,
-                     "{\"als_factors\":%d,\"als_lambda\":%.10g,\"als_alpha\":%.10g,"
-                     "\"als_iters\":%d,\"seed\":%llu}",
-                     p->als.factors, p->als.lambda, p->als.alpha, p->als.iters,
-                     (unsigned long long)p->als.seed);
-        break;
-    case RS_GROUP_EASE:
-        n = asprintf(&s, "{\"ease_lambda\":%.10g}", p->ease_lambda);
-        break;
-    default:
-        break;
-    }
-    return n < 0 ? NULL : s;
-}
 
 typedef struct grid_key {
-    const param_def *def;
+    const char *name;            /* the parameter (a name of its group's table) */
+    const rs_param_group *group;
     int n;
     double *vals;
 } grid_key;
 
+#define MAX_KEYS 64
+
 struct rs_grid {
     int n_keys;
-    grid_key keys[N_PARAMS];
+    grid_key keys[MAX_KEYS];
     char *text;
 };
+
+static const char *def_name(const rs_param_group *g, const char *key)
+{
+    for (int k = 0; k < g->n_defs; k++)
+        if (strcmp(g->defs[k].name, key) == 0)
+            return g->defs[k].name;
+    return "";
+}
 
 void rs_grid_free(rs_grid *g)
 {
@@ -199,17 +89,14 @@ int rs_grid_parse(const char *text, const char *source, rs_grid **out, rs_error 
     cJSON_ArrayForEach(it, root)
     {
         const char *key = it->string ? it->string : "";
-        const param_def *d = find_param(key);
-        if (!d) {
-            rc = rs_seterr(e, RS_EDATA,
-                           "%s: unknown key \"%s\" (known: dim, epochs, negative, "
-                           "ns_exponent, subsample, lr, min_count, window, threads, "
-                           "als_factors, als_lambda, als_alpha, als_iters, ease_lambda)",
-                           source, key);
+        const rs_param_group *grp = NULL;
+        if (!rs_param_known(key, &grp)) {
+            rc = rs_seterr(e, RS_EDATA, "%s: unknown key \"%s\" (known: %s)", source, key,
+                           rs_param_names());
             goto done;
         }
         for (int k = 0; k < g->n_keys; k++)
-            if (g->keys[k].def == d) {
+            if (strcmp(g->keys[k].name, key) == 0) {
                 rc = rs_seterr(e, RS_EDATA, "%s: key \"%s\" appears twice", source, key);
                 goto done;
             }
@@ -219,8 +106,13 @@ int rs_grid_parse(const char *text, const char *source, rs_grid **out, rs_error 
                            source, key);
             goto done;
         }
+        if (g->n_keys >= MAX_KEYS) { /* unreachable: keys are distinct parameters */
+            rc = rs_seterr(e, RS_EDATA, "%s: too many keys", source);
+            goto done;
+        }
         grid_key *gk = &g->keys[g->n_keys];
-        gk->def = d;
+        gk->name = def_name(grp, key); /* the table's copy: it outlives the JSON tree */
+        gk->group = grp;
         gk->vals = malloc((size_t)n * sizeof *gk->vals);
         if (!gk->vals) {
             rc = rs_seterr(e, RS_EINTERNAL, "grid: out of memory");
@@ -296,62 +188,43 @@ done:
     return rc;
 }
 
-int64_t rs_grid_count(const rs_grid *g, rs_param_group group)
+int64_t rs_grid_count(const rs_grid *g, const rs_param_group *group)
 {
     int64_t n = 1;
     if (!g)
         return 1;
     for (int k = 0; k < g->n_keys; k++)
-        if (g->keys[k].def->group == group) {
+        if (g->keys[k].group == group) {
             n *= g->keys[k].n;
-            if (n > 1000000)
-                return 1000000; /* far beyond anything trainable; callers refuse */
+            if (n > RS_GRID_MAX_COMBOS)
+                return RS_GRID_MAX_COMBOS + 1; /* far beyond anything trainable */
         }
     return n;
 }
 
-int rs_grid_apply(const rs_grid *g, rs_param_group group, int64_t idx, rs_train_params *p,
-                  rs_error *e)
+int rs_grid_has_group(const rs_grid *g, const rs_param_group *group)
+{
+    for (int k = 0; g && k < g->n_keys; k++)
+        if (g->keys[k].group == group)
+            return 1;
+    return 0;
+}
+
+int rs_grid_apply(const rs_grid *g, const rs_param_group *group, int64_t idx,
+                  rs_train_params *p, rs_error *e)
 {
     if (!g)
         return RS_OK;
     /* mixed radix over the group's keys, last key fastest */
     for (int k = g->n_keys - 1; k >= 0; k--) {
         const grid_key *gk = &g->keys[k];
-        if (gk->def->group != group)
+        if (gk->group != group)
             continue;
         int i = (int)(idx % gk->n);
         idx /= gk->n;
-        int rc = rs_param_set(p, gk->def->name, gk->vals[i], e);
+        int rc = rs_param_set(p, gk->name, gk->vals[i], e);
         if (rc)
             return rc;
     }
     return RS_OK;
-}
-
-int rs_kind_group(const char *kind)
-{
-    if (!strcmp(kind, RS_KIND_PRODUCT) || !strcmp(kind, RS_KIND_CATEGORY))
-        return RS_GROUP_SGNS;
-    if (!strcmp(kind, RS_KIND_ALS))
-        return RS_GROUP_ALS;
-    if (!strcmp(kind, RS_KIND_EASE))
-        return RS_GROUP_EASE;
-    return -1;
-}
-
-int rs_fit_kind(const rs_corpus *c, const char *kind, const rs_train_params *p,
-                int32_t ease_cap, rs_progress_fn progress, void *progress_ctx,
-                rs_embedding **out, rs_error *e)
-{
-    switch (rs_kind_group(kind)) {
-    case RS_GROUP_SGNS:
-        return rs_sgns_train(c, &p->sgns, progress, progress_ctx, out, e);
-    case RS_GROUP_ALS:
-        return rs_als_fit(c, &p->als, out, e);
-    case RS_GROUP_EASE:
-        return rs_ease_fit(c, p->ease_lambda, ease_cap, out, e);
-    default:
-        return rs_seterr(e, RS_EUSAGE, "unknown model kind '%s'", kind);
-    }
 }

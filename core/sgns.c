@@ -37,6 +37,10 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <stddef.h>
+
+#include "completion.h"
+#include "kinds.h"
 
 void rs_sgns_defaults(rs_sgns_params *p)
 {
@@ -730,4 +734,39 @@ done:
     free(v);
     free(rs);
     return used;
+}
+
+/* ---- the kinds "product" and "category" (kinds.h) ---------------------------------- */
+
+static void sgns_defaults(void *p) { rs_sgns_defaults(p); }
+
+#define SGNS_INT(name, field, lo, hi) {name, RS_PARAM_INT, lo, hi, offsetof(rs_sgns_params, field)}
+#define SGNS_REAL(name, field, lo, hi) {name, RS_PARAM_REAL, lo, hi, offsetof(rs_sgns_params, field)}
+static const rs_param_def SGNS_DEFS[] = {
+    SGNS_INT("dim", dim, 1, 4096),
+    SGNS_INT("epochs", epochs, 1, 100000),
+    SGNS_INT("negative", negative, 0, 1000),
+    SGNS_REAL("ns_exponent", ns_exponent, -10, 10),
+    SGNS_REAL("subsample", subsample, 0, 1),
+    SGNS_REAL("lr", lr, 1e-9, 10),
+    SGNS_INT("min_count", min_count, 1, 1e9),
+    SGNS_INT("window", window, 0, 1e6),
+    SGNS_INT("threads", threads, 1, 1024),
+};
+
+const rs_param_group RS_SGNS_PARAMS = {
+    "sgns", SGNS_DEFS, (int)(sizeof SGNS_DEFS / sizeof SGNS_DEFS[0]), sizeof(rs_sgns_params),
+    sgns_defaults, (long)offsetof(rs_sgns_params, seed),
+};
+
+int rs_sgns_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                     rs_embedding **out, rs_error *e)
+{
+    return rs_sgns_train(c, params, o->progress, o->progress_ctx, out, e);
+}
+
+void rs_sgns_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts)
+{
+    (void)params;
+    parts->sgns = m;
 }

@@ -77,4 +77,15 @@ void rs_embedding_free(rs_embedding *m);
  * (all scores -INFINITY) when the model has no output matrix or memory ran out. */
 int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
 
+/* The kinds "product" and "category" (kinds.h): the parameter group (dim, epochs,
+ * negative, ns_exponent, subsample, lr, min_count, window, threads; seed), the fit and
+ * the completion part (in.out). */
+typedef struct rs_param_group rs_param_group;
+typedef struct rs_fit_opts rs_fit_opts;
+typedef struct rs_completion_parts rs_completion_parts;
+extern const rs_param_group RS_SGNS_PARAMS;
+int rs_sgns_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                     rs_embedding **out, rs_error *e);
+void rs_sgns_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts);
+
 #endif

@@ -18,8 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == RS_OK) {
         if (!g || !rs_grid_text(g))
             abort();
-        for (int grp = 0; grp < RS_GROUP_N; grp++) {
-            int64_t n = rs_grid_count(g, (rs_param_group)grp);
+        for (int ki = 0; ki < RS_N_KINDS; ki++) {
+            const rs_param_group *grp = RS_KINDS[ki].params;
+            int64_t n = rs_grid_count(g, grp);
             if (n < 1)
                 abort();
             int64_t lim = n < 64 ? n : 64;
@@ -28,9 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 rs_train_params_defaults(&p);
                 /* the last combinations too: index arithmetic at the top end */
                 int64_t idx = i < 32 ? i : n - 1 - (i - 32);
-                if (rs_grid_apply(g, (rs_param_group)grp, idx, &p, &e) != RS_OK)
+                if (rs_grid_apply(g, grp, idx, &p, &e) != RS_OK)
                     abort();
-                char *js = rs_params_json(&p, (rs_param_group)grp);
+                char *js = rs_params_json(&p, grp);
                 free(js);
             }
         }

@@ -68,12 +68,12 @@ static void test_queries_and_popularity(void)
     /* popularity 0:4 1:3 2:2 3:1.  k = 1: targets 0|{1} hit, 1|{0} hit, 0|{3} hit,
      * 3|{0} miss (1 first) */
     rs_rank_metrics m;
-    CHECK_EQ_INT(rs_eval_model(tr, q, "popularity", NULL, NULL, 0, 0, 1, &m, &e), RS_OK);
+    CHECK_EQ_INT(rs_eval_baseline(tr, q, RS_COMP_POPULARITY, NULL, 1, &m, &e), RS_OK);
     CHECK_EQ_INT(m.n_queries, 4);
     CHECK_NEAR(m.hr, 0.75, 1e-12);
     CHECK_NEAR(m.ndcg, 0.75, 1e-12);
     /* k = 3: 3|{0} gets [1, 2, 3]: hit at rank 2 */
-    CHECK_EQ_INT(rs_eval_model(tr, q, "popularity", NULL, NULL, 0, 0, 3, &m, &e), RS_OK);
+    CHECK_EQ_INT(rs_eval_baseline(tr, q, RS_COMP_POPULARITY, NULL, 3, &m, &e), RS_OK);
     CHECK_NEAR(m.hr, 1.0, 1e-12);
     CHECK_NEAR(m.ndcg, (3 + 0.5) / 4.0, 1e-12);
     CHECK_NEAR(m.mrr, (3 + 1 / 3.0) / 4.0, 1e-12);
@@ -83,7 +83,7 @@ static void test_queries_and_popularity(void)
      * rank 2 again; 0|{3}: only 0 co-occurs with 3 -> hit at 0 */
     rs_knn *k = NULL;
     CHECK_EQ_INT(rs_knn_build(tr, &k, &e), RS_OK);
-    CHECK_EQ_INT(rs_eval_model(tr, q, "itemitem", NULL, k, 0, 0, 2, &m, &e), RS_OK);
+    CHECK_EQ_INT(rs_eval_baseline(tr, q, RS_COMP_ITEMITEM, k, 2, &m, &e), RS_OK);
     /* k = 2: 0|{1}: sims from 1: 0: 2/sqrt(12) = .577, 2: 1/sqrt(6) = .408 -> hit 0;
      * 1|{0}: [2 (.707), 1 (.577)] -> rank 1; 0|{3}: hit 0; 3|{0}: miss */
     CHECK_NEAR(m.hr, 0.75, 1e-12);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ease.h"
 #include "grid.h"
 #include "model.h"
 #include "testlib.h"
@@ -39,17 +40,17 @@ static void test_grid_big_real_value(void)
     memset(&e, 0, sizeof e);
     int rc = rs_param_set(&p, "ease_lambda", 46666666669.0, &e);
     if (rc == RS_OK)
-        CHECK_NEAR(p.ease_lambda, 46666666669.0, 1.0);
+        CHECK_NEAR(((rs_ease_params *)rs_params_get(&p, &RS_EASE_PARAMS))->lambda, 46666666669.0, 1.0);
     else
         CHECK_EQ_INT(rc, RS_EUSAGE); /* rejecting it as out of range is fine too */
     rs_grid *g = NULL;
     rc = rs_grid_parse("{\"dim\": [1], \"ease_lambda\": [46666666669, 100, 300]}", "t.json", &g, &e);
     if (rc == RS_OK) {
-        CHECK_EQ_INT((int)rs_grid_count(g, RS_GROUP_EASE), 3);
+        CHECK_EQ_INT((int)rs_grid_count(g, &RS_EASE_PARAMS), 3);
         rs_train_params q;
         rs_train_params_defaults(&q);
-        CHECK_EQ_INT(rs_grid_apply(g, RS_GROUP_EASE, 0, &q, &e), RS_OK);
-        CHECK_NEAR(q.ease_lambda, 46666666669.0, 1.0);
+        CHECK_EQ_INT(rs_grid_apply(g, &RS_EASE_PARAMS, 0, &q, &e), RS_OK);
+        CHECK_NEAR(((rs_ease_params *)rs_params_get(&q, &RS_EASE_PARAMS))->lambda, 46666666669.0, 1.0);
         rs_grid_free(g);
     } else {
         CHECK_EQ_INT(rc, RS_EDATA);
