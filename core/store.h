@@ -15,6 +15,10 @@
  *          created_at, active)                    -- the model registry
  *   runs(id, city_id, kind, grid, params, metrics, seconds, created_at, model_id, selected)
  *   evaluations(id, city_id, method, split, metrics, created_at)
+ *   customers(id, city_id, ext_id, receipts, first_ts, last_ts)  -- derived, customers.h
+ * Version 2 added customers (and the index receipts(customer, city_id)); a version-1
+ * database is upgraded in place (one transaction) by the first command that writes to
+ * it; readers read it as it is, without customers.
  *
  * Products are numbered 1..n in insertion order and never deleted, so `id - 1` is a
  * dense index usable by the numeric code (see corpus.h).
@@ -29,7 +33,7 @@
 
 #include "error.h"
 
-#define RS_SCHEMA_VERSION 1
+#define RS_SCHEMA_VERSION 2
 /* PRAGMA application_id of our databases ("RSCO"): another program's SQLite file is
  * never taken for ours, whatever its user_version. */
 #define RS_APPLICATION_ID 0x5253434F

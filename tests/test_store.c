@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "corpus.h"
+#include "customers.h"
 #include "store.h"
 #include "testlib.h"
 
@@ -129,9 +130,79 @@ static void test_popularity(void)
     rs_store_close(s);
 }
 
+/* Customers: derived rows per (city, customer), stable ids, and the upgrade of a
+ * version-1 database (which had no customers table). */
+static void test_customers(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/c.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_CREATE, &s, &e), RS_OK);
+    CHECK(rs_customers_available(s));
+    exec(s, "INSERT INTO cities(id,name) VALUES (1,'north'),(2,'south');"
+            "INSERT INTO categories(id,ext_id,name,parent_id,level) VALUES (1,'a','A',NULL,1);"
+            "INSERT INTO products(id,ext_id,name,category_id) VALUES (1,'p1','P1',1);"
+            "INSERT INTO receipts(id,ext_id,city_id,ts,customer) VALUES"
+            " (1,'r1',1,100,'ann'),(2,'r2',1,300,'ann'),(3,'r3',1,200,'bob'),"
+            " (4,'r4',2,50,'ann'),(5,'r5',1,NULL,NULL),(6,'r6',1,400,'');"
+            "INSERT INTO receipt_items(receipt_id,product_id) VALUES (1,1),(2,1),(3,1),(4,1),"
+            " (5,1),(6,1);");
+    CHECK_EQ_INT(rs_store_refresh_popularity(s, &e), RS_OK);
+    int64_t n = -1;
+    CHECK_EQ_INT(rs_customers_count(s, 1, &n, &e), RS_OK);
+    CHECK_EQ_INT(n, 2); /* ann, bob in north; no customer and '' are nobody */
+    CHECK_EQ_INT(rs_customers_count(s, 0, &n, &e), RS_OK);
+    CHECK_EQ_INT(n, 3); /* ann in two cities is two rows */
+    rs_customer c[4];
+    int got = 0;
+    CHECK_EQ_INT(rs_customers_list(s, 1, 0, 4, c, &got, &e), RS_OK);
+    CHECK_EQ_INT(got, 2);
+    CHECK_STR(c[0].ext_id, "ann");
+    CHECK_EQ_INT(c[0].receipts, 2);
+    CHECK_EQ_INT(c[0].first_ts, 100);
+    CHECK_EQ_INT(c[0].last_ts, 300);
+    int64_t ann_id = c[0].id;
+    rs_customer one;
+    CHECK_EQ_INT(rs_customers_find(s, 2, "ann", &one, &e), RS_OK);
+    CHECK_EQ_INT(one.receipts, 1);
+    CHECK_EQ_INT(rs_customers_find(s, 1, "zed", &one, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "zed") != NULL);
+    /* a new receipt: counts move, ids stay */
+    exec(s, "INSERT INTO receipts(id,ext_id,city_id,ts,customer) VALUES (7,'r7',1,500,'ann');"
+            "INSERT INTO receipt_items(receipt_id,product_id) VALUES (7,1);");
+    CHECK_EQ_INT(rs_store_refresh_popularity(s, &e), RS_OK);
+    CHECK_EQ_INT(rs_customers_find(s, 1, "ann", &one, &e), RS_OK);
+    CHECK_EQ_INT(one.id, ann_id);
+    CHECK_EQ_INT(one.receipts, 3);
+    CHECK_EQ_INT(one.last_ts, 500);
+    rs_store_close(s);
+
+    /* version 1: no customers table; a reader reads it as it is, a writer upgrades */
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "DROP TABLE customers; DROP INDEX receipts_customer;"
+                     " PRAGMA user_version=1; PRAGMA application_id=0;", NULL, NULL, NULL);
+    sqlite3_close(db);
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &s, &e), RS_OK);
+    CHECK(!rs_customers_available(s));
+    CHECK_EQ_INT(rs_customers_count(s, 0, &n, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "schema version 1") != NULL);
+    rs_store_close(s);
+    CHECK_EQ_INT(rs_store_open(path, 0, &s, &e), RS_OK);
+    CHECK(rs_customers_available(s));
+    CHECK(q1(s, "PRAGMA user_version") == RS_SCHEMA_VERSION);
+    CHECK(q1(s, "PRAGMA application_id") == RS_APPLICATION_ID);
+    CHECK_EQ_INT(rs_customers_count(s, 0, &n, &e), RS_OK);
+    CHECK_EQ_INT(n, 3);
+    rs_store_close(s);
+}
+
 int main(void)
 {
     test_create_and_reopen();
     test_popularity();
+    test_customers();
     return test_summary();
 }

@@ -65,11 +65,13 @@ sqlite3 "$tmp/other2.db" "PRAGMA application_id=1234; CREATE TABLE meta(key, val
 [ $? -eq 2 ] || fail "i11_16_foreign_sqlite: application id 1234 taken for ours"
 imp "$tmp/ours.db" || fail "import into a new database"
 [ "$(sqlite3 "$tmp/ours.db" 'PRAGMA application_id')" = 1381188431 ] || fail "i11_16: no application id"
-# a database of ours from before the id: recognised, and stamped by a writer
-sqlite3 "$tmp/ours.db" "PRAGMA application_id=0"
+# a database of ours from before the id (schema version 1): recognised, and stamped
+# (and upgraded) by a writer
+sqlite3 "$tmp/ours.db" "PRAGMA application_id=0; DROP INDEX receipts_customer; DROP TABLE customers; PRAGMA user_version=1"
 "$bin" --db "$tmp/ours.db" stats >/dev/null 2>"$tmp/err" || fail "i11_16: legacy database refused: $(cat "$tmp/err")"
 imp "$tmp/ours.db" || fail "i11_16: legacy database: import"
 [ "$(sqlite3 "$tmp/ours.db" 'PRAGMA application_id')" = 1381188431 ] || fail "i11_16: legacy database not stamped"
+[ "$(sqlite3 "$tmp/ours.db" 'PRAGMA user_version')" = 2 ] || fail "i11_16: legacy database not upgraded"
 echo "i11_16_foreign_sqlite: ok"
 
 # --- i11_16_first_import_race ----------------------------------------------------
