@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../core/completion.h"
+#include "../core/completion_choice.h"
 #include "../core/corpus.h"
 #include "../core/als.h"
 #include "../core/ease.h"
@@ -165,7 +166,7 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
     rs_embedding *sgns = NULL, *als = NULL, *ease = NULL, *cat = NULL;
     rs_completion *comp = NULL;
     int64_t *pop = NULL;
-    char *pj[4] = {0}, choice[8192] = "";
+    char *pj[4] = {0};
     row rows[8];
     row crow[2];
     rs_synonym_metrics syn = {0};
@@ -260,21 +261,24 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
     }
     /* the active completion choice, rebuilt from the copies above */
     {
-        char key[64];
-        snprintf(key, sizeof key, "completion:%" PRId64, city);
-        if ((rc = rs_store_meta_get(s, key, choice, sizeof choice, &e)))
+        rs_completion_choice ch;
+        int found = 0;
+        rs_error le = {0};
+        int lrc = rs_choice_load(s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, city, &ch,
+                                 &found, NULL, NULL, &le);
+        if (lrc == RS_EINTERNAL) {
+            rc = lrc;
+            e = le;
             goto fail;
-        if (!choice[0] && city != 0 && (rc = rs_store_meta_get(s, "completion:0", choice,
-                                                               sizeof choice, &e)))
-            goto fail;
-        if (choice[0]) {
-            cJSON *o = cJSON_Parse(choice);
-            const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "weights");
+        }
+        if (lrc)
+            fprintf(stderr, "recoscope eval: the active completion choice cannot be "
+                            "rebuilt (%s)\n", le.msg);
+        if (found) {
             rs_completion_parts parts;
             memset(&parts, 0, sizeof parts);
             pop = calloc((size_t)train->n_items + 1, sizeof *pop);
             if (!pop) {
-                cJSON_Delete(o);
                 rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
                 goto fail;
             }
@@ -288,23 +292,11 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
             const rs_als_params *ap = rs_params_cget(&p[2], &RS_ALS_PARAMS);
             parts.als_lambda = (float)ap->lambda;
             parts.als_alpha = (float)ap->alpha;
-            const cJSON *it;
-            int bad = 0;
-            cJSON_ArrayForEach(it, w)
-            {
-                rs_comp_method m;
-                rs_error pe;
-                if (!it->string || rs_comp_method_parse(it->string, &m, &pe) ||
-                    !cJSON_IsNumber(it))
-                    bad = 1;
-                else
-                    parts.weights[m] = it->valuedouble;
-            }
-            cJSON_Delete(o);
+            memcpy(parts.weights, ch.weights, sizeof parts.weights);
             rs_error ce = {0};
-            if (bad || rs_completion_from_parts(&parts, &comp, &ce)) {
+            if (rs_completion_from_parts(&parts, &comp, &ce)) {
                 fprintf(stderr, "recoscope eval: the active completion choice cannot be "
-                                "rebuilt (%s)\n", bad ? "bad weights" : ce.msg);
+                                "rebuilt (%s)\n", ce.msg);
             } else {
                 row *r = &rows[nr++];
                 snprintf(r->method, sizeof r->method, "completion %s", rs_completion_name(comp));

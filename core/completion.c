@@ -11,6 +11,7 @@
 
 #include "als.h"
 #include "ease.h"
+#include "completion_choice.h"
 #include "knn.h"
 #include "model.h"
 #include "topheap.h"
@@ -964,27 +965,22 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
                        int64_t *used_city, rs_error *e)
 {
     int rc = RS_OK;
-    char key[64], *buf = NULL, *als_params = NULL;
-    cJSON *root = NULL, *ap = NULL;
+    char *als_params = NULL;
+    cJSON *ap = NULL;
     rs_completion *c = NULL;
     rs_corpus *corpus = NULL;
-    const size_t bufn = 1 << 16;
     int64_t city = city_id;
+    rs_completion_choice choice;
+    int found = 0;
     *out = NULL;
     c = calloc(1, sizeof *c);
-    buf = malloc(bufn);
-    if (!c || !buf) {
+    if (!c) {
         rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
         goto done;
     }
-    snprintf(key, sizeof key, "completion:%" PRId64, city);
-    if ((rc = rs_store_meta_get(s, key, buf, bufn, e)))
+    if ((rc = rs_choice_load(s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, city_id, &choice,
+                             &found, &city, &c->json, e)))
         goto done;
-    if (!buf[0] && city != 0) {
-        city = 0;
-        if ((rc = rs_store_meta_get(s, "completion:0", buf, bufn, e)))
-            goto done;
-    }
     int64_t n_products = 0;
     if ((rc = rs_store_count(s, "products", &n_products, e)))
         goto done;
@@ -994,53 +990,15 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
     }
     c->p.n_items = (int32_t)n_products;
     int64_t ids[RS_COMP_N] = {0};
-    if (buf[0]) {
-        root = cJSON_Parse(buf);
-        if (!cJSON_IsObject(root)) {
-            rc = rs_seterr(e, RS_EDATA, "completion: meta '%s' is not a JSON object", key);
-            goto done;
-        }
-        const cJSON *meth = cJSON_GetObjectItemCaseSensitive(root, "method");
-        if (!cJSON_IsString(meth)) {
-            rc = rs_seterr(e, RS_EDATA, "completion: meta '%s' has no \"method\"", key);
-            goto done;
-        }
-        if (strcmp(meth->valuestring, "blend") == 0) {
-            const cJSON *w = cJSON_GetObjectItemCaseSensitive(root, "weights");
-            const cJSON *it;
-            cJSON_ArrayForEach(it, w)
-            {
-                rs_comp_method m = RS_COMP_POPULARITY;
-                if ((rc = rs_comp_method_parse(it->string ? it->string : "", &m, e)))
-                    goto done;
-                if (!cJSON_IsNumber(it)) {
-                    rc = rs_seterr(e, RS_EDATA, "completion: weight of %s is not a number",
-                                   it->string);
-                    goto done;
-                }
-                c->p.weights[m] = it->valuedouble;
-            }
-        } else {
-            rs_comp_method m = RS_COMP_POPULARITY;
-            if ((rc = rs_comp_method_parse(meth->valuestring, &m, e)))
-                goto done;
-            c->p.weights[m] = 1.0;
-        }
-        const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models");
-        ids[RS_COMP_SGNS] = (int64_t)json_num(models, RS_KIND_PRODUCT, 0);
-        ids[RS_COMP_ALS] = (int64_t)json_num(models, RS_KIND_ALS, 0);
-        ids[RS_COMP_EASE] = (int64_t)json_num(models, RS_KIND_EASE, 0);
-        c->json = strdup(buf);
-        if (!c->json) {
-            rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
-            goto done;
-        }
+    if (found) {
+        memcpy(c->p.weights, choice.weights, sizeof c->p.weights);
+        memcpy(ids, choice.models, sizeof ids);
     } else {
         c->p.weights[RS_COMP_SGNS] = 1.0;
     }
     if (c->p.weights[RS_COMP_SGNS] != 0.0) {
         rc = load_part(s, city_id, RS_KIND_PRODUCT, ids[RS_COMP_SGNS], &c->own_sgns, NULL, e);
-        if (rc && !buf[0]) {
+        if (rc && !found) {
             /* no choice stored and no product model: popularity answers */
             rc = RS_OK;
             c->p.weights[RS_COMP_SGNS] = 0.0;
@@ -1087,9 +1045,7 @@ done:
         rs_errctx(e, "completion model of city %" PRId64, city_id);
     rs_completion_close(c);
     rs_corpus_free(corpus);
-    cJSON_Delete(root);
     cJSON_Delete(ap);
     free(als_params);
-    free(buf);
     return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../core/completion.h"
+#include "../core/completion_choice.h"
 #include "../core/eval.h"
 #include "../core/knn.h"
 #include "testlib.h"
@@ -202,8 +203,52 @@ static void test_synonyms(void)
     rs_corpus_free(c);
 }
 
+/* The stored choice: written as before (byte for byte), read back the same. */
+static void test_choice_format(void)
+{
+    rs_completion_choice c, d;
+    rs_error e = {0};
+    memset(&c, 0, sizeof c);
+    c.weights[RS_COMP_POPULARITY] = 0.1;
+    c.weights[RS_COMP_SGNS] = 0.225;
+    c.weights[RS_COMP_EASE] = 0.675;
+    c.models[RS_COMP_SGNS] = 9;
+    c.models[RS_COMP_ALS] = 11;
+    c.models[RS_COMP_EASE] = 12;
+    c.run = 138;
+    c.has_metrics = 1;
+    c.metrics = (rs_rank_metrics){.k = 10, .n_queries = 6369, .hr = 0.38342, .ndcg = 0.227808};
+    char *j = rs_choice_json(&c, RS_BASKETS_PRODUCTS);
+    CHECK_STR(j, "{\"method\":\"blend\",\"weights\":{\"popularity\":0.1,\"sgns\":0.225,"
+                 "\"ease\":0.675},\"models\":{\"product\":9,\"als\":11,\"ease\":12},"
+                 "\"run\":138,\"metrics\":{\"k\":10,\"queries\":6369,\"hr@10\":0.383420,"
+                 "\"ndcg@10\":0.227808,\"mrr\":0.000000,\"precision@10\":0.000000,"
+                 "\"recall@10\":0.000000,\"coverage@10\":0.000000,\"novelty\":0.000000}}");
+    CHECK_EQ_INT(rs_choice_parse(j, RS_BASKETS_PRODUCTS, "t", &d, &e), RS_OK);
+    for (int m = 0; m < RS_COMP_N; m++) {
+        CHECK_NEAR(d.weights[m], c.weights[m], 1e-12);
+        CHECK_EQ_INT(d.models[m], c.models[m]);
+    }
+    CHECK_EQ_INT(d.run, 138);
+    CHECK_NEAR(d.metrics.hr, 0.38342, 1e-9);
+    free(j);
+    /* one method: its name, weight 1 */
+    CHECK_EQ_INT(rs_choice_parse("{\"method\":\"ease\",\"weights\":{\"sgns\":5}}",
+                                 RS_BASKETS_PRODUCTS, "t", &d, &e), RS_OK);
+    CHECK_NEAR(d.weights[RS_COMP_EASE], 1.0, 0);
+    CHECK_NEAR(d.weights[RS_COMP_SGNS], 0.0, 0);
+    CHECK_STR(rs_choice_method(&d), "ease");
+    CHECK_EQ_INT(rs_choice_parse("[1]", RS_BASKETS_PRODUCTS, "meta 'x'", &d, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "meta 'x' is not a JSON object") != NULL);
+    CHECK_EQ_INT(rs_choice_parse("{\"method\":\"magic\"}", RS_BASKETS_PRODUCTS, "t", &d, &e),
+                 RS_EUSAGE);
+    CHECK_EQ_INT(rs_choice_parse("{\"method\":\"blend\",\"weights\":{\"ease\":\"x\"}}",
+                                 RS_BASKETS_PRODUCTS, "t", &d, &e), RS_EDATA);
+}
+
 int main(void)
 {
+    test_choice_format();
     test_queries_and_popularity();
     test_splits();
     test_synonyms();
