@@ -9,6 +9,7 @@
 #include "../core/store.h"
 #include "../tui/tui.h"
 #include "cli.h"
+#include "opt.h"
 
 static void tui_usage(FILE *f)
 {
@@ -50,53 +51,41 @@ static void snapshot_usage(FILE *f)
             "attributes in the legend.\n");
 }
 
-/* Fetches the value of an option "--name V" or "--name=V"; returns 1 when argv[*i]
- * is that option (advancing *i), -1 when its value is missing, 0 otherwise. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **out)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *out = a + n + 1;
-        return 1;
-    }
-    if (a[n] != 0)
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
-}
+enum { OPT_CITY = 1, OPT_PRODUCT, OPT_KEYS, OPT_ROWS, OPT_COLS, OPT_ATTRS, OPT_TIMING };
 
-static int parse_int(const char *s, int lo, int hi, int *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
+static const cli_opt TUI_OPTS[] = {
+    {"city", 0, CLI_ARG, OPT_CITY},
+    {"product", 0, CLI_ARG, OPT_PRODUCT},
+    {NULL, 0, 0, 0},
+};
+
+static const cli_opt SNAPSHOT_OPTS[] = {
+    {"city", 0, CLI_ARG, OPT_CITY},
+    {"product", 0, CLI_ARG, OPT_PRODUCT},
+    {"keys", 0, CLI_ARG, OPT_KEYS},
+    {"rows", 0, CLI_ARG, OPT_ROWS},
+    {"cols", 0, CLI_ARG, OPT_COLS},
+    {"attrs", 0, CLI_FLAG, OPT_ATTRS},
+    {"timing", 0, CLI_FLAG, OPT_TIMING},
+    {NULL, 0, 0, 0},
+};
 
 int cmd_tui(rs_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        tui_usage(stdout);
-        return RS_OK;
-    }
     tui_options opt = {0};
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if ((r = opt_value(argc, argv, &i, "--city", &opt.city)) ||
-            (r = opt_value(argc, argv, &i, "--product", &opt.product))) {
-            if (r < 0)
-                return cli_usage_error(argv[0], "%s needs a value", argv[i]);
-            continue;
+    cli_parser p;
+    cli_opt_init(&p, "tui", argc, argv, TUI_OPTS);
+    int id;
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_CITY: opt.city = p.value; break;
+        case OPT_PRODUCT: opt.product = p.value; break;
+        case CLI_HELP: tui_usage(stdout); return RS_OK;
+        default: return cli_usage_error("tui", "unexpected argument '%s'", p.value);
         }
-        return cli_usage_error(argv[0], "unknown argument '%s'", argv[i]);
     }
+    if (id < 0)
+        return RS_EUSAGE;
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "recoscope tui: needs a terminal (use `recoscope snapshot` in scripts)\n");
         return RS_EUSAGE;
@@ -118,40 +107,37 @@ int cmd_tui(rs_cli *cli, int argc, char **argv)
 
 int cmd_snapshot(rs_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv)) {
-        snapshot_usage(stdout);
-        return RS_OK;
-    }
     tui_options opt = {0};
-    const char *keys = NULL, *rows_s = NULL, *cols_s = NULL;
+    const char *keys = NULL;
     int rows = 24, cols = 80, attrs = 0;
-    for (int i = 1; i < argc; i++) {
-        int r;
-        if (strcmp(argv[i], "--attrs") == 0) {
-            attrs = 1;
-            continue;
-        }
-        if (strcmp(argv[i], "--timing") == 0) {
+    cli_parser p;
+    cli_opt_init(&p, "snapshot", argc, argv, SNAPSHOT_OPTS);
+    int id;
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_CITY: opt.city = p.value; break;
+        case OPT_PRODUCT: opt.product = p.value; break;
+        case OPT_KEYS: keys = p.value; break;
+        case OPT_ROWS:
+            if (cli_opt_int32(&p, 1, 999, &rows))
+                return RS_EUSAGE;
+            break;
+        case OPT_COLS:
+            if (cli_opt_int32(&p, 1, 999, &cols))
+                return RS_EUSAGE;
+            break;
+        case OPT_ATTRS: attrs = 1; break;
+        case OPT_TIMING:
             /* measures the interactive path: fast start, background completion */
             tui_snapshot_timing = stderr;
             opt.fast_start = 1;
-            continue;
+            break;
+        case CLI_HELP: snapshot_usage(stdout); return RS_OK;
+        default: return cli_usage_error("snapshot", "unexpected argument '%s'", p.value);
         }
-        if ((r = opt_value(argc, argv, &i, "--city", &opt.city)) ||
-            (r = opt_value(argc, argv, &i, "--product", &opt.product)) ||
-            (r = opt_value(argc, argv, &i, "--keys", &keys)) ||
-            (r = opt_value(argc, argv, &i, "--rows", &rows_s)) ||
-            (r = opt_value(argc, argv, &i, "--cols", &cols_s))) {
-            if (r < 0)
-                return cli_usage_error(argv[0], "%s needs a value", argv[i]);
-            continue;
-        }
-        return cli_usage_error(argv[0], "unknown argument '%s'", argv[i]);
     }
-    if (rows_s && parse_int(rows_s, 1, 999, &rows) != 0)
-        return cli_usage_error(argv[0], "--rows must be 1..999, not '%s'", rows_s);
-    if (cols_s && parse_int(cols_s, 1, 999, &cols) != 0)
-        return cli_usage_error(argv[0], "--cols must be 1..999, not '%s'", cols_s);
+    if (id < 0)
+        return RS_EUSAGE;
     rs_error e = {0};
     rs_store *s = NULL;
     if (rs_store_open(cli->db_path, RS_STORE_READONLY, &s, &e) != RS_OK)

@@ -1,77 +1,21 @@
 /* app.c - the TUI's state machine: cities, current product, history, basket, the
- * popularity mask, overlays, and what every command of the key table does.
+ * popularity mask, and what every command of the key table does; keys go to the open
+ * view first (its tui_view ops), else to the commands of the main screen.
  *
  * Keys never draw: they change state and mark the recommendations dirty; draw.c
  * renders the state.  Recommendations are recomputed once per state change (never
- * per frame), and search runs on each typed character through the recommender's
- * FTS5 index.
+ * per frame).  A key returns flags (quit, redraw, resize) to the loop that fed it.
  */
 #include <curses.h>
 
 #include "app.h"
-#include "model.h"
+#include "../core/browse.h"
 
 #include <cJSON.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#define SEARCH_MAX 500
-
-/* ---------------------------------------------------------------- lines ---- */
-
-void tui_lines_clear(tui_lines *l)
-{
-    for (int i = 0; i < l->n; i++)
-        for (int j = 0; j < l->v[i].n; j++)
-            free(l->v[i].sp[j].s);
-    l->n = 0;
-    l->title[0] = 0;
-}
-
-static void lines_vspan(tui_lines *l, int newline, int x, tui_role role, const char *fmt,
-                        va_list ap)
-{
-    if (newline || l->n == 0) {
-        if (l->n == l->cap) {
-            int cap = l->cap ? 2 * l->cap : 64;
-            tui_line *v = realloc(l->v, (size_t)cap * sizeof *v);
-            if (!v)
-                return; /* out of memory: the line is dropped, the screen stays usable */
-            l->v = v;
-            l->cap = cap;
-        }
-        l->v[l->n++].n = 0;
-    }
-    tui_line *ln = &l->v[l->n - 1];
-    if (ln->n == 4)
-        return;
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        return;
-    ln->sp[ln->n++] = (tui_span){.x = x, .role = role, .s = s};
-}
-
-void tui_lines_add(tui_lines *l, int x, tui_role role, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lines_vspan(l, 1, x, role, fmt, ap);
-    va_end(ap);
-}
-
-void tui_lines_span(tui_lines *l, int x, tui_role role, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    lines_vspan(l, 0, x, role, fmt, ap);
-    va_end(ap);
-}
 
 /* ------------------------------------------------------------ helpers ---- */
 
@@ -84,248 +28,28 @@ void tui_message(tui_app *a, tui_role role, const char *fmt, ...)
     a->msg_role = role;
 }
 
-static void free_city(tui_city *c)
+/* Drops the city's recommender and the caches built from it (it reopens on demand). */
+static void drop_recommender(tui_city *c)
 {
     rs_recommender_close(c->rec);
     rs_store_close(c->rec_store);
     free(c->cat_top);
     free(c->order);
-    free(c->name);
     free(c->catm_in);
     c->catm_in = NULL;
     c->catm_id = 0;
-    c->order = NULL;
     c->rec = NULL;
     c->rec_store = NULL;
     c->cat_top = NULL;
+    c->order = NULL;
+    c->rec_full = 0;
+}
+
+static void free_city(tui_city *c)
+{
+    drop_recommender(c);
+    free(c->name);
     c->name = NULL;
-}
-
-static int search_prepare(tui_app *a);
-
-/* ------------------------------------------------------ background loader ---- */
-
-/* The co-purchase index needs every receipt of the city (seconds on a large world),
- * so an interactive start opens the recommender without it and a thread opens the
- * complete one on its own read-only connection; the main loop swaps it in. */
-enum { LOADER_RUNNING, LOADER_DONE, LOADER_ABANDONED };
-
-struct tui_loader {
-    pthread_t thread;
-    int running;
-    atomic_int state; /* LOADER_RUNNING, _DONE, or _ABANDONED (the app quit first) */
-    int city;        /* index into cities */
-    char *db_path;
-    int64_t city_id;
-    rs_store *store; /* results, owned by the loader until adopted */
-    rs_recommender *rec;
-    int full;        /* with the co-purchase index */
-    int reload;      /* a reload (replaces every city's recommender when collected) */
-    char sig[128];   /* reload: the models signature it was started for */
-    int rc;
-    rs_error e;
-};
-
-/* Synonyms from every category (key a) score the whole catalogue against normalised
- * vectors, which the recommender builds on first use: ~120 ms on 100k products, more
- * than a frame.  The loader thread asks once so the key finds them ready. */
-static void warm_up(rs_recommender *r)
-{
-    int32_t n = rs_rec_n_products(r), p = 0;
-    rs_rec_product info;
-    while (p < n && (rs_rec_product_info(r, p, &info, NULL) != RS_OK || !info.in_product_model))
-        p++;
-    rs_rec_result *res = p < n ? rs_rec_result_new() : NULL;
-    if (!res)
-        return;
-    rs_rec_query q;
-    rs_rec_query_defaults(&q);
-    q.products = &p;
-    q.n_products = 1;
-    q.kinds = RS_REC_BIT(RS_REC_SYNONYMS);
-    q.k[RS_REC_SYNONYMS] = 1;
-    q.flags = RS_REC_SYNONYMS_ANY_CATEGORY | RS_REC_NO_MASK | RS_REC_NO_COPURCHASE;
-    rs_error e = {0};
-    (void)rs_recommend(r, &q, res, &e); /* a failure only means no head start */
-    rs_rec_result_free(res);
-}
-
-static void *loader_main(void *arg)
-{
-    struct tui_loader *l = arg;
-    l->rc = rs_store_open(l->db_path, RS_STORE_READONLY, &l->store, &l->e);
-    if (l->rc == RS_OK) {
-        rs_rec_options o;
-        rs_rec_options_defaults(&o);
-        o.no_completion = 1;
-        o.no_copurchase = !l->full;
-        l->rc = rs_recommender_open(l->store, l->city_id, &o, &l->rec, &l->e);
-        if (l->rc == RS_OK && l->full)
-            warm_up(l->rec);
-    }
-    int expect = LOADER_RUNNING;
-    if (!atomic_compare_exchange_strong(&l->state, &expect, LOADER_DONE)) {
-        /* the app quit while this ran (tui_app_close did not wait): the job is ours */
-        rs_recommender_close(l->rec);
-        rs_store_close(l->store);
-        free(l->db_path);
-        free(l);
-    }
-    return NULL;
-}
-
-/* Waits for the running job and frees what was not adopted. */
-static void loader_finish(struct tui_loader *l)
-{
-    if (l->running) {
-        pthread_join(l->thread, NULL);
-        l->running = 0;
-    }
-    rs_recommender_close(l->rec);
-    rs_store_close(l->store);
-    l->rec = NULL;
-    l->store = NULL;
-}
-
-/* Lets go of a loader without waiting: a job still running (a city's co-purchase
- * index takes seconds on a large world) is handed over to its thread, which frees it
- * when it ends (or the process exits first); a finished or idle one is freed here.
- * With renew, *lp becomes a fresh idle loader (when memory allows: else the old one is
- * waited for and kept).  Without renew, *lp is gone. */
-static void loader_drop(struct tui_loader **lp, int renew)
-{
-    struct tui_loader *l = *lp, *fresh = NULL;
-    if (!l)
-        return;
-    if (renew && (!(fresh = calloc(1, sizeof *fresh)) || !(fresh->db_path = strdup(l->db_path)))) {
-        free(fresh);
-        loader_finish(l);
-        return;
-    }
-    int expect = LOADER_RUNNING;
-    if (l->running && atomic_compare_exchange_strong(&l->state, &expect, LOADER_ABANDONED)) {
-        pthread_detach(l->thread);
-    } else {
-        loader_finish(l);
-        free(l->db_path);
-        free(l);
-    }
-    *lp = fresh;
-}
-
-static int loader_start(struct tui_loader *l, int city, int64_t city_id, int full)
-{
-    atomic_store(&l->state, LOADER_RUNNING);
-    l->city = city;
-    l->city_id = city_id;
-    l->full = full;
-    l->rc = RS_OK;
-    if (pthread_create(&l->thread, NULL, loader_main, l) != 0)
-        return -1;
-    l->running = 1;
-    return 0;
-}
-
-static int32_t most_popular(rs_recommender *r);
-static void reload_collected(tui_app *a, struct tui_loader *q);
-
-/* Adopts the quick job's recommender when it is done (or, with wait, waits for it).
- * Returns 1 while it is still running. */
-static int quick_collect(tui_app *a, int wait)
-{
-    struct tui_loader *q = a->quick;
-    if (!q || !q->running)
-        return 0;
-    if (!wait && atomic_load(&q->state) != LOADER_DONE)
-        return 1;
-    pthread_join(q->thread, NULL);
-    q->running = 0;
-    if (q->reload) {
-        q->reload = 0;
-        reload_collected(a, q);
-        return 0;
-    }
-    tui_city *c = &a->cities[q->city];
-    c->loading = 0;
-    if (q->rc == RS_OK && !c->rec) {
-        c->rec = q->rec;
-        c->rec_store = q->store;
-        c->rec_full = 0;
-        q->rec = NULL;
-        q->store = NULL;
-        if (q->city == a->ci) {
-            a->dirty = 1;
-            if (a->product >= rs_rec_n_products(c->rec))
-                a->product = most_popular(c->rec);
-        }
-    } else {
-        if (q->rc != RS_OK)
-            tui_message(a, TUI_ROLE_ERROR, "%s", q->e.msg);
-        loader_finish(q);
-    }
-    return 0;
-}
-
-/* After a city switch (interactive): the city's recommender opens in the background,
- * the screen says so meanwhile, and the key is answered at once. */
-static void request_city(tui_app *a)
-{
-    tui_city *c = &a->cities[a->ci];
-    if (!a->quick || c->rec || c->loading)
-        return;
-    quick_collect(a, 1); /* one at a time: a previous switch lands first */
-    if (c->rec)
-        return;
-    if (loader_start(a->quick, a->ci, c->id, 0) == 0)
-        c->loading = 1;
-}
-
-int tui_app_background(tui_app *a)
-{
-    struct tui_loader *l = a->loader;
-    if (!l)
-        return 0;
-    if (quick_collect(a, 0))
-        return 1;
-    if (l->running) {
-        if (atomic_load(&l->state) != LOADER_DONE)
-            return 1;
-        pthread_join(l->thread, NULL);
-        l->running = 0;
-        tui_city *c = &a->cities[l->city];
-        if (l->rc == RS_OK && c->rec) {
-            a->hist_rec = NULL; /* the cache is keyed by the recommender's address */
-            rs_recommender_close(c->rec);
-            rs_store_close(c->rec_store);
-            c->rec = l->rec;
-            c->rec_store = l->store;
-            c->rec_full = 1;
-            l->rec = NULL;
-            l->store = NULL;
-            if (l->city == a->ci) {
-                a->dirty = 1; /* rows now carry co-purchase counts */
-                if (a->ov == OV_EXPLAIN) {
-                    int top = a->ov_top;
-                    tui_build_explain(a); /* ... which an open explanation shows */
-                    a->ov_top = top;
-                }
-            }
-        } else {
-            c->rec_full = 1; /* do not retry: keep the fast one */
-            loader_finish(l);
-        }
-    }
-    /* next job: the current city first */
-    tui_city *c = &a->cities[a->ci];
-    if (c->rec && (!a->index || !c->order))
-        search_prepare(a); /* while the person reads the first frame */
-    if (!c->rec || c->rec_full)
-        return 0;
-    if (loader_start(l, a->ci, c->id, 1) != 0) {
-        c->rec_full = 1;
-        return 0;
-    }
-    return 1;
 }
 
 /* The recommender of the current city, opened on first use.  NULL (with a message)
@@ -378,7 +102,7 @@ int32_t tui_category_top(tui_app *a, int32_t category)
     return c->cat_top[category];
 }
 
-static int32_t most_popular(rs_recommender *r)
+int32_t tui_most_popular(rs_recommender *r)
 {
     int32_t n = rs_rec_n_products(r), best = n > 0 ? 0 : -1;
     const int64_t *pop = rs_rec_popularity_counts(r);
@@ -388,7 +112,7 @@ static int32_t most_popular(rs_recommender *r)
     return best;
 }
 
-const rs_rec_list *tui_list(tui_app *a, int pane)
+const rs_rec_list *tui_rows(tui_app *a, int pane)
 {
     tui_compute(a);
     if (a->product < 0 || a->rec_err[0])
@@ -412,22 +136,13 @@ static int eligible_categories(tui_app *a, rs_recommender *r)
         c->catm_in = NULL;
         c->catm_rows = 0;
         c->catm_id = l->model_id; /* a failure is not retried on every key */
-        rs_embedding *m = NULL;
-        rs_model_info info;
-        int64_t used = 0;
         rs_error e = {0};
-        if (rs_registry_load_active(a->s, c->id, RS_KIND_CATEGORY, "all", &m, &used, &info,
-                                    &e) == RS_OK &&
-            info.id == l->model_id && (c->catm_in = calloc((size_t)nc + 1, 1))) {
-            for (int32_t row = 0; row < m->rows; row++) {
-                int32_t it = m->row_item[row];
-                if (it >= 0 && it < nc && !c->catm_in[it]) {
-                    c->catm_in[it] = 1;
-                    c->catm_rows++;
-                }
-            }
+        /* "category": the registry kind of the category model */
+        if (rs_browse_model_items(a->s, c->id, "category", l->model_id, nc, &c->catm_in,
+                                  &c->catm_rows, &e) != RS_OK) {
+            c->catm_in = NULL;
+            c->catm_rows = 0;
         }
-        rs_embedding_free(m);
     }
     if (!c->catm_in)
         return 0;
@@ -478,106 +193,69 @@ void tui_compute(tui_app *a)
     if (rs_recommend(r, &q, a->res, &e) != RS_OK)
         snprintf(a->rec_err, sizeof a->rec_err, "%.290s", e.msg);
     a->cat_eligible = a->rec_err[0] ? 0 : eligible_categories(a, r);
-    for (int p = 0; p < NPANES; p++) {
-        int n = a->rec_err[0] ? 0 : a->res->lists[p].n;
-        if (a->sel[p] >= n)
-            a->sel[p] = n > 0 ? n - 1 : 0;
-        if (a->top[p] > a->sel[p])
-            a->top[p] = a->sel[p];
-    }
+    for (int p = 0; p < NPANES; p++)
+        tui_list_clamp(&a->panes[p], a->rec_err[0] ? 0 : a->res->lists[p].n);
 }
 
 /* --------------------------------------------------------- cities, state ---- */
 
 static int load_cities(tui_app *a, rs_error *e)
 {
-    sqlite3 *db = rs_store_db(a->s);
-    sqlite3_stmt *st = NULL;
-    int rc = RS_OK;
-    int64_t n = 0;
-    if ((rc = rs_store_count(a->s, "cities", &n, e)) != RS_OK)
+    rs_browse_city *v = NULL;
+    int n = 0, rc = rs_browse_cities(a->s, &v, &n, e);
+    if (rc != RS_OK)
         return rc;
     a->cities = calloc((size_t)n + 1, sizeof *a->cities);
-    if (!a->cities)
+    if (!a->cities) {
+        rs_browse_cities_free(v, n);
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
-    if (sqlite3_prepare_v2(db, "SELECT id, name, receipts FROM cities ORDER BY id", -1, &st,
-                           NULL) != SQLITE_OK)
-        return rs_store_sqlerr(a->s, e, "cities");
-    int i = 0, step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && i < n) {
-        tui_city *c = &a->cities[i];
-        c->id = sqlite3_column_int64(st, 0);
-        c->name = strdup((const char *)sqlite3_column_text(st, 1));
-        c->receipts = sqlite3_column_int64(st, 2);
-        if (!c->name) {
-            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-            goto done;
-        }
-        i++;
     }
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        rc = rs_store_sqlerr(a->s, e, "cities");
-        goto done;
+    tui_city *all = &a->cities[n];
+    for (int i = 0; i < n; i++) {
+        a->cities[i].id = v[i].id;
+        a->cities[i].name = v[i].name; /* taken over */
+        a->cities[i].receipts = v[i].receipts;
+        all->receipts += v[i].receipts;
+        v[i].name = NULL;
     }
-    tui_city *all = &a->cities[i];
+    rs_browse_cities_free(v, n);
+    a->n_cities = n;
     all->id = 0;
-    all->name = strdup("all cities");
-    if (!all->name) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
-    for (int j = 0; j < i; j++)
-        all->receipts += a->cities[j].receipts;
-    a->n_cities = i + 1;
-done:
-    sqlite3_finalize(st);
-    return rc;
+    if (!(all->name = strdup("all cities")))
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    a->n_cities = n + 1;
+    return RS_OK;
 }
 
 /* Which cities have their own active models (the rest fall back to all cities). */
-static void load_model_owners(tui_app *a)
+void tui_load_model_owners(tui_app *a)
 {
-    sqlite3_stmt *st = NULL;
-    for (int i = 0; i < a->n_cities; i++)
-        a->cities[i].own_product = a->cities[i].own_category = 0;
-    if (sqlite3_prepare_v2(rs_store_db(a->s),
-                           "SELECT city_id, kind FROM models WHERE active AND split = 'all'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t city = sqlite3_column_int64(st, 0);
-        const char *kind = (const char *)sqlite3_column_text(st, 1);
-        for (int i = 0; i < a->n_cities; i++)
-            if (a->cities[i].id == city && kind) {
-                if (strcmp(kind, "product") == 0)
-                    a->cities[i].own_product = 1;
-                if (strcmp(kind, "category") == 0)
-                    a->cities[i].own_category = 1;
-            }
+    int n = a->n_cities;
+    int64_t *ids = calloc((size_t)n + 1, sizeof *ids);
+    int *own = calloc(2 * (size_t)n + 1, sizeof *own);
+    rs_error e = {0};
+    for (int i = 0; ids && i < n; i++)
+        ids[i] = a->cities[i].id;
+    int ok = ids && own && rs_browse_model_owners(a->s, ids, n, own, own + n, &e) == RS_OK;
+    for (int i = 0; i < n; i++) {
+        a->cities[i].own_product = ok ? own[i] : 0;
+        a->cities[i].own_category = ok ? own[n + i] : 0;
     }
-    sqlite3_finalize(st);
+    free(ids);
+    free(own);
 }
 
-/* A short signature of the model registry: changes when a model is added or
- * activated. */
-static void models_signature(tui_app *a, char *buf, size_t n)
+void tui_models_signature(tui_app *a, char *buf, size_t n)
 {
-    sqlite3_stmt *st = NULL;
-    buf[0] = 0;
-    if (sqlite3_prepare_v2(rs_store_db(a->s),
-                           "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id * active), 0)"
-                           " FROM models", -1, &st, NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(buf, n, "%lld/%lld/%lld", (long long)sqlite3_column_int64(st, 0),
-                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2));
-    sqlite3_finalize(st);
+    rs_error e = {0};
+    if (rs_browse_models_signature(a->s, buf, n, &e) != RS_OK)
+        buf[0] = 0;
 }
 
 void tui_app_poll(tui_app *a)
 {
     char sig[128];
-    models_signature(a, sig, sizeof sig);
+    tui_models_signature(a, sig, sizeof sig);
     if (sig[0] && strcmp(sig, a->models_sig) != 0)
         a->models_changed = 1;
 }
@@ -658,22 +336,15 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
     a->s = s;
     a->fast = opt->fast_start;
-    if (a->fast) {
-        a->loader = calloc(1, sizeof *a->loader);
-        a->quick = calloc(1, sizeof *a->quick);
-        if (!a->loader || !a->quick || !(a->loader->db_path = strdup(rs_store_path(s))) ||
-            !(a->quick->db_path = strdup(rs_store_path(s)))) {
-            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-            goto fail;
-        }
-    }
+    if (a->fast && (rc = tui_loader_init(a, e)) != RS_OK)
+        goto fail;
     a->k = RS_REC_DEFAULT_K;
     a->min_pct = RS_REC_DEFAULT_MIN_PCT;
     a->max_pct = RS_REC_DEFAULT_MAX_PCT;
     a->product = -1;
     a->dirty = 1;
     a->res = rs_rec_result_new();
-    a->found = malloc(SEARCH_MAX * sizeof *a->found);
+    a->found = malloc(TUI_SEARCH_MAX * sizeof *a->found);
     if (!a->res || !a->found) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto fail;
@@ -684,8 +355,8 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
     }
     if ((rc = load_cities(a, e)) != RS_OK)
         goto fail;
-    load_model_owners(a);
-    models_signature(a, a->models_sig, sizeof a->models_sig);
+    tui_load_model_owners(a);
+    tui_models_signature(a, a->models_sig, sizeof a->models_sig);
 
     read_state(opt->state_path, st_city, sizeof st_city, st_product, sizeof st_product);
     const char *city = opt->city ? opt->city : (st_city[0] ? st_city : NULL);
@@ -717,7 +388,7 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
                rs_rec_find_ext(r, st_product, &a->product, NULL) == RS_OK) {
         /* the last-used product */
     } else {
-        a->product = most_popular(r);
+        a->product = tui_most_popular(r);
     }
     *out = a;
     return RS_OK;
@@ -730,9 +401,7 @@ void tui_app_close(tui_app *a)
 {
     if (!a)
         return;
-    /* q and SIGTERM exit at once, whatever the background is doing */
-    loader_drop(&a->loader, 0);
-    loader_drop(&a->quick, 0);
+    tui_loader_close(a);
     for (int i = 0; i < a->n_cities; i++)
         free_city(&a->cities[i]);
     free(a->cities);
@@ -749,21 +418,28 @@ void tui_app_close(tui_app *a)
     free(a);
 }
 
-int tui_app_take_redraw(tui_app *a)
+/* Drops every city's recommender and the caches built from them (they reopen on
+ * demand). */
+void tui_drop_recommenders(tui_app *a)
 {
-    int r = a->redraw;
-    a->redraw = 0;
-    return r;
+    a->hist_rec = NULL;
+    for (int i = 0; i < a->n_cities; i++)
+        drop_recommender(&a->cities[i]);
 }
 
-int tui_app_take_resize(tui_app *a, int *rows, int *cols)
+/* The name index and the city's popularity order (built once, ~50 ms on 100k). */
+int tui_search_prepare(tui_app *a)
 {
-    if (!a->resize_req)
-        return 0;
-    a->resize_req = 0;
-    *rows = a->resize_rows;
-    *cols = a->resize_cols;
-    return 1;
+    rs_recommender *r = tui_rec(a);
+    tui_city *c = &a->cities[a->ci];
+    if (!r)
+        return -1;
+    if (!a->index && !(a->index = tui_search_new(r)))
+        return -1;
+    if (!c->order &&
+        !(c->order = tui_search_order(rs_rec_popularity_counts(r), rs_rec_n_products(r))))
+        return -1;
+    return 0;
 }
 
 /* ------------------------------------------------------------ actions ---- */
@@ -786,11 +462,11 @@ static void push_history(tui_app *a)
 static void reset_panes(tui_app *a)
 {
     for (int p = 0; p < NPANES; p++)
-        a->sel[p] = a->top[p] = 0;
+        tui_list_reset(&a->panes[p]);
     a->dirty = 1;
 }
 
-static void set_product(tui_app *a, int32_t p)
+void tui_set_product(tui_app *a, int32_t p)
 {
     if (p < 0 || p == a->product)
         return;
@@ -799,7 +475,7 @@ static void set_product(tui_app *a, int32_t p)
     reset_panes(a);
 }
 
-static void set_city(tui_app *a, int ci)
+void tui_set_city(tui_app *a, int ci)
 {
     if (ci == a->ci)
         return;
@@ -807,28 +483,28 @@ static void set_city(tui_app *a, int ci)
     a->ci = ci;
     reset_panes(a);
     if (a->quick) {
-        request_city(a);
+        tui_request_city(a);
         if (a->cities[ci].loading)
             return;
     }
     rs_recommender *r = tui_rec(a);
     if (r && a->product >= rs_rec_n_products(r))
-        a->product = most_popular(r);
+        a->product = tui_most_popular(r);
 }
 
 /* The product of the highlighted row (a category row: its top product in the city). */
 static int32_t highlighted_product(tui_app *a, int *is_category)
 {
-    const rs_rec_list *l = tui_list(a, a->pane);
-    *is_category = a->pane == PANE_CAT;
-    if (!l || a->sel[a->pane] >= l->n)
+    const rs_rec_list *l = tui_rows(a, a->pane);
+    int sel = a->panes[a->pane].sel;
+    *is_category = TUI_PANES[a->pane].of_categories;
+    if (!l || sel >= l->n)
         return -1;
-    const rs_rec_row *row = &l->rows[a->sel[a->pane]];
-    return a->pane == PANE_CAT ? tui_category_top(a, row->index) : row->index;
+    const rs_rec_row *row = &l->rows[sel];
+    return *is_category ? tui_category_top(a, row->index) : row->index;
 }
 
-/* Enter: the highlighted row becomes the current product. */
-static void follow(tui_app *a)
+void tui_follow(tui_app *a)
 {
     int is_cat = 0;
     int32_t p = highlighted_product(a, &is_cat);
@@ -836,75 +512,7 @@ static void follow(tui_app *a)
         tui_message(a, TUI_ROLE_WARN,
                     is_cat ? "no product of that category sold here" : "nothing highlighted");
     else
-        set_product(a, p);
-}
-
-static void move_sel(int *sel, int n, int delta)
-{
-    if (n <= 0)
-        return;
-    long v = (long)*sel + delta;
-    if (v < 0)
-        v = 0;
-    if (v >= n)
-        v = n - 1;
-    *sel = (int)v;
-}
-
-static int list_len(tui_app *a)
-{
-    switch (a->ov) {
-    case OV_CITY:
-        return a->n_cities;
-    case OV_SEARCH:
-        return a->n_found;
-    case OV_HELP:
-    case OV_METRICS:
-    case OV_EXPLAIN:
-        return a->text.n;
-    default: {
-        const rs_rec_list *l = tui_list(a, a->pane);
-        return l ? l->n : 0;
-    }
-    }
-}
-
-/* Up/Down/PgUp/PgDn/g/G on whatever list has the focus.  Text overlays scroll. */
-static int movement(tui_app *a, tui_cmd cmd)
-{
-    int page = a->page > 1 ? a->page - 1 : 1;
-    int delta;
-    switch (cmd) {
-    case TUI_CMD_UP: delta = -1; break;
-    case TUI_CMD_DOWN: delta = 1; break;
-    case TUI_CMD_PAGE_UP: delta = -page; break;
-    case TUI_CMD_PAGE_DOWN: delta = page; break;
-    case TUI_CMD_TOP: delta = -1000000000; break;
-    case TUI_CMD_BOTTOM: delta = 1000000000; break;
-    default: return 0;
-    }
-    int n = list_len(a);
-    if (a->ov == OV_EXPLAIN && (cmd == TUI_CMD_UP || cmd == TUI_CMD_DOWN)) {
-        /* the detail view follows the highlight: the previous / next row */
-        const rs_rec_list *l = tui_list(a, a->pane);
-        move_sel(&a->sel[a->pane], l ? l->n : 0, delta);
-        tui_build_explain(a);
-        a->ov_top = 0;
-        return 1;
-    }
-    if (a->ov == OV_HELP || a->ov == OV_METRICS || a->ov == OV_EXPLAIN) {
-        /* scrolling text: ov_top is the first line shown */
-        int max = n - a->page;
-        if (max < 0)
-            max = 0;
-        long v = (long)a->ov_top + delta;
-        a->ov_top = (int)(v < 0 ? 0 : v > max ? max : v);
-    } else if (a->ov == OV_CITY || a->ov == OV_SEARCH) {
-        move_sel(&a->ov_sel, n, delta);
-    } else {
-        move_sel(&a->sel[a->pane], n, delta);
-    }
-    return 1;
+        tui_set_product(a, p);
 }
 
 static double pct_step(double p, int up)
@@ -961,7 +569,7 @@ static void change_k(tui_app *a, int more)
 static void basket_add(tui_app *a)
 {
     int is_cat = 0;
-    int32_t p = a->pane == PANE_CAT ? a->product : highlighted_product(a, &is_cat);
+    int32_t p = TUI_PANES[a->pane].of_categories ? a->product : highlighted_product(a, &is_cat);
     if (p < 0)
         p = a->product;
     if (p < 0)
@@ -988,56 +596,6 @@ static void basket_add(tui_app *a)
     tui_message(a, TUI_ROLE_STATUS, "basket: %d products (B clears)", a->n_basket);
 }
 
-/* The name index and the city's popularity order (built once, ~50 ms on 100k). */
-static int search_prepare(tui_app *a)
-{
-    rs_recommender *r = tui_rec(a);
-    tui_city *c = &a->cities[a->ci];
-    if (!r)
-        return -1;
-    if (!a->index && !(a->index = tui_search_new(r)))
-        return -1;
-    if (!c->order &&
-        !(c->order = tui_search_order(rs_rec_popularity_counts(r), rs_rec_n_products(r))))
-        return -1;
-    return 0;
-}
-
-static void search_update(tui_app *a)
-{
-    a->n_found = 0;
-    a->ov_sel = a->ov_top = 0;
-    rs_recommender *r = tui_rec(a);
-    if (!r || !a->input[0])
-        return;
-    if (search_prepare(a) != 0) {
-        tui_message(a, TUI_ROLE_ERROR, "search: out of memory");
-        return;
-    }
-    a->n_found = tui_search_run(a->index, a->input, a->cities[a->ci].order, a->found,
-                                SEARCH_MAX);
-}
-
-static void search_pick(tui_app *a)
-{
-    if (a->ov_sel >= a->n_found)
-        return;
-    int32_t *m = malloc((size_t)(a->n_found > 0 ? a->n_found : 1) * sizeof *m);
-    if (!m) {
-        tui_message(a, TUI_ROLE_ERROR, "out of memory");
-        return;
-    }
-    memcpy(m, a->found, (size_t)a->n_found * sizeof *m);
-    free(a->matches);
-    a->matches = m;
-    a->n_matches = a->n_found;
-    a->match_i = a->ov_sel;
-    set_product(a, a->found[a->ov_sel]);
-    a->ov = OV_NONE;
-    tui_message(a, TUI_ROLE_STATUS, "match %d of %d for \"%s\" (n/N: next/previous)",
-                a->match_i + 1, a->n_matches, a->input);
-}
-
 static void search_step(tui_app *a, int dir)
 {
     if (a->n_matches == 0) {
@@ -1045,236 +603,83 @@ static void search_step(tui_app *a, int dir)
         return;
     }
     a->match_i = (a->match_i + dir + a->n_matches) % a->n_matches;
-    set_product(a, a->matches[a->match_i]);
+    tui_set_product(a, a->matches[a->match_i]);
     tui_message(a, TUI_ROLE_STATUS, "match %d of %d", a->match_i + 1, a->n_matches);
 }
 
-/* Puts a reloaded recommender (for city ci) in place: every city's old one goes (the
- * others reopen on demand), with the caches built from them. */
-static void install_reloaded(tui_app *a, int ci, rs_recommender *fresh, rs_store *store,
-                             const char *sig)
+/* -------------------------------------------------------------- views ---- */
+
+/* The views a command of the main screen opens. */
+static const tui_view *const VIEWS[] = {
+    &tui_view_help, &tui_view_metrics, &tui_view_explain,
+    &tui_view_city, &tui_view_search,  &tui_view_export,
+};
+
+static const tui_view *view_of(tui_cmd cmd)
 {
-    int changed = strcmp(sig, a->models_sig) != 0;
-    a->hist_rec = NULL;
-    for (int i = 0; i < a->n_cities; i++) {
-        tui_city *c = &a->cities[i];
-        rs_recommender_close(c->rec);
-        rs_store_close(c->rec_store);
-        free(c->cat_top);
-        free(c->order);
-        free(c->catm_in);
-        c->catm_in = NULL;
-        c->catm_id = 0;
-        c->rec = NULL;
-        c->rec_store = NULL;
-        c->cat_top = NULL;
-        c->order = NULL;
-        c->rec_full = 0;
-    }
-    tui_city *cur = &a->cities[ci];
-    cur->rec = fresh;
-    cur->rec_store = store;
-    cur->rec_full = !a->fast;
-    if (ci == a->ci && a->product >= rs_rec_n_products(fresh))
-        a->product = most_popular(fresh);
-    load_model_owners(a);
-    snprintf(a->models_sig, sizeof a->models_sig, "%s", sig);
-    a->models_changed = 0;
-    tui_search_free(a->index); /* the catalogue may have grown */
-    a->index = NULL;
+    for (size_t i = 0; i < sizeof VIEWS / sizeof VIEWS[0]; i++)
+        if (VIEWS[i]->cmd == cmd)
+            return VIEWS[i];
+    return NULL;
+}
+
+void tui_view_open(tui_app *a, const tui_view *v)
+{
+    a->ov = v;
+    tui_list_reset(&a->ov_list);
+    v->open(a);
+}
+
+void tui_view_close(tui_app *a)
+{
+    a->ov = NULL;
+}
+
+/* A command while a view is open: the view's own keys, then the common ones (q, Esc
+ * and the command that opened it close it); the rest is ignored. */
+static unsigned view_key(tui_app *a, int code, tui_cmd cmd)
+{
+    unsigned r = a->ov->key(a, code, cmd);
+    if (!(r & TUI_IGNORED))
+        return r;
+    if (cmd == TUI_CMD_QUIT || cmd == TUI_CMD_CANCEL || cmd == a->ov->cmd)
+        tui_view_close(a);
+    return TUI_HANDLED;
+}
+
+/* ------------------------------------------------------------- commands ---- */
+
+static void toggle_any_category(tui_app *a)
+{
+    a->any_category = !a->any_category;
+    tui_list_reset(&a->panes[PANE_SYN]);
     a->dirty = 1;
-    tui_message(a, TUI_ROLE_STATUS,
-                changed ? "reloaded: new models in use" : "reloaded: nothing changed");
+    tui_message(a, TUI_ROLE_STATUS, "synonyms: %s",
+                a->any_category ? "from every category" : "from its own category");
 }
 
-/* The quick job of a reload finished: install its recommender, or keep the old. */
-static void reload_collected(tui_app *a, struct tui_loader *q)
+static void go_back(tui_app *a)
 {
-    if (q->rc != RS_OK) {
-        tui_message(a, TUI_ROLE_ERROR, "reload failed (keeping the old models): %s", q->e.msg);
-        loader_finish(q);
+    if (a->n_hist == 0) {
+        tui_message(a, TUI_ROLE_WARN, "at the start of the history");
         return;
     }
-    install_reloaded(a, q->city, q->rec, q->store, q->sig);
-    q->rec = NULL;
-    q->store = NULL;
+    tui_hist_entry h = a->hist[--a->n_hist];
+    a->ci = h.city;
+    a->product = h.product;
+    reset_panes(a);
+    tui_request_city(a);
 }
 
-/* Reload after `train` or `import`: the current city's recommender is reopened, the
- * other cities' are dropped and reopen on demand.  Interactive (fast), the new one
- * opens in the background while the old one keeps answering (opening takes ~100 ms
- * on a large world: more than a frame); the background loader then completes it.  On
- * error the old one stays. */
-static void reload(tui_app *a)
+/* A command of the main screen (no view open). */
+static unsigned command(tui_app *a, tui_cmd cmd)
 {
-    /* running jobs load the old models: let go of them without waiting */
-    if (a->loader && a->loader->running)
-        loader_drop(&a->loader, 1);
-    if (a->quick && a->quick->running)
-        loader_drop(&a->quick, 1);
-    for (int i = 0; i < a->n_cities; i++)
-        a->cities[i].loading = 0;
-    char sig[128];
-    models_signature(a, sig, sizeof sig);
-    tui_city *cur = &a->cities[a->ci];
-    if (a->quick && cur->rec) {
-        snprintf(a->quick->sig, sizeof a->quick->sig, "%s", sig);
-        a->quick->reload = 1;
-        if (loader_start(a->quick, a->ci, cur->id, 0) == 0) {
-            tui_message(a, TUI_ROLE_STATUS, "reloading the models...");
-            return;
-        }
-        a->quick->reload = 0; /* no thread: reload here */
-    }
-    rs_recommender *fresh = NULL;
-    rs_rec_options o;
-    rs_rec_options_defaults(&o);
-    o.no_completion = 1;
-    o.no_copurchase = a->fast;
-    rs_error e = {0};
-    if (rs_recommender_open(a->s, cur->id, &o, &fresh, &e) != RS_OK) {
-        tui_message(a, TUI_ROLE_ERROR, "reload failed (keeping the old models): %s", e.msg);
-        return;
-    }
-    install_reloaded(a, a->ci, fresh, NULL, sig);
-}
-
-/* Removes the last UTF-8 character of s. */
-static void input_backspace(char *s)
-{
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] & 0xC0) == 0x80)
-        n--;
-    if (n > 0)
-        n--;
-    s[n] = 0;
-}
-
-static int input_char(char *s, size_t cap, int code)
-{
-    if (code < 0x20 || code > 0xFF || code == 0x7F)
-        return 0;
-    size_t n = strlen(s);
-    if (n + 1 >= cap)
-        return 1; /* full: typed characters are ignored */
-    s[n] = (char)code;
-    s[n + 1] = 0;
-    return 1;
-}
-
-static int is_backspace(int code)
-{
-    return code == KEY_BACKSPACE || code == 127 || code == 8;
-}
-
-static int is_enter(int code)
-{
-    return code == '\n' || code == '\r' || code == KEY_ENTER;
-}
-
-static int key_text_input(tui_app *a, int code)
-{
-    if (a->ov == OV_SEARCH) {
-        if (is_enter(code)) {
-            search_pick(a);
-        } else if (code == TUI_KEY_ESC) {
-            a->ov = OV_NONE;
-        } else if (is_backspace(code)) {
-            input_backspace(a->input);
-            search_update(a);
-        } else if (code == TUI_KEY_CTRL('u')) {
-            a->input[0] = 0;
-            search_update(a);
-        } else if (code == KEY_UP || code == KEY_DOWN || code == KEY_PPAGE ||
-                   code == KEY_NPAGE || code == KEY_HOME || code == KEY_END) {
-            movement(a, tui_key_command(code));
-        } else if (input_char(a->input, sizeof a->input, code)) {
-            search_update(a);
-        }
-        return 0;
-    }
-    /* export prompt */
-    if (is_enter(code)) {
-        char err[600];
-        a->ov = OV_NONE;
-        if (!a->input[0])
-            tui_message(a, TUI_ROLE_WARN, "export cancelled: no file name");
-        else if (tui_export(a, a->input, err, sizeof err) != 0)
-            tui_message(a, TUI_ROLE_ERROR, "%s", err);
-        else {
-            size_t n = strlen(a->input);
-            int csv = n >= 4 && strcasecmp(a->input + n - 4, ".csv") == 0;
-            tui_message(a, TUI_ROLE_STATUS, "exported the view to %s (%s)", a->input,
-                        csv ? "CSV" : "JSON");
-        }
-    } else if (code == TUI_KEY_ESC) {
-        a->ov = OV_NONE;
-        tui_message(a, TUI_ROLE_STATUS, "export cancelled");
-    } else if (is_backspace(code)) {
-        input_backspace(a->input);
-    } else if (code == TUI_KEY_CTRL('u')) {
-        a->input[0] = 0;
-    } else {
-        input_char(a->input, sizeof a->input, code);
-    }
-    return 0;
-}
-
-int tui_app_key(tui_app *a, int code)
-{
-    if (code >= TUI_KEY_RESIZE_BASE) {
-        int v = code - TUI_KEY_RESIZE_BASE;
-        a->resize_req = 1;
-        a->resize_rows = v / 1000;
-        a->resize_cols = v % 1000;
-        return 0;
-    }
-    if (code == KEY_RESIZE)
-        return 0;
-    if (a->ov == OV_SEARCH || a->ov == OV_EXPORT) {
-        a->msg[0] = 0;
-        return key_text_input(a, code);
-    }
-    tui_cmd cmd = tui_key_command(code);
-    a->msg[0] = 0;
-    if (cmd == TUI_CMD_REDRAW) {
-        a->redraw = 1;
-        return 0;
-    }
-    if (cmd == TUI_CMD_NONE) {
-        if (code > 0x20 && code < 0x7F)
-            tui_message(a, TUI_ROLE_WARN, "'%c' does nothing here: ? shows the keys", code);
-        return 0;
-    }
-    if (movement(a, cmd))
-        return 0;
-
-    if (a->ov != OV_NONE) {
-        /* overlays: q/Esc close, Enter picks in the city list; the rest is ignored */
-        if (cmd == TUI_CMD_QUIT || cmd == TUI_CMD_CANCEL ||
-            (cmd == TUI_CMD_HELP && a->ov == OV_HELP) ||
-            (cmd == TUI_CMD_METRICS && a->ov == OV_METRICS) ||
-            (cmd == TUI_CMD_EXPLAIN && a->ov == OV_EXPLAIN) ||
-            (cmd == TUI_CMD_CITY && a->ov == OV_CITY)) {
-            a->ov = OV_NONE;
-        } else if (a->ov == OV_EXPLAIN && cmd == TUI_CMD_FOLLOW) {
-            a->ov = OV_NONE;
-            follow(a);
-        } else if (a->ov == OV_CITY && cmd == TUI_CMD_FOLLOW) {
-            a->ov = OV_NONE;
-            set_city(a, a->ov_sel);
-            tui_city *c = &a->cities[a->ci];
-            tui_message(a, c->id && !c->own_product ? TUI_ROLE_WARN : TUI_ROLE_STATUS,
-                        "city: %s%s", c->name,
-                        c->id && !c->own_product ? " (no models of its own: all cities' models)"
-                                                 : "");
-        }
-        return 0;
-    }
-
+    const rs_rec_list *l = tui_rows(a, a->pane);
+    if (tui_list_move(&a->panes[a->pane], l ? l->n : 0, cmd))
+        return TUI_HANDLED;
     switch (cmd) {
     case TUI_CMD_QUIT:
-        return 1;
+        return TUI_QUIT;
     case TUI_CMD_CANCEL:
         break;
     case TUI_CMD_PANE_NEXT:
@@ -1284,18 +689,10 @@ int tui_app_key(tui_app *a, int code)
         a->pane = (a->pane + NPANES - 1) % NPANES;
         break;
     case TUI_CMD_FOLLOW:
-        follow(a);
+        tui_follow(a);
         break;
     case TUI_CMD_BACK:
-        if (a->n_hist == 0) {
-            tui_message(a, TUI_ROLE_WARN, "at the start of the history");
-        } else {
-            tui_hist_entry h = a->hist[--a->n_hist];
-            a->ci = h.city;
-            a->product = h.product;
-            reset_panes(a);
-            request_city(a);
-        }
+        go_back(a);
         break;
     case TUI_CMD_MORE:
     case TUI_CMD_FEWER:
@@ -1311,11 +708,7 @@ int tui_app_key(tui_app *a, int code)
         basket_add(a);
         break;
     case TUI_CMD_ANY_CATEGORY:
-        a->any_category = !a->any_category;
-        a->sel[PANE_SYN] = a->top[PANE_SYN] = 0;
-        a->dirty = 1;
-        tui_message(a, TUI_ROLE_STATUS, "synonyms: %s",
-                    a->any_category ? "from every category" : "from its own category");
+        toggle_any_category(a);
         break;
     case TUI_CMD_BASKET_CLEAR:
         if (a->n_basket) {
@@ -1324,59 +717,38 @@ int tui_app_key(tui_app *a, int code)
         }
         tui_message(a, TUI_ROLE_STATUS, "basket cleared");
         break;
-    case TUI_CMD_SEARCH:
-        a->ov = OV_SEARCH;
-        a->input[0] = 0;
-        a->n_found = 0;
-        a->ov_sel = a->ov_top = 0;
-        break;
     case TUI_CMD_SEARCH_NEXT:
     case TUI_CMD_SEARCH_PREV:
         search_step(a, cmd == TUI_CMD_SEARCH_NEXT ? 1 : -1);
         break;
-    case TUI_CMD_CITY:
-        a->ov = OV_CITY;
-        a->ov_sel = a->ci;
-        a->ov_top = 0;
-        break;
-    case TUI_CMD_METRICS:
-        tui_build_metrics(a, rs_glyphs_get(a->utf8));
-        a->ov = OV_METRICS;
-        a->ov_top = 0;
-        break;
-    case TUI_CMD_EXPLAIN:
-        tui_build_explain(a);
-        a->ov = OV_EXPLAIN;
-        a->ov_top = 0;
-        break;
-    case TUI_CMD_HELP:
-        tui_build_help(a);
-        a->ov = OV_HELP;
-        a->ov_top = 0;
-        break;
-    case TUI_CMD_EXPORT: {
-        a->ov = OV_EXPORT;
-        rs_recommender *r = tui_rec(a);
-        rs_rec_product info;
-        if (r && a->product >= 0 && rs_rec_product_info(r, a->product, &info, NULL) == RS_OK) {
-            /* a suggestion built from the ext id, kept to safe file-name characters */
-            char name[80];
-            size_t j = 0;
-            for (const char *p = info.ext_id; *p && j < 40; p++)
-                name[j++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                    "0123456789-_", *p) ? *p : '_');
-            name[j] = 0;
-            snprintf(a->input, sizeof a->input, "recoscope-%s.json", name);
-        } else {
-            snprintf(a->input, sizeof a->input, "recoscope-view.json");
-        }
-        break;
-    }
     case TUI_CMD_RELOAD:
-        reload(a);
+        tui_reload(a);
         break;
-    default:
+    default: {
+        const tui_view *v = view_of(cmd);
+        if (v)
+            tui_view_open(a, v);
         break;
     }
-    return 0;
+    }
+    return TUI_HANDLED;
+}
+
+unsigned tui_app_key(tui_app *a, int code)
+{
+    int rows, cols;
+    if (tui_key_resize_size(code, &rows, &cols) || code == KEY_RESIZE)
+        return TUI_HANDLED | TUI_RESIZE;
+    a->msg[0] = 0;
+    if (a->ov && a->ov->text_input)
+        return a->ov->key(a, code, TUI_CMD_NONE);
+    tui_cmd cmd = tui_key_command(code);
+    if (cmd == TUI_CMD_REDRAW)
+        return TUI_HANDLED | TUI_REDRAW;
+    if (cmd == TUI_CMD_NONE) {
+        if (code > 0x20 && code < 0x7F)
+            tui_message(a, TUI_ROLE_WARN, "'%c' does nothing here: ? shows the keys", code);
+        return TUI_IGNORED;
+    }
+    return a->ov ? view_key(a, code, cmd) : command(a, cmd);
 }

@@ -1,5 +1,16 @@
-/* app.h - internals shared by the TUI's modules (app.c: state and keys, draw.c: the
- * screens, panel.c: metric/explain/help text, export.c).  Not a public header.
+/* app.h - internals shared by the TUI's modules.  Not a public header.
+ *
+ *   app.c       the state (cities, current product, history, basket, mask) and what
+ *               every command of the key table does; dispatch of keys to the open view
+ *   loader.c    background work: the co-purchase index, a switched city's
+ *               recommender, reloading the models
+ *   draw.c      the main screen: title, product line, the pane table, histogram,
+ *               status line; then the open view on top
+ *   list.c      the one scrollable list (selection, top, page)
+ *   lines.c     text built for the text views
+ *   view_*.c    the views (overlays), one file each, as tui_view ops:
+ *               help, metrics, explain, city, search, export
+ *   export.c    the export writer (JSON / CSV)
  */
 #ifndef RS_TUI_APP_H
 #define RS_TUI_APP_H
@@ -8,12 +19,68 @@
 
 #include "canvas.h"
 #include "keys.h"
+#include "list.h"
 #include "recommend.h"
 #include "search.h"
 #include "tui.h"
 
-enum { PANE_SYN = 0, PANE_CAT = 1, PANE_COMP = 2, NPANES = 3 };
-enum { OV_NONE, OV_HELP, OV_CITY, OV_SEARCH, OV_METRICS, OV_EXPLAIN, OV_EXPORT };
+/* ---- the panes: one per recommender kind, in rs_rec_kind order ---- */
+
+enum { PANE_SYN = RS_REC_SYNONYMS, PANE_CAT = RS_REC_CATEGORIES,
+       PANE_COMP = RS_REC_COMPLEMENTS, NPANES = 3 };
+
+/* How a pane's bars are scaled (see draw.c). */
+enum {
+    TUI_SCALE_RANGE,         /* the list's min..max (scores without a natural zero) */
+    TUI_SCALE_ZERO,          /* 0..max, proportional */
+    TUI_SCALE_ZERO_POSITIVE, /* 0..max while every score is positive, else min..max */
+};
+
+typedef struct tui_pane {
+    const char *title;    /* header: "Synonyms" */
+    const char *note;     /* what its score is */
+    const char *model;    /* the model it needs: "product" or "category" */
+    const char *row_name; /* one row, for the explain view: "synonym" */
+    const char *list_name; /* the list in exports: "synonyms" */
+    int scale;            /* TUI_SCALE_* */
+    int of_categories;    /* rows are categories (Enter follows their top product) */
+    int grouped;          /* rows come grouped by category (repeats are dimmed) */
+} tui_pane;
+
+extern const tui_pane TUI_PANES[NPANES];
+
+/* ---- the views (overlays): tig's view_ops, htop's handler results ---- */
+
+typedef struct tui_app tui_app;
+
+typedef struct tui_view {
+    const char *name;
+    tui_cmd cmd;    /* the command that opens it, and closes it again (NONE: none) */
+    int text_input; /* every key goes to key() as typed text (cmd is TUI_CMD_NONE) */
+    /* Called when the view opens (its list was reset). */
+    void (*open)(tui_app *a);
+    /* A key while the view is open: TUI_* flags, or TUI_IGNORED to let the app do
+     * the common part (q, Esc and the view's own command close it; the rest is
+     * ignored). */
+    unsigned (*key)(tui_app *a, int code, tui_cmd cmd);
+    /* Draws the view over the main screen (rows 1..rows-2). */
+    void (*draw)(tui_app *a, tui_canvas *c);
+    /* Draws the bottom row instead of the messages and key hints; NULL: the default. */
+    void (*status)(tui_app *a, tui_canvas *c);
+    /* The data under the view changed (co-purchase counts arrived); NULL: nothing. */
+    void (*refresh)(tui_app *a);
+} tui_view;
+
+extern const tui_view tui_view_help, tui_view_metrics, tui_view_explain, tui_view_city,
+    tui_view_search, tui_view_export;
+
+/* Opens v (closing the open view first); closes the open view. */
+void tui_view_open(tui_app *a, const tui_view *v);
+void tui_view_close(tui_app *a);
+
+/* ---- state ---- */
+
+#define TUI_SEARCH_MAX 500 /* search results kept */
 
 typedef struct tui_city {
     int64_t id;          /* 0 = all cities */
@@ -34,7 +101,7 @@ typedef struct tui_city {
     int32_t catm_rows;
 } tui_city;
 
-/* A line of a text overlay: up to four spans at fixed columns. */
+/* A line of a text view: up to four spans at fixed columns. */
 typedef struct tui_span {
     int x;
     tui_role role;
@@ -72,13 +139,12 @@ struct tui_app {
     rs_rec_result *res;
     int dirty;
     char rec_err[300];
-    int pane;
-    int sel[NPANES], top[NPANES];
-    int page; /* rows visible in the active list at the last draw */
-    int ov;
-    int ov_sel, ov_top;
-    char input[256];
-    int32_t *found; /* live search results */
+    int pane;                 /* the active pane */
+    tui_list panes[NPANES];   /* each pane's list */
+    const tui_view *ov;       /* the open view, NULL: none */
+    tui_list ov_list;         /* the open view's list */
+    char input[256];          /* the search box / export prompt */
+    int32_t *found; /* live search results (TUI_SEARCH_MAX) */
     int n_found;
     int32_t *matches; /* the last picked search */
     int n_matches, match_i;
@@ -87,8 +153,6 @@ struct tui_app {
     tui_role msg_role;
     char models_sig[128];
     int models_changed;
-    int redraw;
-    int resize_req, resize_rows, resize_cols;
     char *state_path;
     int utf8; /* glyph table of the last draw (for text built by keys) */
     int fast; /* open recommenders without co-purchases first, complete them in the
@@ -108,24 +172,57 @@ rs_recommender *tui_rec(tui_app *a);
 void tui_compute(tui_app *a);
 void tui_message(tui_app *a, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-const rs_rec_list *tui_list(tui_app *a, int pane);
+/* The answer shown in a pane (NULL while there is none: no product, an error). */
+const rs_rec_list *tui_rows(tui_app *a, int pane);
 int32_t tui_category_top(tui_app *a, int32_t category);
+int32_t tui_most_popular(rs_recommender *r);
+void tui_set_product(tui_app *a, int32_t p);
+void tui_set_city(tui_app *a, int ci);
+/* Enter: the highlighted row of the active pane becomes the current product. */
+void tui_follow(tui_app *a);
+/* Which cities own models (after a reload). */
+void tui_load_model_owners(tui_app *a);
+/* The registry's signature ("" when it cannot be read). */
+void tui_models_signature(tui_app *a, char *buf, size_t n);
+/* The name index and the city's popularity order; 0, or -1 when out of memory. */
+int tui_search_prepare(tui_app *a);
+/* Drops every city's recommender and the caches built from them. */
+void tui_drop_recommenders(tui_app *a);
 
-/* lines */
+/* loader.c */
+int tui_loader_init(tui_app *a, rs_error *e);
+void tui_loader_close(tui_app *a);
+/* After a city switch (interactive): opens the city's recommender in the background. */
+void tui_request_city(tui_app *a);
+/* Reload after `train` or `import` (key r). */
+void tui_reload(tui_app *a);
+
+/* lines.c */
 void tui_lines_clear(tui_lines *l);
 void tui_lines_add(tui_lines *l, int x, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Adds a span to the last line. */
 void tui_lines_span(tui_lines *l, int x, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The text views' common parts: a clean page, the box, the lines from the list's top
+ * and the position in the bottom border; q, Esc, the movement keys. */
+void tui_text_view_draw(tui_app *a, tui_canvas *c);
+unsigned tui_text_view_key(tui_app *a, int code, tui_cmd cmd);
 
-/* panel.c */
-void tui_build_help(tui_app *a);
-void tui_build_metrics(tui_app *a, const rs_glyphs *g);
-void tui_build_explain(tui_app *a);
+/* The line editor of the search box and the export prompt: Bksp removes a UTF-8
+ * character, C-u clears, a typed byte is appended (ignored when s is full).  Returns 1
+ * when code was one of those, else 0. */
+int tui_input_edit(char *s, size_t cap, int code);
+int tui_key_is_enter(int code);
 
 /* draw.c */
 void tui_draw(tui_app *a, tui_canvas *c);
+/* "12,345" */
+void tui_fmt_count(int64_t v, char *buf, size_t n);
+/* The box the views draw in: rows 1..rows-2, at most 110 columns, centred. */
+void tui_view_area(const tui_canvas *c, int *y, int *x, int *h, int *w);
+/* Blanks the rows of the view area (a clean page behind a view). */
+void tui_view_clear(tui_canvas *c);
 
 /* export.c: writes the current view; returns 0 or -1 with a message in err. */
 int tui_export(tui_app *a, const char *path, char *err, size_t n);

@@ -143,15 +143,6 @@ void tui_fill(tui_canvas *c, int y, int x, int n, wchar_t ch, tui_role role)
         tui_put(c, y, x + i, ch, 1, role);
 }
 
-void tui_paint(tui_canvas *c, int y, int x, int n, tui_role role)
-{
-    if (y < 0 || y >= c->rows)
-        return;
-    for (int i = 0; i < n; i++)
-        if (x + i >= 0 && x + i < c->cols)
-            cell(c, y, x + i)->role = (uint8_t)role;
-}
-
 /* Glyphs of s, sanitized; a small stack buffer covers names, long text is cut at the
  * width that can be drawn anyway. */
 int tui_text(tui_canvas *c, int y, int x, int maxw, const char *s, tui_role role)

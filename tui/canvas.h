@@ -88,8 +88,6 @@ void tui_canvas_clear(tui_canvas *c);
 void tui_put(tui_canvas *c, int y, int x, wchar_t ch, int w, tui_role role);
 /* Fills columns [x, x+n) of row y with ch. */
 void tui_fill(tui_canvas *c, int y, int x, int n, wchar_t ch, tui_role role);
-/* Sets the role of [x, x+n) without changing characters. */
-void tui_paint(tui_canvas *c, int y, int x, int n, tui_role role);
 
 /* Draws untrusted UTF-8 text through the sanitizer, truncated to maxw columns with the
  * ellipsis.  Returns the columns used. */

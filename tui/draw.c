@@ -8,7 +8,8 @@
  *   panes       Synonyms / Categories / Complements
  *   histogram   popularity of the city's products on log bins, marks and cut-offs
  *   last row    messages, else the most useful keys
- * Overlays (help, city picker, search, metrics, explain) draw in a box over the panes.
+ * The open view (help, city picker, search, metrics, explain: tui_view ops) draws over
+ * the panes; the export prompt takes the last row.
  */
 #include "app.h"
 
@@ -19,13 +20,17 @@
 
 #include "../core/sanitize.h"
 
-static const char *const PANE_TITLES[NPANES] = {"Synonyms", "Categories", "Complements"};
-static const char *const PANE_NOTES[NPANES] = {
-    "substitutes, cosine", "also bought from, softmax weight",
-    "bought with it, in.out score by category"};
+/* The pane table: one pane per recommender kind, in rs_rec_kind order. */
+const tui_pane TUI_PANES[NPANES] = {
+    [PANE_SYN] = {"Synonyms", "substitutes, cosine", "product", "synonym", "synonyms",
+                  TUI_SCALE_ZERO_POSITIVE, 0, 0},
+    [PANE_CAT] = {"Categories", "also bought from, softmax weight", "category", "category",
+                  "categories", TUI_SCALE_ZERO, 1, 0},
+    [PANE_COMP] = {"Complements", "bought with it, in.out score by category", "product",
+                   "complement", "complements", TUI_SCALE_RANGE, 0, 1},
+};
 
-/* "12,345" */
-static void fmt_count(int64_t v, char *buf, size_t n)
+void tui_fmt_count(int64_t v, char *buf, size_t n)
 {
     char tmp[32];
     snprintf(tmp, sizeof tmp, "%lld", (long long)(v < 0 ? -v : v));
@@ -93,7 +98,7 @@ static void draw_product_line(tui_app *a, tui_canvas *c, int y)
         return;
     }
     char cnt[32], tail[160];
-    fmt_count(info.popularity, cnt, sizeof cnt);
+    tui_fmt_count(info.popularity, cnt, sizeof cnt);
     snprintf(tail, sizeof tail, "  %s receipts  p%.0f", cnt, info.percentile);
     int tw = (int)strlen(tail);
     int x = 1;
@@ -126,42 +131,29 @@ static void draw_basket_line(tui_app *a, tui_canvas *c, int y)
     }
 }
 
-/* One pane at (y, x) of size h x w. */
-static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, int w)
+/* The pane's header: title, rows/k and what the score is; on the right the fallback
+ * mark and the scroll position. */
+static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_list *l, int y,
+                             int x, int w, int rows, tui_role hr)
 {
-    if (h < 1 || w < 10)
-        return;
-    int active = a->pane == pane && a->ov == OV_NONE;
-    tui_role hr = active ? TUI_ROLE_HEADER_ACTIVE : TUI_ROLE_HEADER;
+    const tui_pane *pd = &TUI_PANES[pane];
     tui_fill(c, y, x, w, L' ', hr);
-    const rs_rec_list *l = tui_list(a, pane);
-    int rows = h - 1;
     /* right side first (fallback mark, scroll position), the title gets the rest */
     char right[96] = "";
     int fallback = 0;
-    if (l && l->status == RS_OK && rows > 0) {
-        /* keep the highlighted row in view */
-        int *sel = &a->sel[pane], *top = &a->top[pane];
-        if (*sel < *top)
-            *top = *sel;
-        if (*sel >= *top + rows)
-            *top = *sel - rows + 1;
-        if (*top > l->n - rows)
-            *top = l->n - rows > 0 ? l->n - rows : 0;
-    }
     if (l && l->status == RS_OK) {
         fallback = a->cities[a->ci].id != 0 && l->model_city == 0;
         if (l->n > rows && rows > 0) {
-            int t = a->top[pane] < 0 ? 0 : a->top[pane];
+            int t = a->panes[pane].top < 0 ? 0 : a->panes[pane].top;
             snprintf(right, sizeof right, "%d-%d/%d ", t + 1, t + rows < l->n ? t + rows : l->n,
                      l->n);
         }
     }
     int rw = (int)strlen(right) + (fallback ? 13 : 0);
-    int lx = x + 1 + tui_text(c, y, x + 1, w - 2 - rw, PANE_TITLES[pane], hr);
+    int lx = x + 1 + tui_text(c, y, x + 1, w - 2 - rw, pd->title, hr);
     if (l && l->status == RS_OK) {
         char note[200];
-        const char *what = PANE_NOTES[pane];
+        const char *what = pd->note;
         if (pane == PANE_CAT && a->cat_eligible > 0)
             what = c->g->utf8 ? "also bought from, \u00d7 average weight"
                               : "also bought from, x average weight";
@@ -176,41 +168,64 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
         rx += 13;
     }
     tui_text(c, y, rx, (int)strlen(right), right, hr);
-    if (h < 2)
-        return;
-    int ry = y + 1;
+}
+
+/* The first row of a pane that has no rows to show: why.  Returns 1 when it drew. */
+static int draw_pane_empty(tui_app *a, tui_canvas *c, int pane, const rs_rec_list *l, int ry,
+                           int x, int w, int rows)
+{
     if (a->product < 0) {
         tui_text(c, ry, x + 1, w - 2, "no product to show", TUI_ROLE_DIM);
-        return;
+        return 1;
     }
     if (a->rec_err[0]) {
         tui_text(c, ry, x + 1, w - 2, a->rec_err,
                  a->cities[a->ci].loading ? TUI_ROLE_DIM : TUI_ROLE_ERROR);
-        return;
+        return 1;
     }
     if (!l)
-        return;
+        return 1;
     if (l->status != RS_OK) {
-        static const char *const what[NPANES] = {"product", "category", "product"};
         tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_WARN,
-                   "no %s model trained yet: run `recoscope train`", what[pane]);
+                   "no %s model trained yet: run `recoscope train`", TUI_PANES[pane].model);
         if (rows > 1 && l->message[0])
             tui_text(c, ry + 1, x + 1, w - 2, l->message, TUI_ROLE_DIM);
-        return;
+        return 1;
     }
-    if (l->n == 0) {
-        if (l->message[0])
-            tui_text(c, ry, x + 1, w - 2, l->message, TUI_ROLE_DIM);
-        else if (pane == PANE_SYN && !a->any_category)
-            tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_DIM,
-                       "no other product of its category inside the mask p%g-p%g "
-                       "(a: any category; [ ] { } move the mask)", a->min_pct, a->max_pct);
-        else
-            tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_DIM,
-                       "nothing inside the popularity mask p%g-p%g ([ ] { } move it)",
-                       a->min_pct, a->max_pct);
+    if (l->n > 0)
+        return 0;
+    if (l->message[0])
+        tui_text(c, ry, x + 1, w - 2, l->message, TUI_ROLE_DIM);
+    else if (pane == PANE_SYN && !a->any_category)
+        tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_DIM,
+                   "no other product of its category inside the mask p%g-p%g "
+                   "(a: any category; [ ] { } move the mask)", a->min_pct, a->max_pct);
+    else
+        tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_DIM,
+                   "nothing inside the popularity mask p%g-p%g ([ ] { } move it)",
+                   a->min_pct, a->max_pct);
+    return 1;
+}
+
+/* One pane at (y, x) of size h x w. */
+static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, int w)
+{
+    if (h < 1 || w < 10)
         return;
-    }
+    const tui_pane *pd = &TUI_PANES[pane];
+    int active = a->pane == pane && !a->ov;
+    tui_role hr = active ? TUI_ROLE_HEADER_ACTIVE : TUI_ROLE_HEADER;
+    const rs_rec_list *l = tui_rows(a, pane);
+    tui_list *lst = &a->panes[pane];
+    int rows = h - 1;
+    if (l && l->status == RS_OK && rows > 0)
+        tui_list_show(lst, l->n, rows); /* keep the highlighted row in view */
+    draw_pane_header(a, c, pane, l, y, x, w, rows, hr);
+    if (h < 2)
+        return;
+    int ry = y + 1;
+    if (draw_pane_empty(a, c, pane, l, ry, x, w, rows))
+        return;
     /* columns: rank name category bar score pct */
     int catw = w >= 110 ? 24 : (w >= 90 ? 18 : (w >= 70 ? 14 : 9));
     int barw = w >= 110 ? 16 : (w >= 70 ? 10 : 6);
@@ -236,20 +251,17 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
         if (i == 0 || s > hi)
             hi = s;
     }
-    if (pane == PANE_CAT || (pane == PANE_SYN && lo > 0))
+    if (pd->scale == TUI_SCALE_ZERO || (pd->scale == TUI_SCALE_ZERO_POSITIVE && lo > 0))
         lo = 0;
     /* Category weights are a softmax over every eligible category (~1/N each): shown
      * as a multiple of the average weight 1/N, which reads "3.4x as likely as an
      * average category"; explain (e) keeps the weight itself. */
     int n_elig = pane == PANE_CAT ? a->cat_eligible : 0;
-    if (active)
-        a->page = rows;
-    int *sel = &a->sel[pane], *top = &a->top[pane];
-    for (int i = 0; i < rows && *top + i < l->n; i++) {
-        int idx = *top + i;
+    for (int i = 0; i < rows && lst->top + i < l->n; i++) {
+        int idx = lst->top + i;
         const rs_rec_row *row = &l->rows[idx];
         int yy = ry + i;
-        int selected = active && idx == *sel;
+        int selected = active && idx == lst->sel;
         tui_role base = selected ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL;
         if (selected)
             tui_fill(c, yy, x, w, L' ', TUI_ROLE_SELECTED);
@@ -259,8 +271,8 @@ static void draw_pane(tui_app *a, tui_canvas *c, int pane, int y, int x, int h, 
         tui_text(c, yy, cx, namew, row->name, base);
         cx += namew + 1;
         if (catw > 0) {
-            /* complements are grouped by category: repeats are dimmed */
-            int repeat = pane == PANE_COMP && idx > 0 &&
+            /* rows grouped by category: repeats are dimmed */
+            int repeat = pd->grouped && idx > 0 &&
                          l->rows[idx - 1].category_index == row->category_index;
             tui_text(c, yy, cx, catw, row->category,
                      selected ? base : (repeat ? TUI_ROLE_DIM : TUI_ROLE_NORMAL));
@@ -290,6 +302,85 @@ static int hist_bin(int64_t v, int64_t max, int nb)
     return b < 0 ? 0 : (b >= nb ? nb - 1 : b);
 }
 
+/* Each product's log bin for (recommender, bin count): cached, since 100k logs a frame
+ * would eat a fifth of the frame budget.  0, or -1 when out of memory. */
+static int hist_cache(tui_app *a, const rs_recommender *r, int nb)
+{
+    if (a->hist_rec == r && a->hist_nb == nb && a->hist_bin_of)
+        return 0;
+    const int64_t *pop = rs_rec_popularity_counts(r);
+    int32_t np = rs_rec_n_products(r);
+    free(a->hist_bin_of);
+    a->hist_bin_of = malloc((size_t)(np > 0 ? np : 1) * sizeof *a->hist_bin_of);
+    if (!a->hist_bin_of)
+        return -1;
+    a->hist_max = a->hist_sold = 0;
+    for (int32_t p = 0; p < np; p++)
+        if (pop[p] > 0) {
+            a->hist_sold++;
+            if (pop[p] > a->hist_max)
+                a->hist_max = pop[p];
+        }
+    for (int32_t p = 0; p < np; p++)
+        a->hist_bin_of[p] = pop[p] > 0 ? (int16_t)hist_bin(pop[p], a->hist_max, nb) : -1;
+    a->hist_rec = r;
+    a->hist_nb = nb;
+    return 0;
+}
+
+/* The marker row (recommendations, cut-offs, the current product on top) and the axis
+ * row (receipts at the ends and the middle, the legend). */
+static void draw_hist_marks(tui_app *a, tui_canvas *c, const rs_recommender *r, int my, int nb,
+                            int64_t lo_count, int64_t hi_count)
+{
+    const int64_t *pop = rs_rec_popularity_counts(r);
+    int32_t np = rs_rec_n_products(r);
+    int64_t max = a->hist_max;
+    tui_compute(a);
+    if (a->product >= 0 && !a->rec_err[0]) {
+        for (int k = 0; k < NPANES; k++) {
+            if (TUI_PANES[k].of_categories)
+                continue; /* its rows are categories, not products */
+            const rs_rec_list *l = &a->res->lists[k];
+            for (int i = 0; i < l->n; i++)
+                if (l->rows[i].popularity > 0)
+                    tui_put(c, my, 1 + hist_bin(l->rows[i].popularity, max, nb), c->g->rec, 1,
+                            TUI_ROLE_REC);
+        }
+    }
+    if (lo_count > 0)
+        tui_put(c, my, 1 + hist_bin(lo_count, max, nb), c->g->cut_lo, 1, TUI_ROLE_CUTOFF);
+    if (hi_count > 0)
+        tui_put(c, my, 1 + hist_bin(hi_count, max, nb), c->g->cut_hi, 1, TUI_ROLE_CUTOFF);
+    int cur_ok = 0;
+    if (a->product >= 0 && a->product < np && pop[a->product] > 0) {
+        tui_put(c, my, 1 + hist_bin(pop[a->product], max, nb), c->g->current, 1,
+                TUI_ROLE_CURRENT);
+        cur_ok = 1;
+    }
+    int ay = my + 1;
+    char lab[32];
+    tui_text(c, ay, 1, 8, "1", TUI_ROLE_DIM);
+    tui_fmt_count(max, lab, sizeof lab);
+    tui_text_right(c, ay, c->cols - 12, 11, lab, TUI_ROLE_DIM);
+    tui_fmt_count((int64_t)(exp(log((double)max) / 2) + 0.5), lab, sizeof lab);
+    tui_text(c, ay, 1 + nb / 2 - (int)strlen(lab) / 2, 10, lab, TUI_ROLE_DIM);
+    int lx = 4;
+    wchar_t legend[4] = {c->g->current, c->g->rec, c->g->cut_lo, c->g->cut_hi};
+    tui_role lroles[4] = {TUI_ROLE_CURRENT, TUI_ROLE_REC, TUI_ROLE_CUTOFF, TUI_ROLE_CUTOFF};
+    const char *ltext[4] = {cur_ok ? "current" : "current (unsold here)", "recs", "", "mask"};
+    int limit = 1 + nb / 2 - 8;
+    for (int i = 0; i < 4; i++) {
+        int need = 2 + (int)strlen(ltext[i]);
+        if (lx + need >= limit)
+            break;
+        tui_put(c, ay, lx, legend[i], 1, lroles[i]);
+        lx += 1;
+        if (ltext[i][0])
+            lx += 1 + tui_text(c, ay, lx + 1, limit - lx - 1, ltext[i], TUI_ROLE_DIM) + 1;
+    }
+}
+
 static void draw_histogram(tui_app *a, tui_canvas *c, int y, int h)
 {
     rs_recommender *r = tui_rec(a);
@@ -303,39 +394,21 @@ static void draw_histogram(tui_app *a, tui_canvas *c, int y, int h)
     int32_t np = rs_rec_n_products(r);
     if (nb > 32000)
         nb = 32000;
-    /* bins depend on the recommender and the width only: cached (100k logs a frame
-     * would eat a fifth of the frame budget) */
-    if (a->hist_rec != r || a->hist_nb != nb || !a->hist_bin_of) {
-        free(a->hist_bin_of);
-        a->hist_bin_of = malloc((size_t)(np > 0 ? np : 1) * sizeof *a->hist_bin_of);
-        if (!a->hist_bin_of)
-            return;
-        a->hist_max = a->hist_sold = 0;
-        for (int32_t p = 0; p < np; p++)
-            if (pop[p] > 0) {
-                a->hist_sold++;
-                if (pop[p] > a->hist_max)
-                    a->hist_max = pop[p];
-            }
-        for (int32_t p = 0; p < np; p++)
-            a->hist_bin_of[p] = pop[p] > 0 ? (int16_t)hist_bin(pop[p], a->hist_max, nb) : -1;
-        a->hist_rec = r;
-        a->hist_nb = nb;
-    }
-    int64_t max = a->hist_max, sold = a->hist_sold;
+    if (hist_cache(a, r, nb) != 0)
+        return;
+    int64_t sold = a->hist_sold;
     int64_t lo_count = -1, hi_count = -1;
     char cnt[32], cnt2[32], head[256];
-    fmt_count(sold, cnt, sizeof cnt);
-    fmt_count(np - sold, cnt2, sizeof cnt2);
+    tui_fmt_count(sold, cnt, sizeof cnt);
+    tui_fmt_count(np - sold, cnt2, sizeof cnt2);
     tui_fill(c, y, 0, c->cols, L' ', TUI_ROLE_HEADER);
     snprintf(head, sizeof head, "Popularity in %s: %s products sold (%s not), receipts on log bins",
              a->cities[a->ci].name, cnt, cnt2);
-    int hx = 1 + tui_text(c, y, 1, c->cols - 2, head, TUI_ROLE_HEADER);
+    tui_text(c, y, 1, c->cols - 2, head, TUI_ROLE_HEADER);
     if (sold == 0) {
         tui_text(c, y + 1, 1, c->cols - 2, "no receipts in this city yet", TUI_ROLE_DIM);
         return;
     }
-    (void)hx;
     int64_t *bins = calloc((size_t)nb, sizeof *bins);
     int64_t *kept = calloc((size_t)nb, sizeof *kept);
     if (!bins || !kept) {
@@ -375,54 +448,9 @@ static void draw_histogram(tui_app *a, tui_canvas *c, int y, int h)
             tui_put(c, y + 1 + i, 1 + b, ch, 1, off ? TUI_ROLE_BAR_OFF : TUI_ROLE_BAR);
         }
     }
-    /* marker row: recommendations, cut-offs, then the current product on top */
-    int my = y + 1 + bh;
-    tui_compute(a);
-    if (a->product >= 0 && !a->rec_err[0]) {
-        for (int k = 0; k < NPANES; k++) {
-            if (k == PANE_CAT)
-                continue;
-            const rs_rec_list *l = &a->res->lists[k];
-            for (int i = 0; i < l->n; i++)
-                if (l->rows[i].popularity > 0)
-                    tui_put(c, my, 1 + hist_bin(l->rows[i].popularity, max, nb), c->g->rec, 1,
-                            TUI_ROLE_REC);
-        }
-    }
-    if (lo_count > 0)
-        tui_put(c, my, 1 + hist_bin(lo_count, max, nb), c->g->cut_lo, 1, TUI_ROLE_CUTOFF);
-    if (hi_count > 0)
-        tui_put(c, my, 1 + hist_bin(hi_count, max, nb), c->g->cut_hi, 1, TUI_ROLE_CUTOFF);
-    int cur_ok = 0;
-    if (a->product >= 0 && a->product < np && pop[a->product] > 0) {
-        tui_put(c, my, 1 + hist_bin(pop[a->product], max, nb), c->g->current, 1,
-                TUI_ROLE_CURRENT);
-        cur_ok = 1;
-    }
-    /* axis row: receipts at the ends and the middle, then the legend */
-    int ay = my + 1;
-    char lab[32];
-    tui_text(c, ay, 1, 8, "1", TUI_ROLE_DIM);
-    fmt_count(max, lab, sizeof lab);
-    tui_text_right(c, ay, c->cols - 12, 11, lab, TUI_ROLE_DIM);
-    fmt_count((int64_t)(exp(log((double)max) / 2) + 0.5), lab, sizeof lab);
-    tui_text(c, ay, 1 + nb / 2 - (int)strlen(lab) / 2, 10, lab, TUI_ROLE_DIM);
-    int lx = 4;
-    wchar_t legend[4] = {c->g->current, c->g->rec, c->g->cut_lo, c->g->cut_hi};
-    tui_role lroles[4] = {TUI_ROLE_CURRENT, TUI_ROLE_REC, TUI_ROLE_CUTOFF, TUI_ROLE_CUTOFF};
-    const char *ltext[4] = {cur_ok ? "current" : "current (unsold here)", "recs", "", "mask"};
-    int limit = 1 + nb / 2 - 8;
-    for (int i = 0; i < 4; i++) {
-        int need = 2 + (int)strlen(ltext[i]);
-        if (lx + need >= limit)
-            break;
-        tui_put(c, ay, lx, legend[i], 1, lroles[i]);
-        lx += 1;
-        if (ltext[i][0])
-            lx += 1 + tui_text(c, ay, lx + 1, limit - lx - 1, ltext[i], TUI_ROLE_DIM) + 1;
-    }
     free(bins);
     free(kept);
+    draw_hist_marks(a, c, r, y + 1 + bh, nb, lo_count, hi_count);
 }
 
 /* Bottom row: the message, else the key hints (keys in KEY role). */
@@ -430,11 +458,8 @@ static void draw_status(tui_app *a, tui_canvas *c)
 {
     int y = c->rows - 1;
     tui_fill(c, y, 0, c->cols, L' ', TUI_ROLE_STATUS);
-    if (a->ov == OV_EXPORT) {
-        int x = tui_text(c, y, 0, c->cols, "export to (.json or .csv; Esc cancels): ",
-                         TUI_ROLE_STATUS);
-        tui_fill(c, y, x, c->cols - x, L' ', TUI_ROLE_INPUT);
-        tui_text(c, y, x, c->cols - x - 1, a->input, TUI_ROLE_INPUT);
+    if (a->ov && a->ov->status) {
+        a->ov->status(a, c);
         return;
     }
     int x = 1;
@@ -459,127 +484,20 @@ static void draw_status(tui_app *a, tui_canvas *c)
     }
 }
 
-/* ------------------------------------------------------------ overlays ---- */
+/* --------------------------------------------------------------- views ---- */
 
-static void draw_text_overlay(tui_app *a, tui_canvas *c, int y, int x, int h, int w)
+void tui_view_area(const tui_canvas *c, int *y, int *x, int *h, int *w)
 {
-    tui_box(c, y, x, h, w, a->text.title, TUI_ROLE_BORDER);
-    int rows = h - 2;
-    a->page = rows;
-    int max = a->text.n - rows;
-    if (max < 0)
-        max = 0;
-    if (a->ov_top > max)
-        a->ov_top = max;
-    for (int i = 0; i < rows && a->ov_top + i < a->text.n; i++) {
-        const tui_line *ln = &a->text.v[a->ov_top + i];
-        for (int j = 0; j < ln->n; j++) {
-            int sx = x + 2 + ln->sp[j].x;
-            int limit = x + w - 2 - sx;
-            /* a span stops where the next one starts */
-            if (j + 1 < ln->n && x + 2 + ln->sp[j + 1].x - 1 - sx < limit)
-                limit = x + 2 + ln->sp[j + 1].x - 1 - sx;
-            tui_text(c, y + 1 + i, sx, limit, ln->sp[j].s, ln->sp[j].role);
-        }
-    }
-    char foot[64];
-    if (a->text.n > rows)
-        snprintf(foot, sizeof foot, " %d-%d of %d  j/k PgUp/PgDn  q:close ", a->ov_top + 1,
-                 a->ov_top + rows, a->text.n);
-    else
-        snprintf(foot, sizeof foot, " q:close ");
-    int fw = (int)strlen(foot);
-    if (fw < w - 4)
-        tui_text(c, y + h - 1, x + w - fw - 2, fw, foot, TUI_ROLE_BORDER);
+    *y = 1;
+    *h = c->rows - 2;
+    *w = c->cols - 2 > 110 ? 110 : c->cols - 2;
+    *x = (c->cols - *w) / 2;
 }
 
-static void draw_city_overlay(tui_app *a, tui_canvas *c, int y, int x, int h, int w)
+void tui_view_clear(tui_canvas *c)
 {
-    tui_box(c, y, x, h, w, "Cities (Enter picks, q closes)", TUI_ROLE_BORDER);
-    int rows = h - 3;
-    tui_printf(c, y + 1, x + 2, w - 4, TUI_ROLE_HEADER, "%-30s %12s  %s", "city", "receipts",
-               "models");
-    a->page = rows;
-    if (a->ov_sel < a->ov_top)
-        a->ov_top = a->ov_sel;
-    if (a->ov_sel >= a->ov_top + rows)
-        a->ov_top = a->ov_sel - rows + 1;
-    for (int i = 0; i < rows && a->ov_top + i < a->n_cities; i++) {
-        int idx = a->ov_top + i;
-        tui_city *city = &a->cities[idx];
-        int yy = y + 2 + i;
-        int selected = idx == a->ov_sel;
-        tui_role base = selected ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL;
-        if (selected)
-            tui_fill(c, yy, x + 1, w - 2, L' ', TUI_ROLE_SELECTED);
-        if (idx == a->ci)
-            tui_put(c, yy, x + 1, c->g->active, 1, selected ? base : TUI_ROLE_MARK);
-        tui_text(c, yy, x + 2, 30, city->name, base);
-        char cnt[32];
-        fmt_count(city->receipts, cnt, sizeof cnt);
-        tui_text_right(c, yy, x + 33, 12, cnt, base);
-        int mx = x + 47;
-        if (city->id == 0)
-            tui_text(c, yy, mx, w - 49, city->own_product ? "own" : "none yet",
-                     selected ? base : (city->own_product ? TUI_ROLE_NORMAL : TUI_ROLE_WARN));
-        else if (city->own_product)
-            tui_text(c, yy, mx, w - 49, "own", base);
-        else if (!a->cities[a->n_cities - 1].own_product)
-            tui_text(c, yy, mx, w - 49, "none yet", selected ? base : TUI_ROLE_WARN);
-        else {
-            tui_put(c, yy, mx, c->g->fallback, 1, selected ? base : TUI_ROLE_WARN);
-            tui_text(c, yy, mx + 2, w - 51, "all cities", selected ? base : TUI_ROLE_WARN);
-        }
-    }
-}
-
-static void draw_search_overlay(tui_app *a, tui_canvas *c, int y, int x, int h, int w)
-{
-    tui_box(c, y, x, h, w, "Search products (Enter picks, Esc cancels)", TUI_ROLE_BORDER);
-    int ix = x + 2;
-    ix += tui_text(c, y + 1, ix, 2, "/ ", TUI_ROLE_KEY);
-    tui_fill(c, y + 1, ix, x + w - 2 - ix, L' ', TUI_ROLE_INPUT);
-    int used = tui_text(c, y + 1, ix, x + w - 3 - ix, a->input, TUI_ROLE_INPUT);
-    tui_put(c, y + 1, ix + used, L'_', 1, TUI_ROLE_INPUT);
-    int rows = h - 4;
-    a->page = rows;
-    rs_recommender *r = tui_rec(a);
-    if (!a->input[0]) {
-        tui_text(c, y + 3, x + 2, w - 4,
-                 "type a name: words match word prefixes, else any part of the name",
-                 TUI_ROLE_DIM);
-        return;
-    }
-    if (a->n_found == 0) {
-        tui_printf(c, y + 3, x + 2, w - 4, TUI_ROLE_WARN, "no product matches \"%s\"", a->input);
-        return;
-    }
-    tui_printf(c, y + 2, x + 2, w - 4, TUI_ROLE_DIM, "%d match%s%s", a->n_found,
-               a->n_found == 1 ? "" : "es", a->n_found >= 500 ? " (first 500)" : "");
-    if (a->ov_sel < a->ov_top)
-        a->ov_top = a->ov_sel;
-    if (a->ov_sel >= a->ov_top + rows)
-        a->ov_top = a->ov_sel - rows + 1;
-    int inner = w - 4;
-    int popw = 16, catw = inner >= 90 ? 24 : 18;
-    int namew = inner - popw - catw - 2;
-    for (int i = 0; i < rows && a->ov_top + i < a->n_found; i++) {
-        int idx = a->ov_top + i;
-        rs_rec_product info;
-        if (!r || rs_rec_product_info(r, a->found[idx], &info, NULL) != RS_OK)
-            continue;
-        int yy = y + 3 + i;
-        int selected = idx == a->ov_sel;
-        tui_role base = selected ? TUI_ROLE_SELECTED : TUI_ROLE_NORMAL;
-        if (selected)
-            tui_fill(c, yy, x + 1, w - 2, L' ', TUI_ROLE_SELECTED);
-        tui_text(c, yy, x + 2, namew, info.name, base);
-        tui_text(c, yy, x + 3 + namew, catw, info.category, selected ? base : TUI_ROLE_DIM);
-        char cnt[32], pop[48];
-        fmt_count(info.popularity, cnt, sizeof cnt);
-        snprintf(pop, sizeof pop, "%s p%.0f", cnt, info.percentile);
-        tui_text_right(c, yy, x + 4 + namew + catw, popw - 1, pop, base);
-    }
+    for (int yy = 1; yy < c->rows - 1; yy++)
+        tui_fill(c, yy, 0, c->cols, L' ', TUI_ROLE_NORMAL);
 }
 
 static void draw_too_small(tui_canvas *c)
@@ -629,7 +547,7 @@ void tui_draw(tui_app *a, tui_canvas *c)
         /* a third each; rows a short list does not need go to the others */
         int h[NPANES], need[NPANES], pool = 0;
         for (int p = 0; p < NPANES; p++) {
-            const rs_rec_list *l = tui_list(a, p);
+            const rs_rec_list *l = tui_rows(a, p);
             need[p] = 1 + (l && l->status == RS_OK && l->n > 0 ? l->n : 2);
             h[p] = p == NPANES - 1 ? area - 2 * (area / 3) : area / 3;
             if (need[p] < h[p]) {
@@ -654,30 +572,8 @@ void tui_draw(tui_app *a, tui_canvas *c)
     }
     draw_histogram(a, c, hist_y, hist_h);
 
-    int oy = 1, oh = c->rows - 2;
-    int ow = c->cols - 2 > 110 ? 110 : c->cols - 2;
-    int ox = (c->cols - ow) / 2;
-    switch (a->ov) {
-    case OV_HELP:
-    case OV_METRICS:
-    case OV_EXPLAIN:
-        for (int yy = oy; yy < oy + oh; yy++) /* a clean page behind the text */
-            tui_fill(c, yy, 0, c->cols, L' ', TUI_ROLE_NORMAL);
-        draw_text_overlay(a, c, oy, ox, oh, ow);
-        break;
-    case OV_CITY: {
-        int h = a->n_cities + 4 < oh ? a->n_cities + 4 : oh;
-        draw_city_overlay(a, c, oy + 1, (c->cols - 64) / 2, h, 64);
-        break;
-    }
-    case OV_SEARCH:
-        for (int yy = oy; yy < oy + oh; yy++)
-            tui_fill(c, yy, 0, c->cols, L' ', TUI_ROLE_NORMAL);
-        draw_search_overlay(a, c, oy, ox, oh, ow);
-        break;
-    default:
-        break;
-    }
+    if (a->ov && a->ov->draw)
+        a->ov->draw(a, c);
     draw_status(a, c);
 }
 

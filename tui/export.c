@@ -13,8 +13,6 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const KINDS[NPANES] = {"synonyms", "categories", "complements"};
-
 static void csv_field(FILE *f, const char *s)
 {
     if (!s)
@@ -39,10 +37,10 @@ static int write_csv(tui_app *a, FILE *f)
     fputs("list,rank,id,name,category,score,popularity,percentile,cat_weight,cat_share,"
           "copurchase,lift,vs_average\n", f);
     for (int p = 0; p < NPANES; p++) {
-        const rs_rec_list *l = tui_list(a, p);
+        const rs_rec_list *l = tui_rows(a, p);
         for (int i = 0; l && i < l->n; i++) {
             const rs_rec_row *r = &l->rows[i];
-            fprintf(f, "%s,%d,", KINDS[p], i + 1);
+            fprintf(f, "%s,%d,", TUI_PANES[p].list_name, i + 1);
             csv_field(f, r->ext_id);
             fputc(',', f);
             csv_field(f, r->name);
@@ -91,15 +89,15 @@ static char *build_json(tui_app *a)
     if (a->cat_eligible > 0) /* the categories' softmax ran over this many */
         cJSON_AddNumberToObject(root, "categories_eligible", a->cat_eligible);
     for (int p = 0; p < NPANES; p++) {
-        cJSON *arr = cJSON_AddArrayToObject(root, KINDS[p]);
-        const rs_rec_list *l = tui_list(a, p);
+        cJSON *arr = cJSON_AddArrayToObject(root, TUI_PANES[p].list_name);
+        const rs_rec_list *l = tui_rows(a, p);
         if (!arr)
             goto fail;
-        if (l && l->status != RS_OK)
-            cJSON_AddStringToObject(root, p == PANE_SYN ? "synonyms_error"
-                                          : p == PANE_CAT ? "categories_error"
-                                                          : "complements_error",
-                                    l->message[0] ? l->message : "no model");
+        if (l && l->status != RS_OK) {
+            char key[48];
+            snprintf(key, sizeof key, "%s_error", TUI_PANES[p].list_name);
+            cJSON_AddStringToObject(root, key, l->message[0] ? l->message : "no model");
+        }
         for (int i = 0; l && i < l->n; i++) {
             const rs_rec_row *row = &l->rows[i];
             cJSON *o = cJSON_CreateObject();

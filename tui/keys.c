@@ -32,6 +32,16 @@ tui_cmd tui_key_command(int code)
     return TUI_CMD_NONE;
 }
 
+int tui_key_resize_size(int code, int *rows, int *cols)
+{
+    if (code < TUI_KEY_RESIZE_BASE)
+        return 0;
+    int v = code - TUI_KEY_RESIZE_BASE;
+    *rows = v / 1000;
+    *cols = v % 1000;
+    return 1;
+}
+
 const char *tui_section_name(int section)
 {
     static const char *const names[TUI_NSECTIONS] = {

@@ -14,6 +14,8 @@
 #define TUI_KEY_CTRL(c) ((c) & 0x1f)
 #define TUI_KEY_ESC 27
 #define TUI_KEY_RESIZE_BASE 0x200000 /* snapshot: <resize RxC> = BASE + R*1000 + C */
+/* A scripted <resize RxC> key: 1 and its size, else 0. */
+int tui_key_resize_size(int code, int *rows, int *cols);
 
 /* Sections of the help overlay. */
 enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS };

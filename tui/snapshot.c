@@ -149,8 +149,8 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
     double first = now_ms() - t0, first_cpu = cpu_ms() - c0;
     if (tui_snapshot_timing)
         fprintf(tui_snapshot_timing, "first frame %.1f ms (cpu %.1f ms)\n", first, first_cpu);
-    int quit = 0;
-    for (int i = 0; i < n && !quit; i++) {
+    unsigned flags = 0;
+    for (int i = 0; i < n && !(flags & TUI_QUIT); i++) {
         if (tui_snapshot_timing)
             drain_background(a); /* what a terminal does between keys (not timed) */
         /* every key goes through a draw first, as on a terminal: list pages and
@@ -158,7 +158,7 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
         if (i > 0 || tui_snapshot_timing)
             tui_app_draw(a, &c);
         double k0 = now_ms(), kc0 = cpu_ms();
-        quit = tui_app_key(a, codes[i]);
+        flags = tui_app_key(a, codes[i]);
         tui_app_draw(a, &c);
         double dt = now_ms() - k0, dc = cpu_ms() - kc0;
         if (dt > slowest)
@@ -172,11 +172,11 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
                     dt, dc, dc > 16 ? "  over one frame" : "");
         }
         int r2, c2;
-        if (tui_app_take_resize(a, &r2, &c2) && tui_canvas_resize(&c, r2, c2) != 0) {
+        if ((flags & TUI_RESIZE) && tui_key_resize_size(codes[i], &r2, &c2) &&
+            tui_canvas_resize(&c, r2, c2) != 0) {
             rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
             goto done;
         }
-        tui_app_take_redraw(a);
     }
     if (tui_snapshot_timing)
         fprintf(tui_snapshot_timing,
@@ -186,7 +186,7 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
     drain_background(a);
     tui_app_draw(a, &c);
     print_rows(&c, f);
-    if (quit)
+    if (flags & TUI_QUIT)
         fprintf(f, "[quit]\n");
     if (attrs)
         print_attrs(&c, f);

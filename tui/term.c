@@ -10,6 +10,7 @@
 
 #include "app.h"
 #include "theme.h"
+#include "../core/sanitize.h"
 
 #include <errno.h>
 #include <langinfo.h>
@@ -136,42 +137,24 @@ int tui_run(rs_store *s, const tui_options *opt, rs_error *e)
             }
             continue;
         }
-        if (r == KEY_CODE_YES && wch == KEY_RESIZE) {
-            if (tui_canvas_resize(&canvas, LINES, COLS) != 0) {
-                rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-                break;
-            }
-            continue;
-        }
-        int quit = 0;
+        unsigned flags = 0;
         if (r == KEY_CODE_YES || wch < 0x80) {
-            quit = tui_app_key(a, (int)wch);
+            flags = tui_app_key(a, (int)wch);
         } else {
             /* typed text arrives as wide characters: feed its UTF-8 bytes */
-            unsigned char mb[4];
-            unsigned c = (unsigned)wch;
-            int k;
-            if (c < 0x800) {
-                mb[0] = (unsigned char)(0xC0 | (c >> 6));
-                k = 2;
-            } else if (c < 0x10000) {
-                mb[0] = (unsigned char)(0xE0 | (c >> 12));
-                mb[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-                k = 3;
-            } else {
-                mb[0] = (unsigned char)(0xF0 | ((c >> 18) & 0x07));
-                mb[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
-                mb[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-                k = 4;
-            }
-            mb[k - 1] = (unsigned char)(0x80 | (c & 0x3F));
-            for (int i = 0; i < k && !quit; i++)
-                quit = tui_app_key(a, mb[i]);
+            char mb[4];
+            size_t k = rs_utf8_encode(mb, (unsigned)wch);
+            for (size_t i = 0; i < k && !(flags & TUI_QUIT); i++)
+                flags |= tui_app_key(a, (unsigned char)mb[i]);
         }
-        if (quit)
+        if (flags & TUI_QUIT)
             break;
-        if (tui_app_take_redraw(a))
+        if (flags & TUI_REDRAW)
             clearok(curscr, TRUE);
+        if ((flags & TUI_RESIZE) && tui_canvas_resize(&canvas, LINES, COLS) != 0) {
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+            break;
+        }
     }
 done:
     if (scr) {

@@ -9,7 +9,8 @@
 
 #include "canvas.h"
 #include "../core/error.h"
-#include "../core/store.h"
+
+typedef struct rs_store rs_store;
 
 #define TUI_MIN_ROWS 24
 #define TUI_MIN_COLS 80
@@ -28,17 +29,23 @@ typedef struct tui_options {
 int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e);
 void tui_app_close(tui_app *a);
 
-/* Feeds one key code (curses code, or a byte of typed text).  Returns 1 when the app
- * wants to quit. */
-int tui_app_key(tui_app *a, int code);
+/* What a key did (htop's HandlerResult): flags, so the loop that feeds keys never
+ * reads side fields of the app. */
+enum {
+    TUI_HANDLED = 1, /* the key meant something here */
+    TUI_IGNORED = 2, /* it did not (a view's key handler lets the app decide) */
+    TUI_QUIT = 4,    /* leave the program */
+    TUI_REDRAW = 8,  /* repaint the whole terminal (Ctrl-L) */
+    TUI_RESIZE = 16, /* the screen size changed: re-read it (a scripted <resize RxC>
+                        carries it in the key code: tui_key_resize_size) */
+};
+
+/* Feeds one key code (curses code, or a byte of typed text).  Returns TUI_* flags. */
+unsigned tui_app_key(tui_app *a, int code);
 /* Draws the whole screen into c (any size; too small shows a notice). */
 void tui_app_draw(tui_app *a, tui_canvas *c);
 /* Checks whether the models registry changed (cheap query); sets the status notice. */
 void tui_app_poll(tui_app *a);
-/* The redraw request from Ctrl-L (cleared when read). */
-int tui_app_take_redraw(tui_app *a);
-/* A resize request that came through the key script (<resize RxC>): 1 and the size. */
-int tui_app_take_resize(tui_app *a, int *rows, int *cols);
 /* Background work (fast_start): adopts a finished recommender and starts the next.
  * Returns 1 while work is pending (poll again soon). */
 int tui_app_background(tui_app *a);

@@ -1,0 +1,274 @@
+/* browse.c - the reads of the terminal interface (see browse.h). */
+#include "browse.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "store.h"
+
+static char *dup_text(sqlite3_stmt *st, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return t ? strdup(t) : NULL;
+}
+
+void rs_browse_cities_free(rs_browse_city *c, int n)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < n; i++)
+        free(c[i].name);
+    free(c);
+}
+
+int rs_browse_cities(rs_store *s, rs_browse_city **out, int *n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    rs_browse_city *v = NULL;
+    int cap = 0, len = 0, step, rc = RS_OK;
+    *out = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT id, name, receipts FROM cities ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "cities");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (len == cap) {
+            int nc = cap ? 2 * cap : 16;
+            rs_browse_city *w = realloc(v, (size_t)nc * sizeof *w);
+            if (!w) {
+                rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+                goto done;
+            }
+            v = w;
+            cap = nc;
+        }
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        v[len].id = sqlite3_column_int64(st, 0);
+        v[len].receipts = sqlite3_column_int64(st, 2);
+        if (!(v[len].name = strdup(name ? name : ""))) {
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+            goto done;
+        }
+        len++;
+    }
+    if (step != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, "cities");
+done:
+    sqlite3_finalize(st);
+    if (rc != RS_OK) {
+        rs_browse_cities_free(v, len);
+        return rc;
+    }
+    *out = v;
+    *n = len;
+    return RS_OK;
+}
+
+int rs_browse_model_owners(rs_store *s, const int64_t *city_ids, int n, int *own_product,
+                           int *own_category, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+    for (int i = 0; i < n; i++)
+        own_product[i] = own_category[i] = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT city_id, kind FROM models WHERE active AND split = 'all'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "models");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t city = sqlite3_column_int64(st, 0);
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        for (int i = 0; i < n && kind; i++) {
+            if (city_ids[i] != city)
+                continue;
+            if (strcmp(kind, RS_KIND_PRODUCT) == 0)
+                own_product[i] = 1;
+            if (strcmp(kind, RS_KIND_CATEGORY) == 0)
+                own_category[i] = 1;
+        }
+    }
+    int rc = step == SQLITE_DONE ? RS_OK : rs_store_sqlerr(s, e, "models");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int rs_browse_models_signature(rs_store *s, char *buf, size_t n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    buf[0] = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id * active), 0)"
+                           " FROM models", -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "models");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(buf, n, "%lld/%lld/%lld", (long long)sqlite3_column_int64(st, 0),
+                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2));
+    else
+        rc = rs_store_sqlerr(s, e, "models");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void rs_browse_rows_free(rs_browse_rows *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->n; i++) {
+        free(r->v[i].kind);
+        free(r->v[i].split);
+        free(r->v[i].params);
+        free(r->v[i].metrics);
+    }
+    free(r->v);
+    r->v = NULL;
+    r->n = 0;
+}
+
+/* Column layout shared by the three row queries. */
+enum { COL_ID, COL_CITY, COL_MODEL, COL_KIND, COL_SPLIT, COL_PARAMS, COL_METRICS,
+       COL_SECONDS, COL_SELECTED };
+
+/* Runs st (bound by the caller) and appends its rows to out; st is finalized. */
+static int collect_rows(rs_store *s, sqlite3_stmt *st, rs_browse_rows *out, const char *what,
+                        rs_error *e)
+{
+    int cap = 0, step, rc = RS_OK;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->n == cap) {
+            int nc = cap ? 2 * cap : 16;
+            rs_browse_row *w = realloc(out->v, (size_t)nc * sizeof *w);
+            if (!w) {
+                rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+                goto done;
+            }
+            out->v = w;
+            cap = nc;
+        }
+        rs_browse_row *r = &out->v[out->n];
+        memset(r, 0, sizeof *r);
+        r->id = sqlite3_column_int64(st, COL_ID);
+        r->city_id = sqlite3_column_int64(st, COL_CITY);
+        r->model_id = sqlite3_column_int64(st, COL_MODEL);
+        r->kind = dup_text(st, COL_KIND);
+        r->split = dup_text(st, COL_SPLIT);
+        r->params = dup_text(st, COL_PARAMS);
+        r->metrics = dup_text(st, COL_METRICS);
+        r->seconds = sqlite3_column_double(st, COL_SECONDS);
+        r->has_seconds = sqlite3_column_type(st, COL_SECONDS) != SQLITE_NULL;
+        r->selected = sqlite3_column_int(st, COL_SELECTED);
+        out->n++;
+        /* a NULL kind or split stays NULL (the caller skips such rows); a text that
+         * could not be copied is out of memory */
+        if ((!r->kind && sqlite3_column_type(st, COL_KIND) != SQLITE_NULL) ||
+            (!r->split && sqlite3_column_type(st, COL_SPLIT) != SQLITE_NULL) ||
+            (!r->params && sqlite3_column_type(st, COL_PARAMS) != SQLITE_NULL) ||
+            (!r->metrics && sqlite3_column_type(st, COL_METRICS) != SQLITE_NULL)) {
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, what);
+done:
+    sqlite3_finalize(st);
+    if (rc != RS_OK)
+        rs_browse_rows_free(out);
+    return rc;
+}
+
+/* Prepares sql with ?1 bound to city and collects its rows. */
+static int query_rows(rs_store *s, const char *sql, int64_t city, rs_browse_rows *out,
+                      const char *what, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    out->v = NULL;
+    out->n = 0;
+    out->city_id = city;
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, what);
+    sqlite3_bind_int64(st, 1, city);
+    return collect_rows(s, st, out, what, e);
+}
+
+/* The city itself when the table holds rows of it, else 0 (all cities). */
+static int64_t rows_city(rs_store *s, const char *table, int64_t city)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE city_id = ?1", table);
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, city);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n > 0 ? city : 0;
+}
+
+int rs_browse_active_models(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
+{
+    return query_rows(s,
+                      "SELECT id, city_id, 0, kind, split, NULL, metrics, seconds, 0"
+                      " FROM models WHERE active AND (city_id = ?1 OR city_id = 0)"
+                      " ORDER BY kind, city_id = ?1 DESC, split",
+                      city_id, out, "models", e);
+}
+
+int rs_browse_evaluations(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
+{
+    return query_rows(s,
+                      "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0"
+                      " FROM evaluations e WHERE city_id = ?1"
+                      " AND id = (SELECT max(id) FROM evaluations f WHERE f.city_id = ?1"
+                      " AND f.method = e.method AND f.split = e.split)"
+                      " ORDER BY method, split",
+                      rows_city(s, "evaluations", city_id), out, "evaluations", e);
+}
+
+int rs_browse_runs(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
+{
+    return query_rows(s,
+                      "SELECT id, city_id, coalesce(model_id, 0), kind, '', params, metrics,"
+                      " seconds, selected FROM runs WHERE city_id = ?1 ORDER BY id",
+                      rows_city(s, "runs", city_id), out, "runs", e);
+}
+
+int rs_browse_model_items(rs_store *s, int64_t city_id, const char *kind, int64_t model_id,
+                          int32_t n_items, uint8_t **in, int32_t *rows, rs_error *e)
+{
+    rs_embedding *m = NULL;
+    rs_model_info info;
+    int64_t used = 0;
+    *in = NULL;
+    *rows = 0;
+    int rc = rs_registry_load_active(s, city_id, kind, "all", &m, &used, &info, e);
+    if (rc != RS_OK)
+        return rc;
+    if (info.id != model_id) {
+        rs_embedding_free(m);
+        return rs_seterr(e, RS_EUSAGE, "the active %s model is #%lld, not #%lld", kind,
+                         (long long)info.id, (long long)model_id);
+    }
+    uint8_t *v = calloc((size_t)(n_items > 0 ? n_items : 0) + 1, 1);
+    if (!v) {
+        rs_embedding_free(m);
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    }
+    int32_t count = 0;
+    for (int32_t row = 0; row < m->rows; row++) {
+        int32_t it = m->row_item[row];
+        if (it >= 0 && it < n_items && !v[it]) {
+            v[it] = 1;
+            count++;
+        }
+    }
+    rs_embedding_free(m);
+    *in = v;
+    *rows = count;
+    return RS_OK;
+}
