@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/corpus.h"
 #include "../core/model.h"
 #include "../core/store.h"
 #include "../core/w2v_format.h"

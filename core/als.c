@@ -79,24 +79,15 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
     if (!cnt)
         goto oom;
     rs_corpus_item_counts(c, cnt);
-    int32_t rows = 0;
-    for (int32_t i = 0; i < c->n_items; i++)
-        rows += cnt[i] > 0;
+    if ((rc = rs_embedding_vocab(c->n_items, cnt, 1, RS_VOCAB_BY_INDEX, f, &m, e)))
+        goto done;
+    int32_t rows = m->rows;
     if (rows == 0 || c->n_receipts == 0) {
         rc = rs_seterr(e, RS_EDATA, "ALS: no receipts to fit on");
         goto done;
     }
-    m = calloc(1, sizeof *m);
-    if (!m)
-        goto oom;
-    m->n_items = c->n_items;
-    m->rows = rows;
-    m->dim = f;
-    m->row_item = malloc((size_t)rows * sizeof *m->row_item);
-    m->item_row = malloc(((size_t)c->n_items + 1) * sizeof *m->item_row);
-    m->counts = malloc((size_t)rows * sizeof *m->counts);
-    m->in = malloc((size_t)rows * (size_t)f * sizeof *m->in);
-    m->out = malloc((size_t)rows * (size_t)f * sizeof *m->out);
+    if ((rc = rs_embedding_alloc(m, 1, e)))
+        goto done;
     int64_t nnz = c->offsets[c->n_receipts];
     ridx = malloc(((size_t)nnz + 1) * sizeof *ridx);
     trec = malloc(((size_t)nnz + 1) * sizeof *trec);
@@ -107,19 +98,10 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
     gram = malloc((size_t)f * (size_t)f * sizeof *gram);
     A = malloc((size_t)f * (size_t)f * sizeof *A);
     b = malloc((size_t)f * sizeof *b);
-    if (!m->row_item || !m->item_row || !m->counts || !m->in || !m->out || !ridx ||
-        !trec || !tw || !toff || !fill || !X || !gram || !A || !b)
+    if (!ridx || !trec || !tw || !toff || !fill || !X || !gram || !A || !b)
         goto oom;
-    int32_t r = 0;
-    for (int32_t i = 0; i < c->n_items; i++) {
-        m->item_row[i] = cnt[i] > 0 ? r : -1;
-        if (cnt[i] > 0) {
-            m->row_item[r] = i;
-            m->counts[r] = cnt[i];
-            toff[r + 1] = toff[r] + cnt[i];
-            r++;
-        }
-    }
+    for (int32_t r = 0; r < rows; r++)
+        toff[r + 1] = toff[r] + m->counts[r];
     /* Receipt side indexes rows; item side is the transpose. */
     for (int64_t q = 0; q < nnz; q++)
         ridx[q] = m->item_row[c->items[q]];

@@ -19,7 +19,7 @@
 
 #include "corpus.h"
 #include "error.h"
-#include "sgns.h"
+#include "embedding.h"
 
 typedef struct rs_als_params {
     int factors;   /* f (64) */

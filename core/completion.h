@@ -35,7 +35,7 @@
 
 #include "corpus.h"
 #include "error.h"
-#include "sgns.h"
+#include "embedding.h"
 #include "store.h"
 
 typedef enum {

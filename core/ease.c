@@ -211,9 +211,10 @@ int rs_ease_fit_path(const rs_corpus *c, double lambda, int64_t min_count, int32
     if (!cnt)
         goto oom;
     rs_corpus_item_counts(c, cnt);
-    int32_t rows = 0;
-    for (int32_t i = 0; i < c->n_items; i++)
-        rows += cnt[i] >= min_count;
+    if ((rc = rs_embedding_vocab(c->n_items, cnt, min_count, RS_VOCAB_BY_INDEX, 0, &m, e)))
+        goto done;
+    int32_t rows = m->rows;
+    m->dim = rows;
     if (rows == 0) {
         rc = rs_seterr(e, RS_EDATA, "EASE: no item with at least %" PRId64 " receipts to fit on",
                        min_count);
@@ -225,28 +226,11 @@ int rs_ease_fit_path(const rs_corpus *c, double lambda, int64_t min_count, int32
                        (int)rows, (int)max_items);
         goto done;
     }
-    m = calloc(1, sizeof *m);
-    if (!m)
-        goto oom;
-    m->n_items = c->n_items;
-    m->rows = rows;
-    m->dim = rows;
-    m->row_item = malloc((size_t)rows * sizeof *m->row_item);
-    m->item_row = malloc(((size_t)c->n_items + 1) * sizeof *m->item_row);
-    m->counts = malloc((size_t)rows * sizeof *m->counts);
-    m->in = calloc((size_t)rows * (size_t)rows, sizeof *m->in);
+    if ((rc = rs_embedding_alloc(m, 0, e)))
+        goto done;
     dg = malloc((size_t)rows * sizeof *dg);
-    if (!m->row_item || !m->item_row || !m->counts || !m->in || !dg)
+    if (!dg)
         goto oom;
-    int32_t r = 0;
-    for (int32_t i = 0; i < c->n_items; i++) {
-        m->item_row[i] = cnt[i] >= min_count ? r : -1;
-        if (cnt[i] >= min_count) {
-            m->row_item[r] = i;
-            m->counts[r] = cnt[i];
-            r++;
-        }
-    }
     /* receipts with a vocabulary item: the side of the Woodbury inverse */
     int64_t nrec = 0;
     for (int64_t q = 0; q < c->n_receipts; q++)

@@ -24,7 +24,7 @@
 
 #include "corpus.h"
 #include "error.h"
-#include "sgns.h"
+#include "embedding.h"
 
 #define RS_EASE_MAX_ITEMS 20000
 #define RS_EASE_DEFAULT_LAMBDA 100.0

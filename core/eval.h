@@ -24,7 +24,7 @@
 #include "kinds.h"
 #include "knn.h"
 #include "metrics.h"
-#include "sgns.h"
+#include "embedding.h"
 
 /* The part `which` of c under the protocol (see above). */
 int rs_eval_split(const rs_corpus *c, int holdout_days, rs_split which, rs_corpus **out,

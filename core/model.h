@@ -1,6 +1,6 @@
 /* model.h - model files and the model registry.
  *
- * File format (little-endian, all sections page-aligned so the file can be mmap-ed):
+ * File format (little-endian, all sections page-aligned):
  *   header: magic "RSCOPEM1", version, endianness mark 0x01020304, kind, rows, dim,
  *           n_items, flags (has input / has output / has counts), section offsets,
  *           length of the external-id block, total file length (byte layout at the
@@ -11,15 +11,15 @@
  *   id table      rows x int32 item index, then rows NUL-terminated external ids
  * Beside it, "<file>.json" (the sidecar): kind, city, split, params, metrics,
  * fingerprint, created_at, seconds.
- * Files are written to "<file>.tmp", fsync-ed and renamed; the registry row is
- * inserted only after the rename, so a crash never leaves a half model registered.
- */
+ * Files are written through core/atomicfile.h (exclusive temporary file, regular
+ * targets only, fsync, rename); the registry row is inserted only after the rename, so
+ * a crash never leaves a half model registered. */
 #ifndef RS_MODEL_H
 #define RS_MODEL_H
 
 #include <stdint.h>
 
-#include "sgns.h"
+#include "embedding.h"
 #include "store.h"
 
 #define RS_MODEL_VERSION 1
@@ -34,11 +34,15 @@
 #define RS_MODEL_MAX_ITEMS (1 << 26)
 
 /* Writes m to path (+ path.json with sidecar_json, a JSON object text).  ext_ids[r]
- * is the external id of row r (product or category ext_id). */
+ * is the external id of row r (product or category ext_id).  A model with a NaN or
+ * infinite value is refused (RS_EDATA).  path and path.json must be absent or regular
+ * files. */
 int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
                   const char *const *ext_ids, const char *sidecar_json, rs_error *e);
-/* Maps the file and checks it (magic, version, endianness, sizes, NaN/Inf-free is NOT
- * checked here for speed).  Errors name the file and what is wrong with it. */
+/* Reads the file into private memory and checks it: a regular file (a FIFO or device
+ * is refused without blocking), magic, version, endianness, sizes, indices, and every
+ * value finite.  A file rewritten while it is read is refused.  Errors name the file
+ * and what is wrong with it. */
 int rs_model_load(const char *path, rs_embedding **out, rs_error *e);
 /* The sidecar object text for rs_model_save (malloc-ed, NULL when out of memory):
  * {"city", "split", "params", "metrics", "fingerprint", "seconds"}; params_json and

@@ -1,4 +1,4 @@
-/* model_io.c - model files: write (temp file, fsync, rename) and mmap-ed load.
+/* model_io.c - model files: written through core/atomicfile.h, read into private memory.
  *
  * The layout is described in model.h.  The header is a fixed little-endian record at
  * the start of the first page:
@@ -14,8 +14,15 @@
  *   96  total file length                                            u64
  *
  * Every section starts on a 4096-byte boundary, so the float matrices can be used in
- * place from the mapping.  The loader trusts nothing: every offset and size is checked
- * against the file length before anything is dereferenced.
+ * place from the file's bytes.  The loader trusts nothing: every offset and size is
+ * checked against the file length before anything is dereferenced, and every value of
+ * the matrices must be finite.
+ *
+ * Loading reads the whole file into one page-aligned heap block instead of mapping
+ * it: a mapping of a file that another process truncates or rewrites in place
+ * (`cp backup.rsm active.rsm`) raises SIGBUS at the next touch of a vanished page,
+ * in the middle of a batch or under the TUI.  Private memory cannot vanish; a file
+ * that changes while it is read is detected (fstat before and after) and refused.
  */
 #include "model.h"
 
@@ -23,14 +30,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "atomicfile.h"
 
 #define PAGE 4096u
 #define ENDIAN_MARK 0x01020304u
@@ -80,31 +87,6 @@ static void iso_now(char *buf, size_t n)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Flushes a written FILE to disk and closes it; -1 on any error (the file is closed
- * either way). */
-static int close_synced(FILE *f)
-{
-    int bad = fflush(f) != 0 || ferror(f);
-    if (!bad && fsync(fileno(f)) != 0)
-        bad = 1;
-    if (fclose(f) != 0)
-        bad = 1;
-    return bad ? -1 : 0;
-}
-
-static void sync_dir_of(const char *path)
-{
-    char *copy = strdup(path);
-    if (!copy)
-        return;
-    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-    free(copy);
 }
 
 char *rs_model_sidecar(int64_t city_id, const char *split, const char *params_json,
@@ -157,54 +139,10 @@ static int sidecar_text(const char *path, const rs_embedding *m, const char *kin
     return RS_OK;
 }
 
-int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
-                  const char *const *ext_ids, const char *sidecar_json, rs_error *e)
+/* The header page of m's file and the section layout; *file_len receives the total. */
+static void build_header(unsigned char *h, const rs_embedding *m, const char *kind,
+                         uint64_t ext_len, uint64_t *file_len)
 {
-    int rc = RS_OK;
-    char *tmp = NULL, *jpath = NULL, *jtmp = NULL, *json = NULL, *ext = NULL;
-    FILE *f = NULL;
-    int tmp_made = 0, jtmp_made = 0;
-
-    if (!kind || !*kind || strlen(kind) >= 16)
-        return rs_seterr(e, RS_EUSAGE, "%s: model kind must be 1..15 characters", path);
-    if (m->rows < 1 || m->dim < 1 || m->n_items < m->rows || !m->in || !m->row_item)
-        return rs_seterr(e, RS_EUSAGE, "%s: refusing to save an empty or malformed model "
-                         "(%d rows, %d dims)", path, m->rows, m->dim);
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 5);
-    jpath = malloc(plen + 6);
-    jtmp = malloc(plen + 10);
-    if (!tmp || !jpath || !jtmp) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory saving %s", path);
-        goto done;
-    }
-    snprintf(tmp, plen + 5, "%s.tmp", path);
-    snprintf(jpath, plen + 6, "%s.json", path);
-    snprintf(jtmp, plen + 10, "%s.json.tmp", path);
-
-    /* external ids, each NUL-terminated */
-    uint64_t ext_len = 0;
-    for (int32_t r = 0; r < m->rows; r++) {
-        if (!ext_ids || !ext_ids[r] || !ext_ids[r][0]) {
-            rc = rs_seterr(e, RS_EUSAGE, "%s: row %d has no external id", path, r);
-            goto done;
-        }
-        ext_len += strlen(ext_ids[r]) + 1;
-    }
-    ext = malloc((size_t)ext_len + 1);
-    if (!ext) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory saving %s", path);
-        goto done;
-    }
-    {
-        uint64_t at = 0;
-        for (int32_t r = 0; r < m->rows; r++) {
-            size_t n = strlen(ext_ids[r]) + 1;
-            memcpy(ext + at, ext_ids[r], n);
-            at += n;
-        }
-    }
-
     uint32_t flags = F_IN | (m->out ? F_OUT : 0) | (m->counts ? F_COUNTS : 0);
     uint64_t mat = (uint64_t)m->rows * (uint64_t)m->dim * sizeof(float);
     uint64_t off_in = PAGE;
@@ -216,10 +154,9 @@ int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
     uint64_t off_rowitem = next;
     next += align_up((uint64_t)m->rows * sizeof(int32_t));
     uint64_t off_ext = next;
-    uint64_t file_len = off_ext + ext_len;
+    *file_len = off_ext + ext_len;
 
-    unsigned char h[PAGE];
-    memset(h, 0, sizeof h);
+    memset(h, 0, PAGE);
     memcpy(h + H_MAGIC, MAGIC, 8);
     put32(h, H_VERSION, RS_MODEL_VERSION);
     put32(h, H_ENDIAN, ENDIAN_MARK);
@@ -234,68 +171,92 @@ int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
     put64(h, H_OFF + 24, off_rowitem);
     put64(h, H_OFF + 32, off_ext);
     put64(h, H_EXTLEN, ext_len);
-    put64(h, H_FILELEN, file_len);
+    put64(h, H_FILELEN, *file_len);
+}
 
-    if ((rc = sidecar_text(path, m, kind, sidecar_json, &json, e)))
-        goto done;
+/* The external-id block: every id NUL-terminated, in row order. */
+static int ext_block(const char *path, const rs_embedding *m, const char *const *ext_ids,
+                     char **out, uint64_t *len, rs_error *e)
+{
+    uint64_t n = 0;
+    for (int32_t r = 0; r < m->rows; r++) {
+        if (!ext_ids || !ext_ids[r] || !ext_ids[r][0])
+            return rs_seterr(e, RS_EUSAGE, "%s: row %d has no external id", path, r);
+        n += strlen(ext_ids[r]) + 1;
+    }
+    char *ext = malloc((size_t)n + 1);
+    if (!ext)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory saving %s", path);
+    uint64_t at = 0;
+    for (int32_t r = 0; r < m->rows; r++) {
+        size_t k = strlen(ext_ids[r]) + 1;
+        memcpy(ext + at, ext_ids[r], k);
+        at += k;
+    }
+    *out = ext;
+    *len = n;
+    return RS_OK;
+}
 
-    f = fopen(tmp, "wb");
-    if (!f) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot create: %s", tmp, strerror(errno));
-        goto done;
-    }
-    tmp_made = 1;
-    int bad = write_section(f, h, PAGE, 0) || write_section(f, m->in, mat, 1) ||
-              (m->out && write_section(f, m->out, mat, 1)) ||
-              (m->counts && write_section(f, m->counts, (uint64_t)m->rows * 8, 1)) ||
-              write_section(f, m->row_item, (uint64_t)m->rows * 4, 1) ||
-              write_section(f, ext, ext_len, 0);
-    int err = errno;
-    if (close_synced(f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
-    }
-    f = NULL;
-    if (bad) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", tmp, strerror(err));
-        goto done;
-    }
+int rs_model_save(const char *path, const rs_embedding *m, const char *kind,
+                  const char *const *ext_ids, const char *sidecar_json, rs_error *e)
+{
+    int rc = RS_OK;
+    char *jpath = NULL, *json = NULL, *ext = NULL;
+    rs_afile *mf = NULL, *jf = NULL;
 
-    FILE *jf = fopen(jtmp, "w");
-    if (!jf) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot create: %s", jtmp, strerror(errno));
+    if (!kind || !*kind || strlen(kind) >= 16)
+        return rs_seterr(e, RS_EUSAGE, "%s: model kind must be 1..15 characters", path);
+    if (m->rows < 1 || m->dim < 1 || m->n_items < m->rows || !m->in || !m->row_item)
+        return rs_seterr(e, RS_EUSAGE, "%s: refusing to save an empty or malformed model "
+                         "(%d rows, %d dims)", path, m->rows, m->dim);
+    {
+        char what[1200];
+        snprintf(what, sizeof what, "%s: refusing to save the model", path);
+        if ((rc = rs_embedding_check_finite(m, what, e)))
+            return rc;
+    }
+    size_t plen = strlen(path);
+    if (!(jpath = malloc(plen + 6)))
+        return rs_seterr(e, RS_EINTERNAL, "out of memory saving %s", path);
+    snprintf(jpath, plen + 6, "%s.json", path);
+    uint64_t ext_len = 0, file_len = 0;
+    unsigned char h[PAGE];
+    if ((rc = ext_block(path, m, ext_ids, &ext, &ext_len, e)) ||
+        (rc = sidecar_text(path, m, kind, sidecar_json, &json, e)))
+        goto done;
+    build_header(h, m, kind, ext_len, &file_len);
+    uint64_t mat = (uint64_t)m->rows * (uint64_t)m->dim * sizeof(float);
+
+    /* both targets are checked (regular files only) before anything is written */
+    if ((rc = rs_afile_open(path, &mf, e)) || (rc = rs_afile_open(jpath, &jf, e)))
+        goto done;
+    FILE *f = rs_afile_stream(mf);
+    if (write_section(f, h, PAGE, 0) || write_section(f, m->in, mat, 1) ||
+        (m->out && write_section(f, m->out, mat, 1)) ||
+        (m->counts && write_section(f, m->counts, (uint64_t)m->rows * 8, 1)) ||
+        write_section(f, m->row_item, (uint64_t)m->rows * 4, 1) ||
+        write_section(f, ext, ext_len, 0)) {
+        rc = rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", rs_afile_tmp_path(mf),
+                       strerror(errno));
         goto done;
     }
-    jtmp_made = 1;
-    bad = fputs(json, jf) < 0 || fputc('\n', jf) == EOF;
-    if (close_synced(jf) != 0 || bad) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", jtmp, strerror(errno));
+    if (fputs(json, rs_afile_stream(jf)) < 0 || fputc('\n', rs_afile_stream(jf)) == EOF) {
+        rc = rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", rs_afile_tmp_path(jf),
+                       strerror(errno));
         goto done;
     }
     /* the sidecar first: a model file never exists without its sidecar */
-    if (rename(jtmp, jpath) != 0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot rename to %s: %s", jtmp, jpath,
-                       strerror(errno));
+    rc = rs_afile_commit(jf, e);
+    jf = NULL;
+    if (rc)
         goto done;
-    }
-    jtmp_made = 0;
-    if (rename(tmp, path) != 0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot rename to %s: %s", tmp, path,
-                       strerror(errno));
-        goto done;
-    }
-    tmp_made = 0;
-    sync_dir_of(path);
+    rc = rs_afile_commit(mf, e);
+    mf = NULL;
 done:
-    if (f)
-        fclose(f);
-    if (tmp_made)
-        unlink(tmp);
-    if (jtmp_made)
-        unlink(jtmp);
-    free(tmp);
+    rs_afile_abort(mf);
+    rs_afile_abort(jf);
     free(jpath);
-    free(jtmp);
     free(json);
     free(ext);
     return rc;
@@ -318,28 +279,204 @@ static int check_section(const char *path, const char *name, uint64_t off, uint6
     return RS_OK;
 }
 
+/* Opens path for reading without blocking on a FIFO and without following it to a
+ * device: O_NONBLOCK for the open, then fstat, regular files only. */
+static int open_regular(const char *path, int *fd_out, struct stat *st, rs_error *e)
+{
+    *fd_out = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return rs_seterr(e, errno == ENOENT ? RS_EUSAGE : RS_EINTERNAL,
+                         "%s: cannot open model file: %s", path, strerror(errno));
+    if (fstat(fd, st) != 0) {
+        int rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot stat: %s", path, strerror(errno));
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        return rs_seterr(e, RS_EDATA, "%s: not a regular file (%s); a model file must be one",
+                         path, S_ISDIR(st->st_mode)    ? "a directory"
+                               : S_ISFIFO(st->st_mode) ? "a FIFO"
+                               : S_ISSOCK(st->st_mode) ? "a socket"
+                                                       : "a device");
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    *fd_out = fd;
+    return RS_OK;
+}
+
+static int same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* The whole file (len bytes, as fstat said) in private page-aligned heap memory.  A
+ * file that another process shrinks, grows or rewrites while we read it is an error
+ * (read again later), never a SIGBUS: nothing of ours stays mapped from it. */
+static int read_private(int fd, const char *path, const struct stat *before, void **out,
+                        rs_error *e)
+{
+    size_t len = (size_t)before->st_size;
+    *out = NULL;
+    unsigned char *buf = aligned_alloc(PAGE, (size_t)align_up(len));
+    if (!buf)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory loading %s (%zu bytes)", path, len);
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    size_t got = 0;
+    while (got < len) {
+        size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
+        ssize_t n = pread(fd, buf + got, want, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            free(buf);
+            return rs_seterr(e, RS_EINTERNAL, "%s: read failed: %s", path, strerror(err));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    unsigned char extra;
+    struct stat after;
+    if (got != len || pread(fd, &extra, 1, (off_t)len) != 0 || fstat(fd, &after) != 0 ||
+        !same_file_state(before, &after)) {
+        free(buf);
+        return rs_seterr(e, RS_EDATA, "%s: the model file changed while it was being read "
+                         "(%zu of %zu bytes; is another program rewriting it in place?)",
+                         path, got, len);
+    }
+    *out = buf;
+    return RS_OK;
+}
+
+/* The layout from the header, checked against the file length. */
+typedef struct layout {
+    char kind[17];
+    int32_t rows, dim, n_items;
+    uint32_t flags;
+    uint64_t off_in, off_out, off_counts, off_rowitem, off_ext, ext_len;
+} layout;
+
+static int check_header(const char *path, const unsigned char *h, uint64_t file_len,
+                        layout *L, rs_error *e)
+{
+    int rc;
+    if (memcmp(h + H_MAGIC, MAGIC, 8) != 0)
+        return rs_seterr(e, RS_EDATA, "%s: not a recoscope model file (bad magic)", path);
+    uint32_t endian = get32(h, H_ENDIAN);
+    if (endian != ENDIAN_MARK)
+        return rs_seterr(e, RS_EDATA, "%s: %s (endianness mark 0x%08x, expected 0x%08x)", path,
+                         endian == 0x04030201u ? "written on a machine of the other byte order"
+                                               : "corrupt model file",
+                         endian, ENDIAN_MARK);
+    uint32_t version = get32(h, H_VERSION);
+    if (version != RS_MODEL_VERSION)
+        return rs_seterr(e, RS_EDATA, "%s: model format version %u, this program reads %d",
+                         path, version, RS_MODEL_VERSION);
+    memcpy(L->kind, h + H_KIND, 16);
+    L->kind[16] = 0;
+    L->rows = (int32_t)get32(h, H_ROWS);
+    L->dim = (int32_t)get32(h, H_DIM);
+    L->n_items = (int32_t)get32(h, H_NITEMS);
+    L->flags = get32(h, H_FLAGS);
+    if (!L->kind[0] || strlen(L->kind) > 15)
+        return rs_seterr(e, RS_EDATA, "%s: corrupt model file: bad kind field", path);
+    /* n_items (the size of the index space, products of the catalogue) is not backed by
+     * data in the file, and the loader allocates a table of that size: bound it so a
+     * corrupt header cannot ask for gigabytes.  2^26 products is far beyond any
+     * catalogue this tool serves. */
+    if (L->n_items > RS_MODEL_MAX_ITEMS)
+        return rs_seterr(e, RS_EDATA, "%s: header claims %d items, more than the %d a model "
+                         "may index (corrupt file?)", path, L->n_items, RS_MODEL_MAX_ITEMS);
+    if (L->rows < 1 || L->dim < 1 || L->dim > 65536 || L->n_items < L->rows)
+        return rs_seterr(e, RS_EDATA, "%s: corrupt model file: %d rows, %d dims, %d items",
+                         path, L->rows, L->dim, L->n_items);
+    if ((L->flags & ~(F_IN | F_OUT | F_COUNTS)) || !(L->flags & F_IN))
+        return rs_seterr(e, RS_EDATA, "%s: corrupt model file: unknown flags 0x%x", path,
+                         L->flags);
+    uint64_t hdr_len = get64(h, H_FILELEN);
+    if (hdr_len != file_len)
+        return rs_seterr(e, RS_EDATA, "%s: %s model file: the header says %" PRIu64
+                         " bytes, the file has %" PRIu64, path,
+                         hdr_len > file_len ? "truncated" : "corrupt", hdr_len, file_len);
+    L->off_in = get64(h, H_OFF);
+    L->off_out = get64(h, H_OFF + 8);
+    L->off_counts = get64(h, H_OFF + 16);
+    L->off_rowitem = get64(h, H_OFF + 24);
+    L->off_ext = get64(h, H_OFF + 32);
+    L->ext_len = get64(h, H_EXTLEN);
+    uint64_t mat = (uint64_t)L->rows * (uint64_t)L->dim * 4, rows = (uint64_t)L->rows;
+    uint64_t after = PAGE;
+    if ((rc = check_section(path, "input", L->off_in, mat, after, file_len, e)))
+        return rc;
+    after = L->off_in + mat;
+    if (L->flags & F_OUT) {
+        if ((rc = check_section(path, "output", L->off_out, mat, after, file_len, e)))
+            return rc;
+        after = L->off_out + mat;
+    }
+    if (L->flags & F_COUNTS) {
+        if ((rc = check_section(path, "counts", L->off_counts, rows * 8, after, file_len, e)))
+            return rc;
+        after = L->off_counts + rows * 8;
+    }
+    if ((rc = check_section(path, "id table", L->off_rowitem, rows * 4, after, file_len, e)))
+        return rc;
+    after = L->off_rowitem + rows * 4;
+    return check_section(path, "external ids", L->off_ext, L->ext_len, after, file_len, e);
+}
+
+/* item_row from row_item (every index in range, none twice) and the ext id table. */
+static int build_index(const char *path, rs_embedding *m, const layout *L, rs_error *e)
+{
+    const unsigned char *base = m->block;
+    for (int32_t i = 0; i < m->n_items; i++)
+        m->item_row[i] = -1;
+    for (int32_t r = 0; r < m->rows; r++) {
+        int32_t it = m->row_item[r];
+        if (it < 0 || it >= m->n_items)
+            return rs_seterr(e, RS_EDATA, "%s: corrupt model file: row %d has item index %d "
+                             "outside 0..%d", path, r, it, m->n_items - 1);
+        if (m->item_row[it] >= 0)
+            return rs_seterr(e, RS_EDATA, "%s: corrupt model file: item index %d appears in "
+                             "rows %d and %d", path, it, m->item_row[it], r);
+        m->item_row[it] = r;
+    }
+    const char *p = (const char *)base + L->off_ext, *end = p + L->ext_len;
+    for (int32_t r = 0; r < m->rows; r++) {
+        const char *z = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
+        if (!z || z == p)
+            return rs_seterr(e, RS_EDATA, "%s: corrupt model file: external id of row %d "
+                             "is missing or empty", path, r);
+        m->ext_ids[r] = p;
+        p = z + 1;
+    }
+    if (p != end)
+        return rs_seterr(e, RS_EDATA, "%s: corrupt model file: %td stray bytes after the "
+                         "external ids", path, end - p);
+    return RS_OK;
+}
+
 int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
 {
     int rc = RS_OK;
     int fd = -1;
-    void *map = MAP_FAILED;
-    size_t map_len = 0;
+    void *buf = NULL;
     rs_embedding *m = NULL;
+    struct stat st;
+    layout L;
     *out = NULL;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rs_seterr(e, errno == ENOENT ? RS_EUSAGE : RS_EINTERNAL,
-                         "%s: cannot open model file: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot stat: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = rs_seterr(e, RS_EDATA, "%s: not a regular file", path);
-        goto fail;
-    }
+    if ((rc = open_regular(path, &fd, &st, e)))
+        return rc;
     uint64_t file_len = (uint64_t)st.st_size;
     if (file_len < PAGE) {
         unsigned char head[8] = {0};
@@ -351,155 +488,51 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
                            " bytes, the header alone needs %u", path, file_len, PAGE);
         goto fail;
     }
-    map_len = (size_t)file_len;
-    map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot map: %s", path, strerror(errno));
+    if (file_len > SIZE_MAX / 2) {
+        rc = rs_seterr(e, RS_EDATA, "%s: model file too large", path);
         goto fail;
     }
-    const unsigned char *h = map;
-    if (memcmp(h + H_MAGIC, MAGIC, 8) != 0) {
-        rc = rs_seterr(e, RS_EDATA, "%s: not a recoscope model file (bad magic)", path);
+    if ((rc = read_private(fd, path, &st, &buf, e)) ||
+        (rc = check_header(path, buf, file_len, &L, e)))
         goto fail;
-    }
-    uint32_t endian = get32(h, H_ENDIAN);
-    if (endian != ENDIAN_MARK) {
-        rc = rs_seterr(e, RS_EDATA, "%s: %s (endianness mark 0x%08x, expected 0x%08x)", path,
-                       endian == 0x04030201u ? "written on a machine of the other byte order"
-                                             : "corrupt model file",
-                       endian, ENDIAN_MARK);
-        goto fail;
-    }
-    uint32_t version = get32(h, H_VERSION);
-    if (version != RS_MODEL_VERSION) {
-        rc = rs_seterr(e, RS_EDATA, "%s: model format version %u, this program reads %d", path,
-                       version, RS_MODEL_VERSION);
-        goto fail;
-    }
-    char kind[17];
-    memcpy(kind, h + H_KIND, 16);
-    kind[16] = 0;
-    int32_t rows = (int32_t)get32(h, H_ROWS), dim = (int32_t)get32(h, H_DIM),
-            n_items = (int32_t)get32(h, H_NITEMS);
-    uint32_t flags = get32(h, H_FLAGS);
-    if (!kind[0] || strlen(kind) > 15) {
-        rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: bad kind field", path);
-        goto fail;
-    }
-    /* n_items (the size of the index space, products of the catalogue) is not backed by
-     * data in the file, and the loader allocates a table of that size: bound it so a
-     * corrupt header cannot ask for gigabytes.  2^26 products is far beyond any
-     * catalogue this tool serves. */
-    if (n_items > RS_MODEL_MAX_ITEMS) {
-        rc = rs_seterr(e, RS_EDATA, "%s: header claims %d items, more than the %d a model "
-                       "may index (corrupt file?)", path, n_items, RS_MODEL_MAX_ITEMS);
-        goto fail;
-    }
-    if (rows < 1 || dim < 1 || dim > 65536 || n_items < rows) {
-        rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: %d rows, %d dims, %d items", path,
-                       rows, dim, n_items);
-        goto fail;
-    }
-    if ((flags & ~(F_IN | F_OUT | F_COUNTS)) || !(flags & F_IN)) {
-        rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: unknown flags 0x%x", path, flags);
-        goto fail;
-    }
-    uint64_t hdr_len = get64(h, H_FILELEN);
-    if (hdr_len != file_len) {
-        rc = rs_seterr(e, RS_EDATA, "%s: %s model file: the header says %" PRIu64
-                       " bytes, the file has %" PRIu64, path,
-                       hdr_len > file_len ? "truncated" : "corrupt", hdr_len, file_len);
-        goto fail;
-    }
-    uint64_t off_in = get64(h, H_OFF), off_out = get64(h, H_OFF + 8),
-             off_counts = get64(h, H_OFF + 16), off_rowitem = get64(h, H_OFF + 24),
-             off_ext = get64(h, H_OFF + 32), ext_len = get64(h, H_EXTLEN);
-    uint64_t mat = (uint64_t)rows * (uint64_t)dim * 4;
-    uint64_t after = PAGE;
-    if ((rc = check_section(path, "input", off_in, mat, after, file_len, e)))
-        goto fail;
-    after = off_in + mat;
-    if (flags & F_OUT) {
-        if ((rc = check_section(path, "output", off_out, mat, after, file_len, e)))
-            goto fail;
-        after = off_out + mat;
-    }
-    if (flags & F_COUNTS) {
-        if ((rc = check_section(path, "counts", off_counts, (uint64_t)rows * 8, after,
-                                file_len, e)))
-            goto fail;
-        after = off_counts + (uint64_t)rows * 8;
-    }
-    if ((rc = check_section(path, "id table", off_rowitem, (uint64_t)rows * 4, after, file_len,
-                            e)))
-        goto fail;
-    after = off_rowitem + (uint64_t)rows * 4;
-    if ((rc = check_section(path, "external ids", off_ext, ext_len, after, file_len, e)))
-        goto fail;
-
     m = calloc(1, sizeof *m);
     if (!m) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path);
         goto fail;
     }
-    m->mapping = map;
-    m->mapping_len = map_len;
-    map = MAP_FAILED; /* owned by m from here */
-    const unsigned char *base = m->mapping;
-    m->n_items = n_items;
-    m->rows = rows;
-    m->dim = dim;
-    snprintf(m->kind, sizeof m->kind, "%s", kind);
-    m->in = (float *)(uintptr_t)(base + off_in);
-    m->out = (flags & F_OUT) ? (float *)(uintptr_t)(base + off_out) : NULL;
-    m->counts = (flags & F_COUNTS) ? (int64_t *)(uintptr_t)(base + off_counts) : NULL;
-    m->row_item = (int32_t *)(uintptr_t)(base + off_rowitem);
-    m->item_row = malloc((size_t)n_items * sizeof *m->item_row);
-    m->ext_ids = malloc((size_t)rows * sizeof *m->ext_ids);
+    m->block = buf;
+    m->block_len = (size_t)file_len;
+    buf = NULL; /* owned by m from here */
+    const unsigned char *base = m->block;
+    m->n_items = L.n_items;
+    m->rows = L.rows;
+    m->dim = L.dim;
+    snprintf(m->kind, sizeof m->kind, "%s", L.kind);
+    m->in = (float *)(uintptr_t)(base + L.off_in);
+    m->out = (L.flags & F_OUT) ? (float *)(uintptr_t)(base + L.off_out) : NULL;
+    m->counts = (L.flags & F_COUNTS) ? (int64_t *)(uintptr_t)(base + L.off_counts) : NULL;
+    m->row_item = (int32_t *)(uintptr_t)(base + L.off_rowitem);
+    m->item_row = malloc((size_t)L.n_items * sizeof *m->item_row);
+    m->ext_ids = malloc((size_t)L.rows * sizeof *m->ext_ids);
     if (!m->item_row || !m->ext_ids) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path);
         goto fail;
     }
-    for (int32_t i = 0; i < n_items; i++)
-        m->item_row[i] = -1;
-    for (int32_t r = 0; r < rows; r++) {
-        int32_t it = m->row_item[r];
-        if (it < 0 || it >= n_items) {
-            rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: row %d has item index %d "
-                           "outside 0..%d", path, r, it, n_items - 1);
-            goto fail;
-        }
-        if (m->item_row[it] >= 0) {
-            rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: item index %d appears in "
-                           "rows %d and %d", path, it, m->item_row[it], r);
-            goto fail;
-        }
-        m->item_row[it] = r;
-    }
+    if ((rc = build_index(path, m, &L, e)))
+        goto fail;
+    /* NaN or infinity would be served as "nan" scores and scramble the order of the
+     * other rows: one pass at load time, the message names the row and the value */
     {
-        const char *p = (const char *)base + off_ext, *end = p + ext_len;
-        for (int32_t r = 0; r < rows; r++) {
-            const char *z = p < end ? memchr(p, 0, (size_t)(end - p)) : NULL;
-            if (!z || z == p) {
-                rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: external id of row %d "
-                               "is missing or empty", path, r);
-                goto fail;
-            }
-            m->ext_ids[r] = p;
-            p = z + 1;
-        }
-        if (p != end) {
-            rc = rs_seterr(e, RS_EDATA, "%s: corrupt model file: %td stray bytes after the "
-                           "external ids", path, end - p);
+        char what[1200];
+        snprintf(what, sizeof what, "%s: corrupt model file", path);
+        if ((rc = rs_embedding_check_finite(m, what, e)))
             goto fail;
-        }
     }
     close(fd);
     *out = m;
     return RS_OK;
 fail:
-    if (map != MAP_FAILED)
-        munmap(map, map_len);
+    free(buf);
     rs_embedding_free(m);
     if (fd >= 0)
         close(fd);

@@ -28,14 +28,12 @@
  */
 #include "sgns.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <stddef.h>
 
@@ -451,32 +449,6 @@ done:
     return NULL;
 }
 
-void rs_embedding_free(rs_embedding *m)
-{
-    if (!m)
-        return;
-    if (m->mapping) {
-        munmap(m->mapping, m->mapping_len);
-    } else {
-        free(m->row_item);
-        free(m->in);
-        free(m->out);
-        free(m->counts);
-    }
-    free(m->item_row);
-    free(m->ext_ids);
-    free(m);
-}
-
-static int cmp_rows_by_count(const void *a, const void *b, void *ctx)
-{
-    const int64_t *cnt = ctx;
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    if (cnt[x] != cnt[y])
-        return cnt[x] > cnt[y] ? -1 : 1;
-    return (x > y) - (x < y);
-}
-
 int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn progress,
                   void *progress_ctx, rs_embedding **out, rs_error *e)
 {
@@ -499,21 +471,14 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
     atomic_init(&t.done, 0);
 
     /* vocabulary: items in >= min_count receipts, by descending count */
-    m = calloc(1, sizeof *m);
     item_count = malloc(((size_t)c->n_items + 1) * sizeof *item_count);
-    if (!m || !item_count)
+    if (!item_count)
         goto oom;
     rs_corpus_item_counts(c, item_count);
-    m->n_items = c->n_items;
-    m->dim = p->dim;
-    m->item_row = malloc(((size_t)c->n_items + 1) * sizeof *m->item_row);
-    m->row_item = malloc(((size_t)c->n_items + 1) * sizeof *m->row_item);
-    if (!m->item_row || !m->row_item)
-        goto oom;
-    int32_t rows = 0;
-    for (int32_t i = 0; i < c->n_items; i++)
-        if (item_count[i] >= p->min_count && item_count[i] > 0)
-            m->row_item[rows++] = i;
+    if ((rc = rs_embedding_vocab(c->n_items, item_count, p->min_count, RS_VOCAB_BY_COUNT,
+                                 p->dim, &m, e)))
+        goto fail;
+    int32_t rows = m->rows;
     if (rows == 0) {
         rc = rs_seterr(e, RS_EDATA,
                        "no item is in at least %d receipt(s): nothing to train on (%lld "
@@ -521,18 +486,7 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
                        p->min_count, (long long)c->n_receipts);
         goto fail;
     }
-    qsort_r(m->row_item, (size_t)rows, sizeof *m->row_item, cmp_rows_by_count, item_count);
-    for (int32_t i = 0; i < c->n_items; i++)
-        m->item_row[i] = -1;
-    for (int32_t r = 0; r < rows; r++)
-        m->item_row[m->row_item[r]] = r;
-    m->rows = rows;
     t.rows = rows;
-    m->counts = malloc((size_t)rows * sizeof *m->counts);
-    if (!m->counts)
-        goto oom;
-    for (int32_t r = 0; r < rows; r++)
-        m->counts[r] = item_count[m->row_item[r]];
 
     /* receipts as rows, only those with two vocabulary items or more */
     int64_t tokens = 0;
@@ -699,41 +653,6 @@ done:
     if (!rc)
         *out = m;
     return rc;
-}
-
-int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores)
-{
-    for (int32_t i = 0; i < m->n_items; i++)
-        scores[i] = -INFINITY;
-    if (!m->out || m->rows == 0)
-        return -1;
-    float *v = calloc((size_t)m->dim, sizeof *v);
-    float *rs = malloc((size_t)m->rows * sizeof *rs);
-    int used = -1;
-    if (!v || !rs)
-        goto done;
-    used = 0;
-    for (int k = 0; k < n; k++) {
-        if (ctx[k] < 0 || ctx[k] >= m->n_items)
-            continue;
-        int32_t r = m->item_row[ctx[k]];
-        if (r < 0)
-            continue;
-        used++;
-        const float *x = m->in + (size_t)r * m->dim;
-        for (int d = 0; d < m->dim; d++)
-            v[d] += x[d];
-    }
-    if (used == 0)
-        goto done;
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, m->rows, m->dim, 1.0f, m->out, m->dim, v, 1, 0.0f,
-                rs, 1);
-    for (int32_t r = 0; r < m->rows; r++)
-        scores[m->row_item[r]] = rs[r];
-done:
-    free(v);
-    free(rs);
-    return used;
 }
 
 /* ---- the kinds "product" and "category" (kinds.h) ---------------------------------- */

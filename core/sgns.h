@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "corpus.h"
+#include "embedding.h"
 #include "error.h"
 
 typedef struct rs_sgns_params {
@@ -43,39 +44,11 @@ int rs_sgns_params_check(const rs_sgns_params *p, rs_error *e);
  * length, or -1 when buf is too small (512 bytes always suffice). */
 int rs_sgns_params_json(const rs_sgns_params *p, char *buf, size_t n);
 
-/* An embedding over the index space of a corpus (products or categories).  Only items
- * with count >= min_count have a row. */
-typedef struct rs_embedding {
-    int32_t n_items;   /* size of the index space */
-    int32_t rows;      /* vocabulary size */
-    int32_t dim;
-    int32_t *row_item; /* [rows] item index of each row */
-    int32_t *item_row; /* [n_items] row of each item, -1 when not in the vocabulary */
-    float *in;         /* [rows * dim] input vectors (synonyms: cosine in.in) */
-    float *out;        /* [rows * dim] output vectors (completion: in.out) */
-    int64_t *counts;   /* [rows] training receipts holding the item */
-    char kind[16];     /* kind recorded in the file ("" when trained in memory) */
-    const char **ext_ids; /* [rows] external ids (into the mapping) when loaded from a
-                             file, else NULL */
-    void *mapping;     /* owner of in/out/counts/row_item when they live in a read-only
-                          file mapping (then NULL out = no output matrix); item_row and
-                          ext_ids are always heap */
-    size_t mapping_len;
-} rs_embedding;
-
 /* Trains on every receipt of c.  Progress (0..1) is reported through the optional
  * callback from the first thread, at most ~10 times a second. */
 typedef void (*rs_progress_fn)(void *ctx, double done);
 int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn progress,
                   void *progress_ctx, rs_embedding **out, rs_error *e);
-
-void rs_embedding_free(rs_embedding *m);
-
-/* scores[i] for every item index i (n_items entries): sum over the context rows of
- * in[ctx] . out[i]; items without a row get -INFINITY.  Context items without a row
- * (or out of range) are ignored.  Returns how many context items had a row, or -1
- * (all scores -INFINITY) when the model has no output matrix or memory ran out. */
-int rs_embedding_score_inout(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
 
 /* The kinds "product" and "category" (kinds.h): the parameter group (dim, epochs,
  * negative, ns_exponent, subsample, lr, min_count, window, threads; seed), the fit and

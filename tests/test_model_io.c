@@ -1,6 +1,7 @@
 /* test_model_io.c - model files (round trip, every corruption the loader must name)
  * and the registry (one active row per city/kind/split, fallback to all cities). */
 #include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,7 @@ static void test_round_trip(void)
         CHECK(memcmp(l->in, m->in, 9 * sizeof(float)) == 0);
         CHECK(l->out && memcmp(l->out, m->out, 9 * sizeof(float)) == 0);
         CHECK(l->counts && l->counts[2] == 98);
-        CHECK(((uintptr_t)l->in % 4096) == 0); /* page-aligned in the mapping */
+        CHECK(((uintptr_t)l->in % 4096) == 0); /* page-aligned in memory */
         for (int i = 0; i < 5; i++)
             CHECK_EQ_INT(l->item_row[i], m->item_row[i]);
         CHECK_STR(l->ext_ids[0], "p-four");
@@ -340,10 +341,119 @@ static void test_registry(void)
     rs_store_close(s);
 }
 
+/* Issue 11 item 3: a model file rewritten in place while loaded (`cp backup.rsm
+ * active.rsm` truncates it first) raised SIGBUS at the next touch of the mapping.  The
+ * loader now reads into private memory: the loaded model keeps its values whatever
+ * happens to the file. */
+static void i11_03_model_rewritten_in_place(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/active.rsm", dir);
+    rs_embedding *m = toy(1);
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_model_save(path, m, RS_KIND_PRODUCT, IDS, NULL, &e), RS_OK);
+    rs_embedding *l = NULL;
+    CHECK_EQ_INT(rs_model_load(path, &l, &e), RS_OK);
+    /* what cp does: open with O_TRUNC, then write the other file's bytes */
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, "RSCOPEM1", 8) == 8);
+        close(fd);
+    }
+    if (l) {
+        /* with a shared or private file mapping each of these reads is a SIGBUS */
+        CHECK(memcmp(l->in, m->in, 9 * sizeof(float)) == 0);
+        CHECK(l->out && memcmp(l->out, m->out, 9 * sizeof(float)) == 0);
+        CHECK(l->counts && l->counts[1] == 99);
+        CHECK_EQ_INT(l->row_item[2], 2);
+        CHECK_STR(l->ext_ids[0], "p-four");
+    }
+    rs_embedding_free(l);
+    /* the half-written file itself is refused with the reason, not served */
+    expect_load_error(path, "truncated model file");
+    rs_embedding_free(m);
+}
+
+/* Issue 11 item 7: NaN (or infinity) in a model file was served as "nan" scores.  The
+ * loader checks every value once; the message names the file, the row, its id, the
+ * matrix and the value.  Saving such a model is refused too. */
+static void i11_07_nonfinite_model_refused(void)
+{
+    const char *dir = test_tmpdir();
+    char good[512], bad[512];
+    snprintf(good, sizeof good, "%s/good.rsm", dir);
+    snprintf(bad, sizeof bad, "%s/nan.rsm", dir);
+    rs_embedding *m = toy(1);
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_model_save(good, m, RS_KIND_PRODUCT, IDS, NULL, &e), RS_OK);
+    float nan = NAN, inf = INFINITY;
+    /* input matrix at 4096: row 1, value 2 */
+    patched_copy(good, bad, 4096 + 4 * 4, &nan, 4, -1);
+    expect_load_error(bad, "corrupt model file: non-finite value in row 1 (id \"p0\") of the "
+                           "input matrix: value 2 is NaN");
+    /* output matrix at 8192: row 2, value 3 */
+    patched_copy(good, bad, 8192 + 8 * 4, &inf, 4, -1);
+    expect_load_error(bad, "row 2 (id \"\xc3\xa9t\xc3\xa9\") of the output matrix: value 3 is "
+                           "infinite");
+    /* never written in the first place */
+    char never[512];
+    snprintf(never, sizeof never, "%s/never.rsm", dir);
+    m->out[4] = NAN;
+    CHECK_EQ_INT(rs_model_save(never, m, RS_KIND_PRODUCT, IDS, NULL, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "refusing to save") && strstr(e.msg, "value 2 is NaN"));
+    CHECK(access(never, F_OK) != 0);
+    m->out[4] = 0;
+    rs_embedding_free(m);
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "FAIL: blocked opening a FIFO\n";
+    (void)!write(2, msg, sizeof msg - 1);
+    _exit(1);
+}
+
+/* Issue 11 item 12: a registered model path that is a FIFO blocked the loader in
+ * open(2).  It is opened with O_NONBLOCK and refused by its type. */
+static void i11_12_model_path_fifo(void)
+{
+    const char *dir = test_tmpdir();
+    char fifo[512], db[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo.rsm", dir);
+    snprintf(db, sizeof db, "%s/f.db", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    signal(SIGALRM, on_alarm);
+    alarm(20);
+    rs_embedding *l = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_model_load(fifo, &l, &e), RS_EDATA);
+    CHECK(strstr(e.msg, fifo) && strstr(e.msg, "a FIFO"));
+    CHECK_EQ_INT(rs_model_load("/dev/null", &l, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "not a regular file") != NULL);
+    rs_store *s = NULL;
+    CHECK_EQ_INT(rs_store_open(db, RS_STORE_CREATE, &s, &e), RS_OK);
+    if (s) {
+        CHECK_EQ_INT(rs_registry_add(s, 0, "product", "all", fifo, NULL, NULL, NULL, 0, 1,
+                                     NULL, &e), RS_OK);
+        CHECK_EQ_INT(rs_registry_load_active(s, 0, "product", "all", &l, NULL, NULL, &e),
+                     RS_EDATA);
+        CHECK(strstr(e.msg, "a FIFO") != NULL);
+        rs_store_close(s);
+    }
+    alarm(0);
+    CHECK(l == NULL);
+}
+
 int main(void)
 {
     test_round_trip();
     test_corrupt_files();
     test_registry();
+    i11_03_model_rewritten_in_place();
+    i11_07_nonfinite_model_refused();
+    i11_12_model_path_fifo();
     return test_summary();
 }
