@@ -29,6 +29,7 @@
 #include "corpus.h"
 #include "lapack.h"
 #include "model.h"
+#include "publish.h"
 #include "recommend.h"
 #include "sgns.h"
 #include "store.h"
@@ -71,7 +72,6 @@ static int train_missing(rs_store *s, int64_t city, const char *kind, int epochs
         return RS_OK;
     rs_corpus *c = NULL, *cc = NULL;
     rs_embedding *m = NULL;
-    char **ext = NULL;
     int rc = rs_corpus_load(s, city, &c, e);
     if (!rc && strcmp(kind, RS_KIND_CATEGORY) == 0)
         rc = rs_corpus_categories(c, &cc, e);
@@ -84,43 +84,18 @@ static int train_missing(rs_store *s, int64_t city, const char *kind, int epochs
         rc = rs_sgns_train(cc ? cc : c, &p, NULL, NULL, &m, e);
     if (rc)
         goto done;
-    if (!(ext = calloc((size_t)m->rows + 1, sizeof *ext))) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(rs_store_db(s),
-                           cc ? "SELECT ext_id FROM categories WHERE id = ?1"
-                              : "SELECT ext_id FROM products WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "reading external ids");
-        goto done;
-    }
-    for (int32_t r = 0; r < m->rows && !rc; r++) {
-        sqlite3_bind_int64(st, 1, (int64_t)m->row_item[r] + 1);
-        const char *x = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        if (!(ext[r] = strdup(x ? x : "?")))
-            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    if (rc)
-        goto done;
     char path[4096];
     snprintf(path, sizeof path, "%s/bench-%s-c%lld.rsm", rs_store_models_dir(s), kind,
              (long long)city);
-    int64_t id;
+    rs_publish pub = {.city_id = city, .kind = kind, .params_json = "{\"bench\":true}",
+                      .metrics_json = "{}", .fingerprint = "bench", .seconds = now() - t0,
+                      .activate = 1, .path = path};
     if ((rc = rs_store_ensure_models_dir(s, e)) ||
-        (rc = rs_model_save(path, m, kind, (const char *const *)ext, "{\"bench\":true}", e)) ||
-        (rc = rs_registry_add(s, city, kind, "all", path, "{}", "{}", "bench", now() - t0, 1,
-                              &id, e)))
+        (rc = rs_model_publish(s, m, &pub, NULL, NULL, 0, e)))
         goto done;
     printf("trained a %s model for city %lld: %d rows, %d epoch(s), %.1f s\n", kind,
            (long long)city, (int)m->rows, epochs, now() - t0);
 done:
-    for (int32_t r = 0; ext && r < m->rows; r++)
-        free(ext[r]);
-    free(ext);
     rs_embedding_free(m);
     rs_corpus_free(c);
     rs_corpus_free(cc);

@@ -6,6 +6,7 @@
 
 #include "../core/corpus.h"
 #include "../core/model.h"
+#include "../core/publish.h"
 #include "../core/store.h"
 #include "../core/w2v_format.h"
 #include "cli.h"
@@ -264,7 +265,6 @@ int cmd_import_model(rs_cli *cli, int argc, char **argv)
     rs_embedding m = {0};
     int32_t *item = NULL;
     const char **ids = NULL;
-    char *side = NULL;
     if ((rc = rs_w2v_read(file, fmt, &w, &e)) ||
         (outfile && (rc = rs_w2v_read(outfile, fmt, &wo, &e))))
         goto fail;
@@ -390,17 +390,10 @@ int cmd_import_model(rs_cli *cli, int argc, char **argv)
              (long long)unknown, w->dim, wo ? "true" : "false");
     char fingerprint[1200];
     snprintf(fingerprint, sizeof fingerprint, "imported:%s", file);
-    side = rs_model_sidecar(city_id, "all", params, NULL, fingerprint, 0);
-    char path[1024];
     int64_t id = 0;
-    if (!side) {
-        rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
-        goto fail;
-    }
-    if ((rc = rs_model_new_path(s, city_id, kind, "all", path, sizeof path, &e)) ||
-        (rc = rs_model_save(path, &m, kind, ids, side, &e)) ||
-        (rc = rs_registry_add(s, city_id, kind, "all", path, params, NULL, fingerprint, 0,
-                              activate, &id, &e)))
+    rs_publish pub = {.city_id = city_id, .kind = kind, .params_json = params,
+                      .fingerprint = fingerprint, .activate = activate, .ext_ids = ids};
+    if ((rc = rs_model_publish(s, &m, &pub, &id, NULL, 0, &e)))
         goto fail;
     printf("imported %lld of %lld vectors (dimension %d) from %s as %s%s model %lld for %s%s\n",
            (long long)known, (long long)w->count, w->dim, file, activate ? "the active " : "",
@@ -413,7 +406,6 @@ int cmd_import_model(rs_cli *cli, int argc, char **argv)
 fail:
     cli_fail(&e);
 done:
-    free(side);
     free(ids);
     free(item);
     free(m.row_item);

@@ -28,6 +28,7 @@
 #include "../core/grid.h"
 #include "../core/knn.h"
 #include "../core/model.h"
+#include "../core/publish.h"
 #include "../core/store.h"
 #include "cli.h"
 
@@ -115,54 +116,6 @@ static int cap_validation(rs_corpus **valid, int64_t max, rs_error *e)
     rs_corpus_free(v);
     *valid = sub;
     return RS_OK;
-}
-
-static int load_ext_ids(rs_store *s, const char *table, int32_t n, char ***out, rs_error *e)
-{
-    char sql[128];
-    sqlite3_stmt *st = NULL;
-    char **ids = calloc((size_t)n + 1, sizeof *ids);
-    int rc = RS_OK;
-    *out = NULL;
-    if (!ids)
-        return rs_seterr(e, RS_EINTERNAL, "out of memory");
-    snprintf(sql, sizeof sql, "SELECT id, ext_id FROM %s", table);
-    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-        free(ids);
-        return rs_store_sqlerr(s, e, "reading external ids");
-    }
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const char *x = (const char *)sqlite3_column_text(st, 1);
-        if (id >= 1 && id <= n && x && !ids[id - 1] && !(ids[id - 1] = strdup(x))) {
-            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-            break;
-        }
-    }
-    if (!rc && step != SQLITE_DONE)
-        rc = rs_store_sqlerr(s, e, "reading external ids");
-    sqlite3_finalize(st);
-    for (int32_t i = 0; !rc && i < n; i++)
-        if (!ids[i] && !(ids[i] = strdup("")))
-            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-    if (rc) {
-        for (int32_t i = 0; i < n; i++)
-            free(ids[i]);
-        free(ids);
-        return rc;
-    }
-    *out = ids;
-    return RS_OK;
-}
-
-static void free_ids(char **ids, int32_t n)
-{
-    if (!ids)
-        return;
-    for (int32_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
 }
 
 /* INSERT INTO runs ...; returns the row id in *id. */
@@ -259,55 +212,12 @@ static int save_final(rs_store *s, const train_opts *o, int64_t city, const char
                       const rs_embedding *m, const rs_corpus *data, const char *params_json,
                       const char *metrics_json, double secs, int64_t *model_id, rs_error *e)
 {
-    int rc;
-    char **ids = NULL, **rowids = NULL, fp[256], *path = NULL, *side = NULL;
-    const char *table = strcmp(kind, RS_KIND_CATEGORY) == 0 ? "categories" : "products";
-    if ((rc = rs_store_ensure_models_dir(s, e)))
-        return rc;
-    if ((rc = load_ext_ids(s, table, m->n_items, &ids, e)))
-        return rc;
-    rowids = malloc(((size_t)m->rows + 1) * sizeof *rowids);
-    if (!rowids) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
-    for (int32_t r = 0; r < m->rows; r++)
-        rowids[r] = ids[m->row_item[r]];
+    char fp[256];
     rs_corpus_fingerprint(data, fp, sizeof fp);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    time_t t = ts.tv_sec;
-    struct tm tmv;
-    gmtime_r(&t, &tmv);
-    char stamp[32], created[32];
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tmv);
-    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    if (asprintf(&path, "%s/%s-c%" PRId64 "-%s-%s-%09ld.rsm", rs_store_models_dir(s), kind,
-                 city, rs_split_name(o->split), stamp, (long)ts.tv_nsec) < 0) {
-        path = NULL;
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
-    if (asprintf(&side,
-                 "{\"kind\":\"%s\",\"city\":%" PRId64 ",\"split\":\"%s\",\"params\":%s,"
-                 "\"metrics\":%s,\"fingerprint\":\"%s\",\"created_at\":\"%s\","
-                 "\"seconds\":%.3f}",
-                 kind, city, rs_split_name(o->split), params_json, metrics_json, fp, created,
-                 secs) < 0) {
-        side = NULL;
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
-    if ((rc = rs_model_save(path, m, kind, (const char *const *)rowids, side, e)))
-        goto done;
-    rc = rs_registry_add(s, city, kind, rs_split_name(o->split), path, params_json,
-                         metrics_json, fp, secs, 1, model_id, e);
-done:
-    free(rowids);
-    free_ids(ids, m->n_items);
-    free(path);
-    free(side);
-    return rc;
+    rs_publish p = {.city_id = city, .kind = kind, .split = rs_split_name(o->split),
+                    .params_json = params_json, .metrics_json = metrics_json,
+                    .fingerprint = fp, .seconds = secs, .activate = 1};
+    return rs_model_publish(s, m, &p, model_id, NULL, 0, e);
 }
 
 /* Grid search + final fit of one kind for one city. */

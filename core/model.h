@@ -13,7 +13,9 @@
  * fingerprint, created_at, seconds.
  * Files are written through core/atomicfile.h (exclusive temporary file, regular
  * targets only, fsync, rename); the registry row is inserted only after the rename, so
- * a crash never leaves a half model registered. */
+ * a crash never leaves a half model registered.  Producers do not call these
+ * directly: they publish (core/publish.h).
+ */
 #ifndef RS_MODEL_H
 #define RS_MODEL_H
 
@@ -51,7 +53,7 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e);
 char *rs_model_sidecar(int64_t city_id, const char *split, const char *params_json,
                        const char *metrics_json, const char *fingerprint, double seconds);
 /* A fresh absolute file name in the database's models directory (created when
- * absent): "<dir>/<kind>-city<C>-<split>-<UTC time>-<pid>[-n].rsm". */
+ * absent): "<dir>/<kind>-c<C>-<split>-<UTC yyyymmddThhmmss>-<nanoseconds>[-n].rsm". */
 int rs_model_new_path(rs_store *s, int64_t city_id, const char *kind, const char *split,
                       char *buf, size_t n, rs_error *e);
 

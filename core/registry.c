@@ -25,26 +25,28 @@ int rs_model_new_path(rs_store *s, int64_t city_id, const char *kind, const char
     char *dir = realpath(rs_store_models_dir(s), NULL);
     if (!dir)
         return rs_seterr(e, RS_EINTERNAL, "%s: %s", rs_store_models_dir(s), strerror(errno));
-    char stamp[32];
-    time_t now = time(NULL);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    time_t t = ts.tv_sec;
     struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    gmtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
     rc = RS_EINTERNAL;
     for (int k = 0; k < 1000; k++) {
         int len;
         if (k == 0)
-            len = snprintf(buf, n, "%s/%s-city%lld-%s-%s-%ld.rsm", dir, kind, (long long)city_id,
-                           split, stamp, (long)getpid());
+            len = snprintf(buf, n, "%s/%s-c%lld-%s-%s-%09ld.rsm", dir, kind,
+                           (long long)city_id, split, stamp, (long)ts.tv_nsec);
         else
-            len = snprintf(buf, n, "%s/%s-city%lld-%s-%s-%ld-%d.rsm", dir, kind,
-                           (long long)city_id, split, stamp, (long)getpid(), k);
+            len = snprintf(buf, n, "%s/%s-c%lld-%s-%s-%09ld-%d.rsm", dir, kind,
+                           (long long)city_id, split, stamp, (long)ts.tv_nsec, k);
         if (len < 0 || (size_t)len >= n) {
             rc = rs_seterr(e, RS_EINTERNAL, "%s: model path too long", dir);
             break;
         }
         struct stat st;
-        if (stat(buf, &st) != 0 && errno == ENOENT) {
+        if (lstat(buf, &st) != 0 && errno == ENOENT) {
             rc = RS_OK;
             break;
         }

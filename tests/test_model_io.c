@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "model.h"
+#include "publish.h"
 #include "testlib.h"
 
 /* A hand-made model: 3 rows over 5 items, dim 3. */
@@ -262,7 +263,7 @@ static void test_registry(void)
 
     char p1[1024], p2[1024], p3[1024];
     CHECK_EQ_INT(rs_model_new_path(s, 0, "product", "all", p1, sizeof p1, &e), RS_OK);
-    CHECK(p1[0] == '/' && strstr(p1, "r-models/product-city0-all-") != NULL);
+    CHECK(p1[0] == '/' && strstr(p1, "r-models/product-c0-all-") != NULL);
     rs_embedding *m = toy(1);
     CHECK_EQ_INT(rs_model_save(p1, m, "product", IDS, NULL, &e), RS_OK);
     CHECK_EQ_INT(rs_model_new_path(s, 0, "product", "all", p2, sizeof p2, &e), RS_OK);
@@ -408,6 +409,38 @@ static void i11_07_nonfinite_model_refused(void)
     rs_embedding_free(m);
 }
 
+/* Issue 11 item 6, the second line of defence: the publisher refuses a model with
+ * non-finite values, writes nothing and keeps the previous active model. */
+static void i11_06_publish_refuses_nonfinite(void)
+{
+    const char *dir = test_tmpdir();
+    char db[512];
+    snprintf(db, sizeof db, "%s/p.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(db, RS_STORE_CREATE, &s, &e), RS_OK);
+    if (!s)
+        return;
+    rs_embedding *m = toy(1);
+    rs_publish p = {.city_id = 0, .kind = RS_KIND_ALS, .params_json = "{\"als_factors\":3}",
+                    .activate = 1, .ext_ids = IDS};
+    int64_t id1 = 0, id2 = 0;
+    char path[1024] = "";
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, &id1, path, sizeof path, &e), RS_OK);
+    CHECK(strstr(path, "-models/als-c0-all-") != NULL);
+    m->in[3] = NAN;
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, &id2, NULL, 0, &e), RS_EDATA);
+    CHECK(strstr(e.msg, "refusing to register") && strstr(e.msg, "active one stays"));
+    rs_model_info info;
+    CHECK_EQ_INT(rs_registry_active(s, 0, RS_KIND_ALS, "all", &info, &e), RS_OK);
+    CHECK_EQ_INT(info.id, id1);
+    int64_t n = -1;
+    CHECK_EQ_INT(rs_store_count(s, "models", &n, &e), RS_OK);
+    CHECK_EQ_INT(n, 1);
+    rs_embedding_free(m);
+    rs_store_close(s);
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -453,6 +486,7 @@ int main(void)
     test_corrupt_files();
     test_registry();
     i11_03_model_rewritten_in_place();
+    i11_06_publish_refuses_nonfinite();
     i11_07_nonfinite_model_refused();
     i11_12_model_path_fifo();
     return test_summary();

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "model.h"
+#include "publish.h"
 #include "powertf.h"
 #include "recommend.h"
 #include "sgns.h"
@@ -63,9 +64,9 @@ static int save_model(rs_store *s, const char *dir, const char *name, const char
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     rs_error e = {0};
-    int rc = rs_model_save(path, &m, kind, ext, "{}", &e);
-    if (rc == RS_OK)
-        rc = rs_registry_add(s, city, kind, "all", path, "{}", "{}", "test", 0.0, 1, id, &e);
+    rs_publish p = {.city_id = city, .kind = kind, .params_json = "{}", .metrics_json = "{}",
+                    .fingerprint = "test", .activate = 1, .ext_ids = ext, .path = path};
+    int rc = rs_model_publish(s, &m, &p, id, NULL, 0, &e);
     if (rc)
         fprintf(stderr, "saving %s: %s\n", name, e.msg);
     return rc;

@@ -27,6 +27,7 @@
 #include "corpus.h"
 #include "import.h"
 #include "model.h"
+#include "publish.h"
 #include "recommend.h"
 #include "sgns.h"
 #include "store.h"
@@ -81,10 +82,10 @@ static int train_and_register(rs_store *s, const rs_corpus *c, int64_t city, con
     }
     char path[2048];
     snprintf(path, sizeof path, "%s/%s-%lld.rsm", rs_store_models_dir(s), kind, (long long)city);
-    int64_t id;
+    rs_publish pub = {.city_id = city, .kind = kind, .params_json = "{}", .metrics_json = "{}",
+                      .fingerprint = "test", .activate = 1, .ext_ids = ext, .path = path};
     if ((rc = rs_store_ensure_models_dir(s, e)) ||
-        (rc = rs_model_save(path, m, kind, ext, "{}", e)) ||
-        (rc = rs_registry_add(s, city, kind, "all", path, "{}", "{}", "test", 0.0, 1, &id, e)))
+        (rc = rs_model_publish(s, m, &pub, NULL, NULL, 0, e)))
         goto done;
 done:
     free(ext);

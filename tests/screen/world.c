@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "model.h"
-#include "sgns.h"
+#include "publish.h"
 #include "store.h"
 
 #define NDEPT 4
@@ -144,16 +144,10 @@ static int save_model(rs_store *s, int64_t city, const char *kind, int salt, con
                 out[c] += is_prod ? 2.0f - 0.25f * (float)(r % PER_CAT) : 3.0f;
     }
     snprintf(path, sizeof path, "%s/%s-city%lld.rsm", dir, kind, (long long)city);
-    char *side = rs_model_sidecar(city, "all", "{\"dim\":8}", metrics, "test-world", 1.5);
-    if (rs_model_save(path, &m, kind, ext, side, &e) != RS_OK) {
-        fprintf(stderr, "world: %s\n", e.msg);
-        free(side);
-        goto done;
-    }
-    free(side);
-    int64_t id;
-    if (rs_registry_add(s, city, kind, "all", path, "{\"dim\":8,\"epochs\":20}", metrics,
-                        "test-world", 1.5 + salt, 1, &id, &e) != RS_OK) {
+    rs_publish pub = {.city_id = city, .kind = kind, .params_json = "{\"dim\":8,\"epochs\":20}",
+                      .metrics_json = metrics, .fingerprint = "test-world",
+                      .seconds = 1.5 + salt, .activate = 1, .ext_ids = ext, .path = path};
+    if (rs_model_publish(s, &m, &pub, NULL, NULL, 0, &e) != RS_OK) {
         fprintf(stderr, "world: %s\n", e.msg);
         goto done;
     }
