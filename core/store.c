@@ -270,14 +270,21 @@ static char *immutable_uri(const char *path)
 static int check_db_file(const char *path, int *exists, rs_error *e)
 {
     *exists = 0;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    int fd = -1;
+    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+            break;
+        struct stat lsb;
+        if (lstat(path, &lsb) != 0)
+            return RS_OK; /* nothing there: a new database */
+        if (S_ISLNK(lsb.st_mode))
+            return rs_seterr(e, RS_EUSAGE, "%s: a symbolic link to nothing", path);
+        /* the file appeared meanwhile (another process creating it): open it again */
+    }
     if (fd < 0) {
-        if (errno == ENOENT) {
-            struct stat lsb;
-            if (lstat(path, &lsb) == 0) /* a dangling symbolic link */
-                return rs_seterr(e, RS_EUSAGE, "%s: a symbolic link to nothing", path);
+        if (errno == ENOENT)
             return RS_OK;
-        }
         if (errno == EISDIR)
             return rs_seterr(e, RS_EUSAGE, "%s: is a directory, not a database file", path);
         if (errno == EACCES)
