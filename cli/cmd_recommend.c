@@ -8,12 +8,13 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/jsonw.h"
+#include "../core/rec_json.h"
 #include "../core/recommend.h"
 #include "../core/store.h"
 #include "cli.h"
@@ -67,371 +68,6 @@ static void usage(FILE *f)
             RS_REC_DEFAULT_COMPLEMENT_CATEGORIES);
 }
 
-/* ---------------------------------------------------------------- a string buffer */
-
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t more)
-{
-    if (b->oom || b->n + more + 1 <= b->cap)
-        return;
-    size_t c = b->cap ? b->cap : 256;
-    while (c < b->n + more + 1)
-        c *= 2;
-    char *q = realloc(b->p, c);
-    if (!q) {
-        b->oom = 1;
-        return;
-    }
-    b->p = q;
-    b->cap = c;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    sb_reserve(b, n);
-    if (b->oom)
-        return;
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    char tmp[128];
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof tmp) {
-        sb_put(b, tmp, (size_t)n);
-        return;
-    }
-    sb_reserve(b, (size_t)n);
-    if (b->oom)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static int utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    if (!n || (c >= 0xf0 && n != 4))
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
-        return 0;
-    if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
-        return 0;
-    return n;
-}
-
-/* A JSON string; invalid UTF-8 becomes U+FFFD so the output always parses. */
-static void sb_json_str(sbuf *b, const char *s)
-{
-    sb_put(b, "\"", 1);
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
-    while (*u) {
-        size_t run = 0;
-        while (u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
-            run++;
-        if (run) {
-            sb_put(b, (const char *)u, run);
-            u += run;
-            continue;
-        }
-        unsigned c = *u;
-        if (c == '"' || c == '\\') {
-            char esc[2] = {'\\', (char)c};
-            sb_put(b, esc, 2);
-            u++;
-        } else if (c < 0x20) {
-            sb_printf(b, "\\u%04x", c);
-            u++;
-        } else {
-            int n = utf8_len(u);
-            if (n) {
-                sb_put(b, (const char *)u, (size_t)n);
-                u += n;
-            } else {
-                sb_puts(b, "\xef\xbf\xbd");
-                u++;
-            }
-        }
-    }
-    sb_put(b, "\"", 1);
-}
-
-/* Writes "%.7g" of x as printf does into out (at least 32 bytes) and returns the
- * length, or 0 when it cannot be sure (not finite, out of its range, or the value is
- * within a hair of a rounding tie): then the caller uses snprintf. */
-static int fmt_g7(double x, char *out)
-{
-    static const long double P10[28] = {
-        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
-        1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
-        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
-    int n = 0;
-    if (x == 0.0) {
-        if (signbit(x))
-            out[n++] = '-';
-        out[n++] = '0';
-        out[n] = 0;
-        return n;
-    }
-    double a = fabs(x);
-    if (!(a >= 1e-20 && a < 1e20))
-        return 0;
-    int e = (int)floor(log10(a));
-    long double y = 0;
-    uint64_t d = 0;
-    for (int tries = 0; tries < 3; tries++) {
-        int k = 6 - e;
-        if (k > 27 || k < -27)
-            return 0;
-        y = k >= 0 ? (long double)a * P10[k] : (long double)a / P10[-k];
-        if (y < 999999.5L)
-            e--;
-        else if (y >= 9999999.5L)
-            e++;
-        else
-            break;
-    }
-    if (!(y >= 999999.5L && y < 9999999.5L))
-        return 0;
-    long double fl = floorl(y), fr = y - fl;
-    if (fabsl(fr - 0.5L) < 1e-6L)
-        return 0; /* (nearly) a tie: printf decides on the exact binary value */
-    d = (uint64_t)fl + (fr > 0.5L);
-    if (d < 1000000 || d > 9999999)
-        return 0;
-    char dig[7];
-    for (int i = 6; i >= 0; i--) {
-        dig[i] = (char)('0' + d % 10);
-        d /= 10;
-    }
-    int last = 6; /* last significant digit kept (trailing zeros dropped) */
-    while (last > 0 && dig[last] == '0')
-        last--;
-    if (x < 0)
-        out[n++] = '-';
-    if (e < -4 || e >= 7) {
-        out[n++] = dig[0];
-        if (last > 0) {
-            out[n++] = '.';
-            for (int i = 1; i <= last; i++)
-                out[n++] = dig[i];
-        }
-        out[n++] = 'e';
-        out[n++] = e < 0 ? '-' : '+';
-        int ae = e < 0 ? -e : e;
-        if (ae >= 100)
-            out[n++] = (char)('0' + ae / 100);
-        out[n++] = (char)('0' + ae / 10 % 10);
-        out[n++] = (char)('0' + ae % 10);
-    } else if (e >= 0) {
-        for (int i = 0; i <= e; i++)
-            out[n++] = dig[i];
-        if (last > e) {
-            out[n++] = '.';
-            for (int i = e + 1; i <= last; i++)
-                out[n++] = dig[i];
-        }
-    } else {
-        out[n++] = '0';
-        out[n++] = '.';
-        for (int i = 0; i < -e - 1; i++)
-            out[n++] = '0';
-        for (int i = 0; i <= last; i++)
-            out[n++] = dig[i];
-    }
-    out[n] = 0;
-    return n;
-}
-
-/* A decimal integer (what "%lld" prints). */
-static void sb_int(sbuf *b, long long v)
-{
-    char tmp[24];
-    int n = (int)sizeof tmp;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        tmp[--n] = '-';
-    sb_put(b, tmp + n, sizeof tmp - (size_t)n);
-}
-
-static void sb_num(sbuf *b, double x)
-{
-    char tmp[40];
-    int n;
-    /* fmt_g7: the same bytes as "%.7g" without printf's multi-precision conversion
-     * (most of the JSON time); printf when it is not sure */
-    if (isfinite(x) && (n = fmt_g7(x, tmp)) > 0)
-        sb_put(b, tmp, (size_t)n);
-    else if (isfinite(x) && (n = snprintf(tmp, sizeof tmp, "%.7g", x)) > 0 &&
-             (size_t)n < sizeof tmp)
-        sb_put(b, tmp, (size_t)n);
-    else if (isfinite(x))
-        sb_printf(b, "%.7g", x);
-    else
-        sb_puts(b, "null");
-}
-
-/* ---------------------------------------------------------------- JSON output */
-
-static void json_row(sbuf *b, rs_rec_kind kind, const rs_rec_row *r)
-{
-    sb_puts(b, "{\"id\":");
-    sb_json_str(b, r->ext_id); /* a category row: the category's external id */
-    sb_puts(b, ",\"name\":");
-    sb_json_str(b, r->name);
-    sb_puts(b, kind == RS_REC_CATEGORIES ? ",\"parent\":" : ",\"category\":");
-    sb_json_str(b, r->category);
-    sb_puts(b, ",\"score\":");
-    sb_num(b, r->score);
-    sb_puts(b, ",\"popularity\":");
-    sb_int(b, (long long)r->popularity);
-    sb_puts(b, ",\"percentile\":");
-    sb_num(b, r->percentile);
-    if (kind == RS_REC_COMPLEMENTS) {
-        sb_puts(b, ",\"category_weight\":");
-        sb_num(b, r->cat_weight);
-        sb_puts(b, ",\"importance\":");
-        sb_num(b, r->cat_importance);
-        sb_puts(b, ",\"transformed\":");
-        sb_num(b, r->cat_transformed);
-        sb_puts(b, ",\"share\":");
-        sb_num(b, r->cat_share);
-        sb_puts(b, ",\"slots\":");
-        sb_int(b, r->cat_slots);
-        sb_puts(b, ",\"product_score\":");
-        sb_num(b, r->score);
-        if (r->copurchase >= 0) {
-            sb_puts(b, ",\"copurchase\":");
-            sb_int(b, (long long)r->copurchase);
-            sb_puts(b, ",\"lift\":");
-            sb_num(b, r->lift);
-        }
-    }
-    sb_puts(b, "}");
-}
-
-static void json_list(sbuf *b, rs_rec_kind kind, const rs_rec_list *l)
-{
-    sb_put(b, "\"", 1);
-    sb_puts(b, rs_rec_kind_name(kind));
-    sb_puts(b, "\":[");
-    for (int i = 0; i < l->n; i++) {
-        if (i)
-            sb_put(b, ",", 1);
-        json_row(b, kind, &l->rows[i]);
-    }
-    sb_put(b, "]", 1);
-}
-
-static void json_model(sbuf *b, const rs_recommender *r, const rs_rec_list *l, int second)
-{
-    int64_t city = second ? l->model2_city : l->model_city;
-    const char *path = second ? l->model2_path : l->model_path;
-    sb_puts(b, "{\"city\":");
-    sb_json_str(b, city == 0 ? "all" : rs_rec_city_name(r));
-    sb_printf(b, ",\"fallback\":%s,\"model_id\":%lld,\"path\":",
-              city != rs_rec_city(r) ? "true" : "false",
-              (long long)(second ? l->model2_id : l->model_id));
-    sb_json_str(b, path);
-    sb_puts(b, "}");
-}
-
-/* The whole answer as one JSON object (single query or a batch line). */
-static void json_result(sbuf *b, const rs_recommender *r, const rs_rec_result *res,
-                        unsigned kinds, int with_models, const char *error)
-{
-    sb_puts(b, "{");
-    if (with_models) {
-        sb_puts(b, "\"city\":");
-        sb_json_str(b, rs_rec_city_name(r));
-        sb_puts(b, ",\"query\":[");
-        for (int i = 0; i < res->n_query; i++) {
-            rs_rec_product p;
-            if (rs_rec_product_info(r, res->query[i], &p, NULL))
-                continue;
-            if (i)
-                sb_put(b, ",", 1);
-            sb_puts(b, "{\"id\":");
-            sb_json_str(b, p.ext_id);
-            sb_puts(b, ",\"name\":");
-            sb_json_str(b, p.name);
-            sb_puts(b, ",\"category\":");
-            sb_json_str(b, p.category);
-            sb_printf(b, ",\"popularity\":%lld,\"percentile\":", (long long)p.popularity);
-            sb_num(b, p.percentile);
-            sb_printf(b, ",\"in_model\":%s}", p.in_product_model ? "true" : "false");
-        }
-        sb_puts(b, "],\"models\":{");
-        int first = 1;
-        for (int k = 0; k < RS_REC_NKINDS; k++) {
-            if (!(kinds & RS_REC_BIT(k)))
-                continue;
-            const rs_rec_list *l = &res->lists[k];
-            if (!first)
-                sb_put(b, ",", 1);
-            first = 0;
-            sb_printf(b, "\"%s\":", rs_rec_kind_name((rs_rec_kind)k));
-            if (l->status) {
-                sb_puts(b, "{\"error\":");
-                sb_json_str(b, l->message);
-                sb_puts(b, "}");
-            } else if (k == RS_REC_COMPLEMENTS) {
-                sb_puts(b, "{\"product\":");
-                json_model(b, r, l, 0);
-                sb_puts(b, ",\"category\":");
-                json_model(b, r, l, 1);
-                sb_puts(b, "}");
-            } else {
-                json_model(b, r, l, 0);
-            }
-        }
-        sb_puts(b, "},");
-    }
-    int first = 1;
-    for (int k = 0; k < RS_REC_NKINDS; k++) {
-        if (!(kinds & RS_REC_BIT(k)))
-            continue;
-        if (!first)
-            sb_put(b, ",", 1);
-        first = 0;
-        json_list(b, (rs_rec_kind)k, &res->lists[k]);
-    }
-    if (error) {
-        sb_puts(b, ",\"error\":");
-        sb_json_str(b, error);
-    }
-    sb_puts(b, "}");
-}
-
 /* ---------------------------------------------------------------- the table */
 
 /* Writes s for the terminal: control characters (C0, DEL, C1) and invalid UTF-8 as '?',
@@ -442,13 +78,13 @@ static void put_clean(const char *s, int width, int pad)
     int cols = 0;
     size_t len = 0;
     for (const unsigned char *t = u; *t; cols++) {
-        int n = utf8_len(t);
+        int n = rs_utf8_valid_len(t);
         t += n ? n : 1;
     }
     int cut = cols > width;
     cols = 0;
     while (*u && cols < width - cut) {
-        int n = utf8_len(u);
+        int n = rs_utf8_valid_len(u);
         if (n == 0 || *u < 0x20 || *u == 0x7f || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)) {
             putchar('?');
             u += n ? n : 1;
@@ -744,20 +380,20 @@ static void parse_line(batch_ctx *bc, line_state *ls, const line_job *job)
 
 /* One batch line -> one JSON line (never fails short of out of memory). */
 static int emit_line(batch_ctx *bc, rs_rec_result *res, line_state *ls, line_job *job,
-                     sbuf *b)
+                     rs_jsonw *b)
 {
     unsigned kinds = RS_REC_ALL_KINDS | RS_REC_BIT(RS_REC_COMPLETION);
     b->n = 0;
     b->oom = 0;
     if (ls->have > 0) {
-        json_result(b, bc->r, res, kinds, 0, ls->err[0] ? ls->err : NULL);
+        rs_rec_result_json(b, bc->r, res, kinds, 0, ls->err[0] ? ls->err : NULL);
     } else {
-        sb_puts(b, "{\"synonyms\":[],\"categories\":[],\"complements\":[],\"completion\":[]");
-        sb_puts(b, ",\"error\":");
-        sb_json_str(b, ls->err[0] ? ls->err : "no known product in the context");
-        sb_puts(b, "}");
+        rs_jsonw_puts(b, "{\"synonyms\":[],\"categories\":[],\"complements\":[],\"completion\":[]");
+        rs_jsonw_puts(b, ",\"error\":");
+        rs_jsonw_str(b, ls->err[0] ? ls->err : "no known product in the context");
+        rs_jsonw_puts(b, "}");
     }
-    sb_put(b, "\n", 1);
+    rs_jsonw_put(b, "\n", 1);
     for (int i = 0; i < ls->n; i++)
         free(ls->ids[i]);
     free(ls->ids);
@@ -776,7 +412,7 @@ static int emit_line(batch_ctx *bc, rs_rec_result *res, line_state *ls, line_job
 /* Answers lines [i, end) (at most BATCH_RUN): parse all, run the queries as one
  * block, emit in order. */
 static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t i,
-                      size_t end, sbuf *b)
+                      size_t end, rs_jsonw *b)
 {
     rs_rec_query qs[BATCH_RUN];
     rs_rec_result *rv[BATCH_RUN];
@@ -820,7 +456,7 @@ typedef struct batch_worker_state {
     batch_ctx *bc;
     rs_rec_result *res[BATCH_RUN];
     line_state ls[BATCH_RUN];
-    sbuf b;
+    rs_jsonw b;
 } batch_worker_state;
 
 static int worker_state_init(batch_worker_state *w, batch_ctx *bc)
@@ -1094,7 +730,7 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     rs_rec_result *res = NULL;
     int32_t *prods = NULL;
     int nids = 0;
-    sbuf b = {0};
+    rs_jsonw b = {0};
     int64_t city_id = 0;
     const char *db = cli->db_path ? cli->db_path : rs_store_default_path();
     if ((rc = rs_store_open(db, RS_STORE_READONLY, &s, &e)))
@@ -1188,8 +824,8 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     if ((rc = rs_recommend(r, &q, res, &e)))
         goto fail;
     if (json) {
-        json_result(&b, r, res, kinds, 1, NULL);
-        sb_put(&b, "\n", 1);
+        rs_rec_result_json(&b, r, res, kinds, 1, NULL);
+        rs_jsonw_put(&b, "\n", 1);
         if (b.oom) {
             rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
             goto fail;

@@ -1,0 +1,40 @@
+/* jsonw.h - the JSON writer of the hot paths (recommend --json / --batch, serve):
+ * a growing byte buffer and the values, written without printf where it counts.
+ *
+ * Strings are escaped as JSON requires ('"', '\\', C0 controls as \u00XX); invalid
+ * UTF-8 becomes U+FFFD, so the output always parses.  Numbers are "%.7g" (the same
+ * bytes, mostly without printf's multi-precision conversion); NaN and infinities are
+ * written as null.  Out of memory is sticky: the writer stops growing and sets oom, and
+ * the caller checks it once at the end.  Cold paths use cJSON (then rs_sanitize_json
+ * for a terminal).
+ */
+#ifndef RS_JSONW_H
+#define RS_JSONW_H
+
+#include <stddef.h>
+
+typedef struct rs_jsonw {
+    char *p;      /* the text, NUL-terminated once anything was written */
+    size_t n, cap;
+    int oom;      /* an allocation failed: the text is incomplete */
+} rs_jsonw;
+
+/* Room for more bytes (and the NUL). */
+void rs_jsonw_reserve(rs_jsonw *b, size_t more);
+/* Raw bytes (the caller's own JSON syntax). */
+void rs_jsonw_put(rs_jsonw *b, const char *s, size_t n);
+void rs_jsonw_puts(rs_jsonw *b, const char *s);
+void rs_jsonw_printf(rs_jsonw *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string (quoted and escaped); NULL is written as "". */
+void rs_jsonw_str(rs_jsonw *b, const char *s);
+/* A decimal integer (what "%lld" prints). */
+void rs_jsonw_int(rs_jsonw *b, long long v);
+/* "%.7g" of x, or null when it is not finite. */
+void rs_jsonw_num(rs_jsonw *b, double x);
+
+/* The length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid (an
+ * overlong form, a surrogate, beyond U+10FFFF, a bad continuation byte): the check
+ * rs_jsonw_str makes, for printers that must agree with it. */
+int rs_utf8_valid_len(const unsigned char *s);
+
+#endif
