@@ -347,6 +347,66 @@ static int scratch_add(rs_csv_reader *r, const char *s, size_t n)
     return 0;
 }
 
+/* The quoted field at *pp (on its opening quote) into fl; *pp ends after the closing
+ * quote.  A field with doubled quotes is unescaped into the scratch buffer (its offset
+ * is kept, flagged in n's top bit, until the record is complete: scratch may move).
+ * Returns RS_CSV_ROW, or an error as rs_csv_read. */
+static int read_quoted(rs_csv_reader *r, rs_csv_field *fl, const char **pp, size_t *nscr)
+{
+    const char *p = *pp, *end = r->end;
+    const char delim = r->delim;
+    const char *open = p;
+    const char *seg = ++p;
+    int scr = 0;
+    size_t off = r->ns;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q || (size_t)(q - r->rec_start) > r->max_record) {
+            r->p = end;
+            if (!q)
+                return rs_csv_fail(r, open, "unterminated quote (the quoted field "
+                                            "opened here never closes)");
+            return rs_csv_fail(r, open, "quoted field opened here runs over %zu MiB "
+                                        "(unterminated quote?)",
+                               r->max_record >> 20);
+        }
+        for (const char *nl = p; (nl = memchr(nl, '\n', (size_t)(q - nl))) != NULL;) {
+            r->line++;
+            r->line_start = ++nl;
+        }
+        if (q + 1 < end && q[1] == '"') {
+            if (scratch_add(r, seg, (size_t)(q + 1 - seg)))
+                return RS_CSV_NOMEM;
+            scr = 1;
+            p = q + 2;
+            seg = p;
+            continue;
+        }
+        if (scr) {
+            if (scratch_add(r, seg, (size_t)(q - seg)))
+                return RS_CSV_NOMEM;
+            fl->n = r->ns - off;
+            (*nscr)++;
+        } else {
+            fl->p = seg;
+            fl->n = (size_t)(q - seg);
+        }
+        p = q + 1;
+        break;
+    }
+    if (scr) {
+        fl->p = (const char *)(uintptr_t)off;
+        fl->n |= (size_t)1 << (sizeof(size_t) * 8 - 1);
+    }
+    if (p < end && *p != delim && *p != '\n' && !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
+        r->p = end;
+        return rs_csv_fail(r, p, "unexpected character after a closing quote (a quote "
+                                 "inside a quoted field must be doubled)");
+    }
+    *pp = p;
+    return RS_CSV_ROW;
+}
+
 int rs_csv_read(rs_csv_reader *r)
 {
     const char *p = r->p, *end = r->end;
@@ -384,57 +444,9 @@ int rs_csv_read(rs_csv_reader *r)
         rs_csv_field *fl = &r->f[r->nf];
         fl->raw = p;
         if (p < end && *p == '"') {
-            const char *open = p;
-            const char *seg = ++p;
-            int scr = 0;
-            size_t off = r->ns;
-            for (;;) {
-                const char *q = memchr(p, '"', (size_t)(end - p));
-                if (!q || (size_t)(q - r->rec_start) > r->max_record) {
-                    r->p = end;
-                    if (!q)
-                        return rs_csv_fail(r, open, "unterminated quote (the quoted field "
-                                                    "opened here never closes)");
-                    return rs_csv_fail(r, open, "quoted field opened here runs over %zu MiB "
-                                                "(unterminated quote?)",
-                                       r->max_record >> 20);
-                }
-                for (const char *nl = p; (nl = memchr(nl, '\n', (size_t)(q - nl))) != NULL;) {
-                    r->line++;
-                    r->line_start = ++nl;
-                }
-                if (q + 1 < end && q[1] == '"') {
-                    if (scratch_add(r, seg, (size_t)(q + 1 - seg)))
-                        return RS_CSV_NOMEM;
-                    scr = 1;
-                    p = q + 2;
-                    seg = p;
-                    continue;
-                }
-                if (scr) {
-                    if (scratch_add(r, seg, (size_t)(q - seg)))
-                        return RS_CSV_NOMEM;
-                    fl->n = r->ns - off;
-                    nscr++;
-                } else {
-                    fl->p = seg;
-                    fl->n = (size_t)(q - seg);
-                }
-                p = q + 1;
-                break;
-            }
-            if (scr) {
-                /* scratch may still move: keep the offset, flagged in n's top bit, and
-                 * turn it into a pointer when the record is complete */
-                fl->p = (const char *)(uintptr_t)off;
-                fl->n |= (size_t)1 << (sizeof(size_t) * 8 - 1);
-            }
-            if (p < end && *p != delim && *p != '\n' &&
-                !(*p == '\r' && (p + 1 == end || p[1] == '\n'))) {
-                r->p = end;
-                return rs_csv_fail(r, p, "unexpected character after a closing quote (a quote "
-                                         "inside a quoted field must be doubled)");
-            }
+            int rc = read_quoted(r, fl, &p, &nscr);
+            if (rc != RS_CSV_ROW)
+                return rc;
         } else {
             const char *s = p;
             const unsigned char *sp = r->special;

@@ -6,12 +6,8 @@
  * database is exactly as before.  Each imported file gets an import_ledger row with its
  * SHA-256; a file whose hash is already in the ledger is skipped (and reported).
  *
- * Layouts (see recoscope import --help for the user-facing description):
- *   canonical  products: product_id,name,category[,department,brand,price]
- *              categories: category,department
- *              receipts: receipt_id,product_id[,city,quantity,timestamp,customer_id]
- *   presets    instacart, completejourney, online-retail, basket-lines, events
- * Columns are found by header name (case-insensitive); flags or a JSON mapping rename
+ * Layouts are presets (below; one file each, core/preset_*.c; the canonical layout
+ * is the default).  Columns are found by header name (case-insensitive); flags or a JSON mapping rename
  * them.  Receipt files are parsed in chunks on worker threads while the calling thread
  * writes SQLite; lines of one (receipt, product) are merged, quantities summed.
  * Memory does not grow with the receipt files' size (docs/BENCHMARKS.md, "Import
@@ -27,10 +23,18 @@
 #include "error.h"
 #include "store.h"
 
-/* Column roles of the three file kinds.  A NULL name means "the layout's default". */
+/* Column roles of the three file kinds.  A NULL name means "the layout's default".
+ * Receipt files: the first RS_RCOLS roles can be renamed by flags or a mapping; the
+ * others are read by some presets only (RS_COL_ROLES in all). */
 enum {
     RS_COL_RECEIPT, RS_COL_PRODUCT, RS_COL_CITY, RS_COL_QUANTITY, RS_COL_TIME, RS_COL_CUSTOMER,
-    RS_RCOLS
+    RS_RCOLS,
+    RS_COL_NAME = RS_RCOLS, /* a product name on the receipt line (online retail) */
+    RS_COL_PRICE,           /* a unit price on the receipt line */
+    RS_COL_DAY,             /* a day number (Complete Journey DAY), when there is no time */
+    RS_COL_DAYTIME,         /* HHMM within that day (TRANS_TIME) */
+    RS_COL_EVENT,           /* an event type (events) */
+    RS_COL_ROLES
 };
 enum {
     RS_PCOL_PRODUCT, RS_PCOL_NAME, RS_PCOL_CATEGORY, RS_PCOL_DEPARTMENT, RS_PCOL_BRAND,
@@ -67,8 +71,46 @@ void rs_import_opts_free(rs_import_opts *o);
  * "products": {...}, "categories": {...}}.  Unknown keys are an error naming them.
  * Values already set in o (by flags) win over the file. */
 int rs_import_mapping_load(rs_import_opts *o, const char *path, rs_error *e);
-/* Names of the presets, NULL-terminated. */
-extern const char *const rs_import_presets[];
+/* ---- presets ------------------------------------------------------------------------
+ * A preset is a descriptor: how its inputs are found (run), what the receipt files'
+ * columns are called (aliases per role, the first alias names the column in "missing
+ * column" messages), which roles must be present, and flags that tell the receipt
+ * parser what to do with a line.  The parser's hot loop tests flags, never a preset's
+ * name.  The table (core/import_presets.c) drives --preset, the CLI help and the
+ * "unknown preset" message; one file per preset (core/preset_*.c). */
+enum {
+    RS_PF_CATALOGUE = 1u << 0,      /* products must be in the catalogue (else unknown) */
+    RS_PF_NO_HEADER = 1u << 1,      /* receipt files have no header line */
+    RS_PF_BASKET_LINES = 1u << 2,   /* a line is one receipt, every field an item */
+    RS_PF_ITEM_CATEGORY = 1u << 3,  /* products created on sight: category = item name */
+    RS_PF_SKIP_CANCELLED = 1u << 4, /* receipt ids starting with C are cancellations */
+    RS_PF_SKIP_NONPOSITIVE = 1u << 5, /* lines with quantity <= 0 are skipped */
+    RS_PF_EVENTS = 1u << 6,         /* lines are events: receipt = visitor, cut in sessions */
+    RS_PF_INPUT_OPTIONAL = 1u << 7, /* the preset runs without positional inputs */
+    RS_PF_PRODUCTS_NA = 1u << 8,    /* products file: NA / NO COMMODITY mean "none" */
+    RS_PF_PRODUCTS_COMPOSE = 1u << 9, /* products file: no name column, name = brand type size */
+};
+
+struct rs_imp; /* the context of one import run (core/import_int.h) */
+
+typedef struct rs_import_preset {
+    const char *name;   /* --preset NAME */
+    const char *inputs; /* the positional arguments, for the help: "DIR", "FILE ..." */
+    const char *help;   /* the --help paragraph: lines of at most 61 columns (printed after 19) */
+    const char *kind;   /* the report's and the ledger's name of its receipt files */
+    const char *const *aliases[RS_COL_ROLES]; /* header names per role; NULL: not read */
+    unsigned required;  /* (1u << role) for each role that must be present */
+    unsigned flags;     /* RS_PF_* */
+    int (*run)(struct rs_imp *im, const struct rs_import_preset *p, rs_error *e);
+} rs_import_preset;
+
+/* The presets, in the order of the help, NULL-terminated; the first is the canonical
+ * layout (the one used without --preset). */
+extern const rs_import_preset *const rs_import_presets[];
+/* The preset called name, or NULL. */
+const rs_import_preset *rs_import_preset_find(const char *name);
+/* RS_OK when name is a preset, else RS_EUSAGE with "unknown preset 'X' (known: ...)". */
+int rs_import_preset_check(const char *name, rs_error *e);
 
 typedef struct rs_import_file {
     char *path;
@@ -95,9 +137,24 @@ void rs_import_report_free(rs_import_report *r);
  * or RS_EINTERNAL. */
 int rs_import_run(rs_store *s, const rs_import_opts *o, rs_import_report *rep, rs_error *e);
 
-/* Parses a timestamp: unix seconds (13+ digit values are taken as milliseconds),
- * ISO 8601 "YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|+HH:MM]", or "M/D/YYYY[ H:MM[:SS]]".
- * Returns 0 and sets *ts, or -1. */
-int rs_parse_time(const char *s, size_t n, int64_t *ts);
+/* ---- a failed first import leaves nothing behind ------------------------------------
+ * The CLI probes the database path before it opens the store; after a failed import,
+ * rs_import_undo_new_db() removes the database file, its -wal/-shm/-journal and the
+ * directory the store created (when empty), when the path did not exist before and
+ * nobody committed anything there meanwhile.  A database that existed is never touched. */
+typedef struct rs_import_prior {
+    int probed, db_existed, dir_existed;
+    char *dir; /* the database's directory when the path has one */
+} rs_import_prior;
+
+void rs_import_prior_probe(rs_import_prior *p, const char *db_path);
+/* RS_OK, or RS_EINTERNAL naming the first file that could not be removed (the others
+ * are still tried). */
+int rs_import_undo_new_db(const rs_import_prior *p, const char *db_path, rs_error *e);
+void rs_import_prior_free(rs_import_prior *p);
+
+/* Process-wide SQLite settings for a bulk import (memory statistics off: they take a
+ * global mutex on every allocation).  Call before any store is opened. */
+void rs_import_tune_process(void);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "timeutil.h"
 
 #ifndef RS_ASSETS_DIR
 #define RS_ASSETS_DIR "assets"
@@ -1366,31 +1367,6 @@ static int write_catalogue(world_t *w, outfile *po, outfile *co, rs_error *e, co
     return close_out(co, &b, e);
 }
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (*m <= 2));
-}
-
 #define START_Y 2025
 #define START_M 3
 #define START_D 3 /* a Monday */
@@ -1472,11 +1448,11 @@ static int write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summ
         rc = OOM();
         goto done;
     }
-    int64_t start = days_from_civil(START_Y, START_M, START_D);
+    int64_t start = rs_days_from_civil(START_Y, START_M, START_D);
     for (int d = 0; d < p->days; d++) {
         int y;
         unsigned m, dd;
-        civil_from_days(start + d, &y, &m, &dd);
+        rs_civil_from_days(start + d, &y, &m, &dd);
         snprintf(dates[d], sizeof dates[d], "%04d-%02u-%02u", y, m, dd);
     }
     /* city names as CSV fields, customers: about 6 receipts per customer */
@@ -1668,8 +1644,8 @@ static int write_truth(world_t *w, outfile *o, const char *dir, int64_t lines, r
         int y0;
         unsigned m0, d0;
         char s[32];
-        int64_t start = days_from_civil(START_Y, START_M, START_D);
-        civil_from_days(start, &y0, &m0, &d0);
+        int64_t start = rs_days_from_civil(START_Y, START_M, START_D);
+        rs_civil_from_days(start, &y0, &m0, &d0);
         snprintf(s, sizeof s, "%04d-%02u-%02u", y0, m0, d0);
         ADD(x, "start", cJSON_CreateString(s));
         ADD(x, "days", cJSON_CreateNumber(p->days));

@@ -6,6 +6,7 @@
 #include "import.h"
 #include "sha256.h"
 #include "testlib.h"
+#include "timeutil.h"
 
 /* Reads all records of text (delimiter d, 0 = detect) and returns the number read;
  * the fields of record `want` (0-based) are joined with '|' into out. */

@@ -750,11 +750,44 @@ static int test_instacart(const char *dir)
     return 1;
 }
 
+/* ---- the preset table ------------------------------------------------------------------ */
+
+/* Every preset is complete, its name unique, its help within 60 columns, and the
+ * "unknown preset" message (generated from the table) names every one. */
+static void test_preset_table(void)
+{
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_import_preset_check("nonesuch", &e), RS_EUSAGE);
+    CHECK(rs_import_presets[0] && strcmp(rs_import_presets[0]->name, "canonical") == 0);
+    int n = 0;
+    for (const rs_import_preset *const *p = rs_import_presets; *p; p++, n++) {
+        const rs_import_preset *x = *p;
+        CHECK(x->name && x->inputs && x->help && x->kind && x->run);
+        CHECK(rs_import_preset_find(x->name) == x);
+        CHECK_EQ_INT(rs_import_preset_check(x->name, NULL), RS_OK);
+        char quoted[64];
+        snprintf(quoted, sizeof quoted, "%s", x->name);
+        CHECK(strstr(e.msg, quoted) != NULL);
+        for (const char *h = x->help; *h;) {
+            const char *nl = strchr(h, '\n');
+            size_t len = nl ? (size_t)(nl - h) : strlen(h);
+            CHECK(len <= 61); /* 19 columns of indent: 80 in all */
+            h += len + (nl != NULL);
+        }
+        for (int r = 0; r < RS_COL_ROLES; r++)
+            if (x->required & (1u << r))
+                CHECK(x->aliases[r] && x->aliases[r][0]);
+    }
+    CHECK(n >= 6);
+    CHECK(rs_import_preset_find("nonesuch") == NULL);
+}
+
 int main(void)
 {
     const char *dir = test_tmpdir();
     char d[512];
     snprintf(d, sizeof d, "%s", dir);
+    test_preset_table();
     test_canonical(d);
     test_errors(d);
     test_mapping(d);
