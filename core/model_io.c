@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "readfile.h"
 
 #define PAGE 4096u
 #define ENDIAN_MARK 0x01020304u
@@ -279,84 +280,6 @@ static int check_section(const char *path, const char *name, uint64_t off, uint6
     return RS_OK;
 }
 
-/* Opens path for reading without blocking on a FIFO and without following it to a
- * device: O_NONBLOCK for the open, then fstat, regular files only. */
-static int open_regular(const char *path, int *fd_out, struct stat *st, rs_error *e)
-{
-    *fd_out = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return rs_seterr(e, errno == ENOENT ? RS_EUSAGE : RS_EINTERNAL,
-                         "%s: cannot open model file: %s", path, strerror(errno));
-    if (fstat(fd, st) != 0) {
-        int rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
-        return rc;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        return rs_seterr(e, RS_EDATA, "%s: not a regular file (%s); a model file must be one",
-                         path, S_ISDIR(st->st_mode)    ? "a directory"
-                               : S_ISFIFO(st->st_mode) ? "a FIFO"
-                               : S_ISSOCK(st->st_mode) ? "a socket"
-                                                       : "a device");
-    }
-    int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
-        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-    *fd_out = fd;
-    return RS_OK;
-}
-
-static int same_file_state(const struct stat *a, const struct stat *b)
-{
-    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/* The whole file (len bytes, as fstat said) in private page-aligned heap memory.  A
- * file that another process shrinks, grows or rewrites while we read it is an error
- * (read again later), never a SIGBUS: nothing of ours stays mapped from it. */
-static int read_private(int fd, const char *path, const struct stat *before, void **out,
-                        rs_error *e)
-{
-    size_t len = (size_t)before->st_size;
-    *out = NULL;
-    unsigned char *buf = aligned_alloc(PAGE, (size_t)align_up(len));
-    if (!buf)
-        return rs_seterr(e, RS_EINTERNAL, "out of memory loading %s (%zu bytes)", path, len);
-#ifdef POSIX_FADV_SEQUENTIAL
-    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    size_t got = 0;
-    while (got < len) {
-        size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
-        ssize_t n = pread(fd, buf + got, want, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            free(buf);
-            return rs_seterr(e, RS_EINTERNAL, "%s: read failed: %s", path, strerror(err));
-        }
-        if (n == 0)
-            break;
-        got += (size_t)n;
-    }
-    unsigned char extra;
-    struct stat after;
-    if (got != len || pread(fd, &extra, 1, (off_t)len) != 0 || fstat(fd, &after) != 0 ||
-        !same_file_state(before, &after)) {
-        free(buf);
-        return rs_seterr(e, RS_EDATA, "%s: the model file changed while it was being read "
-                         "(%zu of %zu bytes; is another program rewriting it in place?)",
-                         path, got, len);
-    }
-    *out = buf;
-    return RS_OK;
-}
-
 /* The layout from the header, checked against the file length. */
 typedef struct layout {
     char kind[17];
@@ -475,7 +398,7 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
     layout L;
     *out = NULL;
 
-    if ((rc = open_regular(path, &fd, &st, e)))
+    if ((rc = rs_open_regular(path, "model file", &fd, &st, e)))
         return rc;
     uint64_t file_len = (uint64_t)st.st_size;
     if (file_len < PAGE) {
@@ -488,11 +411,7 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
                            " bytes, the header alone needs %u", path, file_len, PAGE);
         goto fail;
     }
-    if (file_len > SIZE_MAX / 2) {
-        rc = rs_seterr(e, RS_EDATA, "%s: model file too large", path);
-        goto fail;
-    }
-    if ((rc = read_private(fd, path, &st, &buf, e)) ||
+    if ((rc = rs_read_private(fd, path, &st, &buf, e)) ||
         (rc = check_header(path, buf, file_len, &L, e)))
         goto fail;
     m = calloc(1, sizeof *m);

@@ -14,11 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "hash.h"
+#include "readfile.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define RS_HOST_BIG_ENDIAN 1
@@ -99,22 +100,22 @@ typedef struct parser {
     locale_t loc;
 } parser;
 
-/* The first line after the header: does it look like a text vector of dim values? */
+/* The first non-blank line after the header: a word and dim numbers? */
 static int looks_like_text(const char *p, const char *end, int dim, locale_t loc)
 {
+    while (p < end && (*p == '\n' || is_space(*p)))
+        p++;
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     if (!nl)
         nl = end;
     size_t len = (size_t)(nl - p);
+    if (memchr(p, 0, len))
+        return 0;
     char *copy = malloc(len + 1);
     if (!copy)
         return 0;
     memcpy(copy, p, len);
     copy[len] = 0;
-    if (memchr(p, 0, len)) {
-        free(copy);
-        return 0;
-    }
     int tokens = 0, ok = 1;
     char *save = NULL;
     for (char *t = strtok_r(copy, " \t\r", &save); t; t = strtok_r(NULL, " \t\r", &save)) {
@@ -129,6 +130,43 @@ static int looks_like_text(const char *p, const char *end, int dim, locale_t loc
     }
     free(copy);
     return ok && tokens == dim + 1;
+}
+
+/* Whether [p, end) is valid UTF-8; a sequence cut by end counts as valid. */
+static int valid_utf8(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end) {
+        unsigned c = *p;
+        int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+                : (c & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0 || (n == 1 && c < 0xc2))
+            return 0;
+        p++;
+        for (int k = 0; k < n && p < end; k++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+/* --format auto.  Binary vectors are raw float32 bytes: NUL and other control bytes,
+ * and bytes that do not form UTF-8, within the first few records.  A text file is
+ * text whatever is wrong with its first vector (a blank line, a value too many, a
+ * decimal comma): it is read as text, so the errors it gets are text errors with a
+ * line number. */
+static rs_w2v_format detect_format(const char *p, const char *end, int dim, locale_t loc)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    size_t n = (size_t)(end - p) < 4096 ? (size_t)(end - p) : 4096;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = u[i];
+        if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\v' &&
+                          c != '\f'))
+            return RS_W2V_BINARY;
+    }
+    if (looks_like_text(p, end, dim, loc) || valid_utf8(u, u + n))
+        return RS_W2V_TEXT;
+    return RS_W2V_BINARY;
 }
 
 static int parse_header(parser *ps, int64_t *count, int *dim, rs_error *e)
@@ -212,7 +250,8 @@ static int read_text(parser *ps, rs_w2v *w, rs_error *e)
             float v = strtof_l(t, &q, ps->loc);
             if (*q) {
                 rc = rs_seterr(e, RS_EDATA, "%s:%lld: word \"%s\": value %d \"%s\" is not a "
-                               "number", ps->path, (long long)ps->line, w->words[i], k + 1, t);
+                               "number%s", ps->path, (long long)ps->line, w->words[i], k + 1, t,
+                               *q == ',' ? " (a decimal comma? word2vec files use '.')" : "");
                 goto done;
             }
             if (!isfinite(v)) {
@@ -286,32 +325,23 @@ int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *
 {
     int rc = RS_OK;
     int fd = -1;
-    void *map = MAP_FAILED;
+    void *map = NULL;
     size_t size = 0;
     rs_w2v *w = NULL;
     word_set set = {0};
     parser ps = {.path = path, .loc = (locale_t)0};
     *out = NULL;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rs_seterr(e, errno == ENOENT ? RS_EUSAGE : RS_EINTERNAL, "%s: cannot open: %s",
-                         path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = rs_seterr(e, RS_EDATA, "%s: not a regular file", path);
-        goto done;
-    }
+    if ((rc = rs_open_regular(path, "word2vec file", &fd, &st, e)))
+        return rc;
     size = (size_t)st.st_size;
     if (size == 0) {
         rc = rs_seterr(e, RS_EDATA, "%s: empty file", path);
         goto done;
     }
-    map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot map: %s", path, strerror(errno));
+    if ((rc = rs_read_private(fd, path, &st, &map, e)))
         goto done;
-    }
     ps.loc = c_locale();
     if (ps.loc == (locale_t)0) {
         rc = rs_seterr(e, RS_EINTERNAL, "cannot create the C locale");
@@ -319,6 +349,9 @@ int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *
     }
     ps.p = map;
     ps.end = ps.p + size;
+    /* a UTF-8 byte-order mark (text editors on Windows) before the header */
+    if (size >= 3 && memcmp(ps.p, "\xef\xbb\xbf", 3) == 0)
+        ps.p += 3;
     int64_t count = 0;
     int dim = 0;
     if ((rc = parse_header(&ps, &count, &dim, e)))
@@ -327,7 +360,7 @@ int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *
      * (text) or four (binary): a header promising more cannot be right */
     size_t left = (size_t)(ps.end - ps.p);
     if (format == RS_W2V_AUTO)
-        format = looks_like_text(ps.p, ps.end, dim, ps.loc) ? RS_W2V_TEXT : RS_W2V_BINARY;
+        format = detect_format(ps.p, ps.end, dim, ps.loc);
     uint64_t min_each = format == RS_W2V_TEXT ? 2u * (uint64_t)dim + 1 : 4u * (uint64_t)dim + 2;
     if ((uint64_t)count > left / min_each + 1) {
         rc = rs_seterr(e, RS_EDATA, "%s: truncated file or wrong header: %lld vectors of "
@@ -377,8 +410,7 @@ done:
     free(set.slot);
     if (ps.loc != (locale_t)0)
         freelocale(ps.loc);
-    if (map != MAP_FAILED)
-        munmap(map, size);
+    free(map);
     if (fd >= 0)
         close(fd);
     if (rc)
@@ -388,37 +420,30 @@ done:
     return rc;
 }
 
-int rs_w2v_write(const char *path, rs_w2v_format format, int64_t count, int dim,
-                 const char *const *words, const float *vectors, rs_error *e)
+/* Words must be non-empty without whitespace. */
+static int check_words(const char *name, int64_t count, int dim, const char *const *words,
+                       rs_error *e)
 {
-    if (format != RS_W2V_TEXT && format != RS_W2V_BINARY)
-        return rs_seterr(e, RS_EUSAGE, "%s: choose word2vec or word2vec-bin", path);
     if (count < 1 || dim < 1)
-        return rs_seterr(e, RS_EUSAGE, "%s: nothing to write (%lld vectors, dim %d)", path,
+        return rs_seterr(e, RS_EUSAGE, "%s: nothing to write (%lld vectors, dim %d)", name,
                          (long long)count, dim);
     for (int64_t i = 0; i < count; i++) {
         const char *wd = words[i];
         if (!wd || !*wd)
-            return rs_seterr(e, RS_EUSAGE, "%s: vector %lld has no word", path,
+            return rs_seterr(e, RS_EUSAGE, "%s: vector %lld has no word", name,
                              (long long)i + 1);
         for (const char *q = wd; *q; q++)
             if (isspace((unsigned char)*q))
                 return rs_seterr(e, RS_EUSAGE, "%s: word \"%s\" contains whitespace, which "
-                                 "the word2vec formats cannot hold", path, wd);
+                                 "the word2vec formats cannot hold", name, wd);
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    if (!tmp)
-        return rs_seterr(e, RS_EINTERNAL, "out of memory");
-    snprintf(tmp, plen + 5, "%s.tmp", path);
-    int rc = RS_OK;
-    locale_t loc = c_locale(), old = (locale_t)0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f || loc == (locale_t)0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot create: %s", tmp, strerror(errno));
-        goto done;
-    }
-    old = uselocale(loc);
+    return RS_OK;
+}
+
+/* The vectors to f; nonzero on a write error (errno set). */
+static int write_vectors(FILE *f, rs_w2v_format format, int64_t count, int dim,
+                         const char *const *words, const float *vectors)
+{
     int bad = fprintf(f, "%lld %d\n", (long long)count, dim) < 0;
     for (int64_t i = 0; i < count && !bad; i++) {
         const float *v = vectors + (size_t)i * (size_t)dim;
@@ -441,34 +466,49 @@ int rs_w2v_write(const char *path, rs_w2v_format format, int64_t count, int dim,
         }
         bad |= fputc('\n', f) == EOF;
     }
-    uselocale(old);
+    return bad;
+}
+
+int rs_w2v_write_stream(FILE *f, const char *name, rs_w2v_format format, int64_t count,
+                        int dim, const char *const *words, const float *vectors, rs_error *e)
+{
+    if (format != RS_W2V_TEXT && format != RS_W2V_BINARY)
+        return rs_seterr(e, RS_EUSAGE, "%s: choose word2vec or word2vec-bin", name);
+    int rc = check_words(name, count, dim, words, e);
+    if (rc)
+        return rc;
+    locale_t loc = c_locale();
+    if (loc == (locale_t)0)
+        return rs_seterr(e, RS_EINTERNAL, "cannot create the C locale");
+    locale_t old = uselocale(loc);
+    int bad = write_vectors(f, format, count, dim, words, vectors);
     int err = errno;
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+    uselocale(old);
+    freelocale(loc);
+    if (!bad && fflush(f) != 0) {
         bad = 1;
         err = errno;
     }
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
+    if (bad)
+        return rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", name, strerror(err));
+    return RS_OK;
+}
+
+int rs_w2v_write(const char *path, rs_w2v_format format, int64_t count, int dim,
+                 const char *const *words, const float *vectors, rs_error *e)
+{
+    int rc;
+    if (format != RS_W2V_TEXT && format != RS_W2V_BINARY)
+        return rs_seterr(e, RS_EUSAGE, "%s: choose word2vec or word2vec-bin", path);
+    if ((rc = check_words(path, count, dim, words, e)))
+        return rc;
+    rs_afile *f = NULL;
+    if ((rc = rs_afile_open(path, &f, e)))
+        return rc;
+    if ((rc = rs_w2v_write_stream(rs_afile_stream(f), path, format, count, dim, words,
+                                  vectors, e))) {
+        rs_afile_abort(f);
+        return rc;
     }
-    f = NULL;
-    if (bad) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: write failed: %s", tmp, strerror(err));
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: cannot rename to %s: %s", tmp, path,
-                       strerror(errno));
-        unlink(tmp);
-    }
-done:
-    if (f) {
-        fclose(f);
-        unlink(tmp);
-    }
-    if (loc != (locale_t)0)
-        freelocale(loc);
-    free(tmp);
-    return rc;
+    return rs_afile_commit(f, e);
 }

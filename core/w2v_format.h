@@ -10,6 +10,7 @@
 #define RS_W2V_FORMAT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 
@@ -30,18 +31,26 @@ typedef struct rs_w2v {
 /* "word2vec" / "word2vec-bin" / "auto" -> format; RS_EUSAGE for anything else. */
 int rs_w2v_format_parse(const char *name, rs_w2v_format *out);
 
-/* Reads a whole file.  Every problem is RS_EDATA with the file, the line (text) or
+/* Reads a whole file (a regular file only, opened without blocking and read into
+ * private memory: core/readfile.h).  A UTF-8 byte-order mark before the header is
+ * skipped.  RS_W2V_AUTO decides binary when the first bytes after the header hold
+ * control bytes or are not UTF-8, else text (so a text file with a bad first vector
+ * gets text errors).  Every problem is RS_EDATA with the file, the line (text) or
  * vector number (binary) and what is wrong: a bad header, a vector with the wrong
  * number of values, a value that does not parse or is NaN/Inf, a duplicate word, an
  * empty word, a truncated file (fewer vectors than the header says), trailing data. */
 int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *e);
 void rs_w2v_free(rs_w2v *w);
 
-/* Writes count vectors (row-major, dim floats each) under the given words, through a
- * temporary file renamed into place.  Words must be non-empty without whitespace
- * (RS_EUSAGE otherwise); text values are printed with 9 significant digits, so a
- * float32 reads back bit-identical. */
+/* Writes count vectors (row-major, dim floats each) under the given words to path
+ * through core/atomicfile.h (an exclusive temporary file renamed into place; a target
+ * that is a FIFO, a device, a directory or a symbolic link is refused with RS_EUSAGE).
+ * Words must be non-empty without whitespace (RS_EUSAGE otherwise); text values are
+ * printed with 9 significant digits, so a float32 reads back bit-identical. */
 int rs_w2v_write(const char *path, rs_w2v_format format, int64_t count, int dim,
                  const char *const *words, const float *vectors, rs_error *e);
+/* The same to an open stream (standard output for "-"); name is for messages. */
+int rs_w2v_write_stream(FILE *f, const char *name, rs_w2v_format format, int64_t count,
+                        int dim, const char *const *words, const float *vectors, rs_error *e);
 
 #endif

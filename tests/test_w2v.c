@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -235,11 +236,99 @@ static void test_gensim_files(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* Issue 11 item 17: `--format auto` took a text file whose first vector line was
+ * blank, had a value too many or a decimal comma for binary and reported binary
+ * errors; a BOM before the header gave a garbled "bad header".  Such files are text,
+ * their errors are text errors with the line, and a BOM is skipped. */
+static void i11_17_auto_format_text_errors(void)
+{
+    const char *dir = test_tmpdir();
+    rs_w2v *w = NULL;
+    rs_error e = {0};
+    /* a blank line after the header: text, and fine */
+    CHECK_EQ_INT(rs_w2v_read(test_write_file(dir, "blank", "2 2\n\na 1 2\nb 3 4\n"),
+                             RS_W2V_AUTO, &w, &e), RS_OK);
+    if (w)
+        CHECK(w->format == RS_W2V_TEXT && w->vectors[3] == 4.0f);
+    rs_w2v_free(w);
+    w = NULL;
+    /* a value too many, a decimal comma: text errors naming the line */
+    expect_error(test_write_file(dir, "extra", "2 3\np1 1 2 3 4\np2 1 2 3\n"), RS_W2V_AUTO,
+                 RS_EDATA, ":2: word \"p1\" has 4 values, the header says dimension 3");
+    expect_error(test_write_file(dir, "comma", "2 2\np1 0,5 1,25\np2 1 2\n"), RS_W2V_AUTO,
+                 RS_EDATA, ":2: word \"p1\": value 1 \"0,5\" is not a number (a decimal "
+                           "comma? word2vec files use '.')");
+    expect_error(test_write_file(dir, "extra2", "1 2\n\n\np1 1 2 3\n"), RS_W2V_AUTO, RS_EDATA,
+                 ":4: word \"p1\" has 3 values");
+    /* a UTF-8 BOM before the header is skipped */
+    CHECK_EQ_INT(rs_w2v_read(test_write_file(dir, "bom", "\xef\xbb\xbf" "2 2\na 1 2\nb 3 4\n"),
+                             RS_W2V_AUTO, &w, &e), RS_OK);
+    if (w)
+        CHECK(w->count == 2 && strcmp(w->words[0], "a") == 0 && w->vectors[0] == 1.0f);
+    rs_w2v_free(w);
+    w = NULL;
+    /* binary files are still found binary, also with a short, printable first word */
+    char path[512];
+    snprintf(path, sizeof path, "%s/b.bin", dir);
+    float v[6] = {0.5f, -1.0f, 2.0f, 3.0f, -4.0f, 1e-3f};
+    const char *const w2[2] = {"a", "b"};
+    CHECK_EQ_INT(rs_w2v_write(path, RS_W2V_BINARY, 2, 3, w2, v, &e), RS_OK);
+    CHECK_EQ_INT(rs_w2v_read(path, RS_W2V_AUTO, &w, &e), RS_OK);
+    if (w)
+        CHECK(w->format == RS_W2V_BINARY && memcmp(w->vectors, v, sizeof v) == 0);
+    rs_w2v_free(w);
+}
+
+/* Issue 11 item 4: the writer renamed "P.tmp" over P: a FIFO or a device became a
+ * regular file, and a planted P.tmp symlink was followed.  Exports now go through
+ * core/atomicfile.h. */
+static void i11_04_w2v_write_atomic(void)
+{
+    const char *dir = test_tmpdir();
+    char fifo[512], out[512], tmp[600], victim[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(out, sizeof out, "%s/out.txt", dir);
+    snprintf(tmp, sizeof tmp, "%s/out.txt.tmp", dir);
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    float v[2] = {1, 2};
+    const char *const w1[1] = {"a"};
+    rs_error e = {0};
+    CHECK(mkfifo(fifo, 0600) == 0);
+    CHECK_EQ_INT(rs_w2v_write(fifo, RS_W2V_TEXT, 1, 2, w1, v, &e), RS_EUSAGE);
+    CHECK(strstr(e.msg, "is a FIFO, not a regular file") != NULL);
+    struct stat st;
+    CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    CHECK_EQ_INT(rs_w2v_write("/dev/null", RS_W2V_TEXT, 1, 2, w1, v, &e), RS_EUSAGE);
+    CHECK(lstat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    /* a planted temp-file symlink is not followed */
+    test_write_file(dir, "victim", "keep me\n");
+    CHECK(symlink(victim, tmp) == 0);
+    CHECK_EQ_INT(rs_w2v_write(out, RS_W2V_TEXT, 1, 2, w1, v, &e), RS_OK);
+    FILE *f = fopen(victim, "r");
+    char buf[64] = "";
+    if (f) {
+        CHECK(fgets(buf, sizeof buf, f) != NULL);
+        fclose(f);
+    }
+    CHECK_STR(buf, "keep me\n");
+    CHECK(lstat(out, &st) == 0 && S_ISREG(st.st_mode));
+    /* a symlink as the target is refused, its target untouched */
+    char link[512];
+    snprintf(link, sizeof link, "%s/link.txt", dir);
+    CHECK(symlink(victim, link) == 0);
+    CHECK_EQ_INT(rs_w2v_write(link, RS_W2V_TEXT, 1, 2, w1, v, &e), RS_EUSAGE);
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+    /* a FIFO as input is refused at once, not opened for a blocking read */
+    expect_error(fifo, RS_W2V_AUTO, RS_EDATA, "not a regular file (a FIFO)");
+}
+
 int main(void)
 {
     test_round_trip();
     test_locale_independent();
     test_errors();
     test_gensim_files();
+    i11_17_auto_format_text_errors();
+    i11_04_w2v_write_atomic();
     return test_summary();
 }
