@@ -149,24 +149,21 @@ static int valid_utf8(const unsigned char *p, const unsigned char *end)
     return 1;
 }
 
-/* --format auto.  Binary vectors are raw float32 bytes: NUL and other control bytes,
- * and bytes that do not form UTF-8, within the first few records.  A text file is
- * text whatever is wrong with its first vector (a blank line, a value too many, a
- * decimal comma): it is read as text, so the errors it gets are text errors with a
- * line number. */
+/* --format auto.  A first vector line that reads as text (a word and dim numbers) is
+ * text.  Otherwise binary vectors are raw float32 bytes: a NUL, or bytes that do not
+ * form UTF-8, within the first 4 KiB after the header.  Anything else is text whatever
+ * is wrong with its first vector (a blank line, a value too many, a decimal comma), so
+ * its errors are text errors with a line number; words may hold control characters
+ * (they are data, sanitized when printed). */
 static rs_w2v_format detect_format(const char *p, const char *end, int dim, locale_t loc)
 {
+    if (looks_like_text(p, end, dim, loc))
+        return RS_W2V_TEXT;
     const unsigned char *u = (const unsigned char *)p;
     size_t n = (size_t)(end - p) < 4096 ? (size_t)(end - p) : 4096;
-    for (size_t i = 0; i < n; i++) {
-        unsigned c = u[i];
-        if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\v' &&
-                          c != '\f'))
-            return RS_W2V_BINARY;
-    }
-    if (looks_like_text(p, end, dim, loc) || valid_utf8(u, u + n))
-        return RS_W2V_TEXT;
-    return RS_W2V_BINARY;
+    if (memchr(u, 0, n) || !valid_utf8(u, u + n))
+        return RS_W2V_BINARY;
+    return RS_W2V_TEXT;
 }
 
 static int parse_header(parser *ps, int64_t *count, int *dim, rs_error *e)

@@ -33,9 +33,9 @@ int rs_w2v_format_parse(const char *name, rs_w2v_format *out);
 
 /* Reads a whole file (a regular file only, opened without blocking and read into
  * private memory: core/readfile.h).  A UTF-8 byte-order mark before the header is
- * skipped.  RS_W2V_AUTO decides binary when the first bytes after the header hold
- * control bytes or are not UTF-8, else text (so a text file with a bad first vector
- * gets text errors).  Every problem is RS_EDATA with the file, the line (text) or
+ * skipped.  RS_W2V_AUTO: text when the first vector line reads as text; else binary
+ * when the first 4 KiB after the header hold a NUL or are not UTF-8; else text (so a
+ * text file with a bad first vector gets text errors).  Every problem is RS_EDATA with the file, the line (text) or
  * vector number (binary) and what is wrong: a bad header, a vector with the wrong
  * number of values, a value that does not parse or is NaN/Inf, a duplicate word, an
  * empty word, a truncated file (fewer vectors than the header says), trailing data. */
