@@ -1,15 +1,17 @@
 /* cmd_export.c - `recoscope export` (a registered model to word2vec text/binary) and
- * `recoscope import-model` (a word2vec file, e.g. from gensim, as the active model). */
+ * `recoscope import-model` (a word2vec file, e.g. from gensim, as the active model).
+ * Parsing and printing only: the model comes from the registry, the mapping of words
+ * to ids is core/w2v_import.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/corpus.h"
 #include "../core/model.h"
-#include "../core/publish.h"
 #include "../core/store.h"
 #include "../core/w2v_format.h"
+#include "../core/w2v_import.h"
 #include "cli.h"
+#include "opt.h"
 
 static void export_usage(FILE *f)
 {
@@ -28,7 +30,8 @@ static void export_usage(FILE *f)
             "                  synonyms use); out: output vectors (complements)\n"
             "  --split S       the registry split of the model (default all)\n"
             "  --format F      word2vec (text) or word2vec-bin (binary, float32)\n"
-            "  --out FILE      the file to write (replaced atomically)\n");
+            "  --out FILE      the file to write (replaced atomically; it must be a regular\n"
+            "                  file or absent), or - for standard output\n");
 }
 
 static void import_usage(FILE *f)
@@ -54,366 +57,218 @@ static void import_usage(FILE *f)
             "  --no-activate   register the model without making it active\n");
 }
 
-/* The value of an option at argv[*i] ("--opt VALUE" or "--opt=VALUE"), or NULL when
- * argv[*i] is not that option.  *missing is set when the value is absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != 0)
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
+static const char *const KINDS[] = {RS_KIND_PRODUCT, RS_KIND_CATEGORY, NULL};
 
-static int kind_ok(const char *kind)
+enum { OPT_CITY = 1, OPT_KIND, OPT_MATRIX, OPT_SPLIT, OPT_FORMAT, OPT_OUT, OPT_OUTPUT,
+       OPT_NO_ACTIVATE };
+
+static const cli_opt EXPORT_OPTS[] = {
+    {"city", 0, CLI_ARG, OPT_CITY},
+    {"kind", 0, CLI_ARG, OPT_KIND},
+    {"matrix", 0, CLI_ARG, OPT_MATRIX},
+    {"split", 0, CLI_ARG, OPT_SPLIT},
+    {"format", 0, CLI_ARG, OPT_FORMAT},
+    {"out", 0, CLI_ARG, OPT_OUT},
+    {NULL, 0, 0, 0},
+};
+
+typedef struct export_args {
+    const char *city, *kind, *split, *out;
+    int matrix_out;
+    rs_w2v_format fmt;
+} export_args;
+
+static int export_args_parse(int argc, char **argv, export_args *a, int *help)
 {
-    return strcmp(kind, RS_KIND_PRODUCT) == 0 || strcmp(kind, RS_KIND_CATEGORY) == 0;
+    static const char *const MATRICES[] = {"in", "out", NULL};
+    static const char *const FORMATS[] = {"word2vec", "word2vec-bin", NULL};
+    static const char *const SPLITS[] = {"all", "train", "test", "fit", "valid", NULL};
+    cli_parser p;
+    int id, k, have_format = 0;
+    *a = (export_args){.kind = RS_KIND_PRODUCT, .split = "all"};
+    cli_opt_init(&p, "export", argc, argv, EXPORT_OPTS);
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_CITY: a->city = p.value; break;
+        case OPT_KIND:
+            if (cli_opt_choice(&p, KINDS, &k))
+                return RS_EUSAGE;
+            a->kind = KINDS[k];
+            break;
+        case OPT_MATRIX:
+            if (cli_opt_choice(&p, MATRICES, &k))
+                return RS_EUSAGE;
+            a->matrix_out = k == 1;
+            break;
+        case OPT_SPLIT:
+            if (cli_opt_choice(&p, SPLITS, &k))
+                return RS_EUSAGE;
+            a->split = SPLITS[k];
+            break;
+        case OPT_FORMAT:
+            if (cli_opt_choice(&p, FORMATS, &k))
+                return RS_EUSAGE;
+            a->fmt = k == 0 ? RS_W2V_TEXT : RS_W2V_BINARY;
+            have_format = 1;
+            break;
+        case OPT_OUT:
+            if (cli_opt_nonempty(&p))
+                return RS_EUSAGE;
+            a->out = p.value;
+            break;
+        case CLI_POSITIONAL:
+            return cli_usage_error("export", "unexpected argument \"%s\"", p.value);
+        case CLI_HELP: *help = 1; return RS_OK;
+        }
+    }
+    if (id < 0)
+        return RS_EUSAGE;
+    if (!have_format)
+        return cli_usage_error("export", "--format must be word2vec or word2vec-bin");
+    if (!a->out)
+        return cli_usage_error("export", "--out FILE is required (- for standard output)");
+    return RS_OK;
 }
 
 int cmd_export(rs_cli *cli, int argc, char **argv)
 {
-    const char *city = NULL, *kind = RS_KIND_PRODUCT, *matrix = "in", *split = "all",
-               *format = NULL, *outpath = NULL;
-    if (cli_wants_help(argc, argv)) {
+    export_args a;
+    int help = 0, rc;
+    if ((rc = export_args_parse(argc, argv, &a, &help)))
+        return rc;
+    if (help) {
         export_usage(stdout);
-        return 0;
+        return RS_OK;
     }
-    for (int i = 1; i < argc; i++) {
-        int missing = 0;
-        const char *v;
-        if ((v = opt_value(argc, argv, &i, "--city", &missing)))
-            city = v;
-        else if ((v = opt_value(argc, argv, &i, "--kind", &missing)))
-            kind = v;
-        else if ((v = opt_value(argc, argv, &i, "--matrix", &missing)))
-            matrix = v;
-        else if ((v = opt_value(argc, argv, &i, "--split", &missing)))
-            split = v;
-        else if ((v = opt_value(argc, argv, &i, "--format", &missing)))
-            format = v;
-        else if ((v = opt_value(argc, argv, &i, "--out", &missing)))
-            outpath = v;
-        else if (missing)
-            return cli_usage_error("export", "%s needs a value", argv[i]);
-        else
-            return cli_usage_error("export", "unknown argument \"%s\"", argv[i]);
-        if (missing)
-            return cli_usage_error("export", "%s needs a value", argv[i]);
-    }
-    rs_w2v_format fmt;
-    if (!format || rs_w2v_format_parse(format, &fmt) != RS_OK || fmt == RS_W2V_AUTO)
-        return cli_usage_error("export", "--format must be word2vec or word2vec-bin");
-    if (!outpath || !*outpath)
-        return cli_usage_error("export", "--out FILE is required");
-    if (!kind_ok(kind))
-        return cli_usage_error("export", "--kind must be product or category (got \"%s\")",
-                               kind);
-    if (strcmp(matrix, "in") != 0 && strcmp(matrix, "out") != 0)
-        return cli_usage_error("export", "--matrix must be in or out (got \"%s\")", matrix);
-    rs_split sp;
-    if (rs_split_parse(split, &sp) != RS_OK)
-        return cli_usage_error("export", "unknown --split \"%s\"", split);
-
     rs_error e = {0};
     rs_store *s = NULL;
     rs_embedding *m = NULL;
-    int rc;
-    if ((rc = rs_store_open(cli->db_path, RS_STORE_READONLY, &s, &e)))
-        return cli_fail(&e);
     int64_t city_id = 0, used = 0;
     rs_model_info info;
-    if ((rc = rs_store_city_id(s, city, &city_id, &e)) ||
-        (rc = rs_registry_load_active(s, city_id, kind, split, &m, &used, &info, &e))) {
+    const int to_stdout = strcmp(a.out, "-") == 0;
+    if ((rc = rs_store_open(cli->db_path, RS_STORE_READONLY, &s, &e)) ||
+        (rc = rs_store_city_id(s, a.city, &city_id, &e)) ||
+        (rc = rs_registry_load_active(s, city_id, a.kind, a.split, &m, &used, &info, &e))) {
         cli_fail(&e);
         goto done;
     }
     if (used != city_id)
-        fprintf(stderr, "recoscope export: city \"%s\" has no %s model; exporting the "
-                "all-cities model\n", city, kind);
-    const float *mat = m->in;
-    if (strcmp(matrix, "out") == 0) {
-        if (!m->out) {
-            rc = RS_EUSAGE;
-            fprintf(stderr, "recoscope export: %s: the model has no output vectors (it was "
-                    "imported from word2vec input vectors); train one with `recoscope train`\n",
-                    info.path);
-            goto done;
-        }
-        mat = m->out;
+        cli_warn("recoscope export: city \"%s\" has no %s model; exporting the all-cities "
+                 "model\n", a.city, a.kind);
+    if (a.matrix_out && !m->out) {
+        rc = RS_EUSAGE;
+        cli_warn("recoscope export: %s: the model has no output vectors (it was imported from "
+                 "word2vec input vectors); train one with `recoscope train`\n", info.path);
+        goto done;
     }
-    if (!m->ext_ids) {
-        rc = rs_seterr(&e, RS_EDATA, "%s: the model carries no external ids", info.path);
+    const float *mat = a.matrix_out ? m->out : m->in;
+    if (to_stdout)
+        rc = rs_w2v_write_stream(stdout, "standard output", a.fmt, m->rows, m->dim,
+                                 m->ext_ids, mat, &e);
+    else
+        rc = rs_w2v_write(a.out, a.fmt, m->rows, m->dim, m->ext_ids, mat, &e);
+    if (rc) {
         cli_fail(&e);
         goto done;
     }
-    if ((rc = rs_w2v_write(outpath, fmt, m->rows, m->dim, m->ext_ids, mat, &e))) {
-        cli_fail(&e);
-        goto done;
-    }
-    printf("wrote %d %s vectors (%s, dimension %d) of model %lld to %s\n", m->rows, kind,
-           matrix, m->dim, (long long)info.id, outpath);
+    /* with "-" the vectors are the output: the summary goes to stderr */
+    cli_message(to_stdout ? stderr : stdout, "wrote %d %s vectors (%s, dimension %d) of model "
+                "%lld to %s\n", m->rows, a.kind, a.matrix_out ? "out" : "in", m->dim,
+                (long long)info.id, to_stdout ? "standard output" : a.out);
 done:
     rs_embedding_free(m);
     rs_store_close(s);
     return rc;
 }
 
-/* Looks every word up as an external id of kind; item[i] = index or -1. */
-static int map_words(rs_store *s, const char *kind, const rs_w2v *w, int32_t *item,
-                     int32_t *n_items, int64_t *known, rs_error *e)
+static const cli_opt IMPORT_OPTS[] = {
+    {"output", 0, CLI_ARG, OPT_OUTPUT},
+    {"city", 0, CLI_ARG, OPT_CITY},
+    {"kind", 0, CLI_ARG, OPT_KIND},
+    {"format", 0, CLI_ARG, OPT_FORMAT},
+    {"no-activate", 0, CLI_FLAG, OPT_NO_ACTIVATE},
+    {NULL, 0, 0, 0},
+};
+
+static int import_args_parse(int argc, char **argv, rs_w2v_import_opts *o, const char **city,
+                             int *help)
 {
-    sqlite3 *db = rs_store_db(s);
-    const int product = strcmp(kind, RS_KIND_PRODUCT) == 0;
-    sqlite3_stmt *st = NULL;
-    int rc = RS_OK;
-    if (sqlite3_prepare_v2(db, product ? "SELECT coalesce(max(id), 0) FROM products"
-                                       : "SELECT coalesce(max(id), 0) FROM categories",
-                           -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW) {
-        rc = rs_store_sqlerr(s, e, "counting items");
-        goto done;
-    }
-    int64_t max = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
-    if (max > INT32_MAX) {
-        rc = rs_seterr(e, RS_EDATA, "too many items in the database");
-        goto done;
-    }
-    *n_items = (int32_t)max;
-    if (sqlite3_prepare_v2(db, product ? "SELECT id FROM products WHERE ext_id = ?1"
-                                       : "SELECT id FROM categories WHERE ext_id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "looking up ids");
-        goto done;
-    }
-    *known = 0;
-    for (int64_t i = 0; i < w->count; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, w->words[i], -1, SQLITE_STATIC);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            item[i] = (int32_t)(sqlite3_column_int64(st, 0) - 1);
-            (*known)++;
-        } else if (step == SQLITE_DONE) {
-            item[i] = -1;
-        } else {
-            rc = rs_store_sqlerr(s, e, "looking up ids");
-            goto done;
+    static const char *const FORMATS[] = {"auto", "word2vec", "word2vec-bin", NULL};
+    static const rs_w2v_format FMT[] = {RS_W2V_AUTO, RS_W2V_TEXT, RS_W2V_BINARY};
+    cli_parser p;
+    int id, k;
+    *o = (rs_w2v_import_opts){.format = RS_W2V_AUTO, .kind = RS_KIND_PRODUCT, .activate = 1};
+    *city = NULL;
+    cli_opt_init(&p, "import-model", argc, argv, IMPORT_OPTS);
+    while ((id = cli_opt_next(&p)) > 0) {
+        switch (id) {
+        case OPT_OUTPUT: o->output = p.value; break;
+        case OPT_CITY: *city = p.value; break;
+        case OPT_KIND:
+            if (cli_opt_choice(&p, KINDS, &k))
+                return RS_EUSAGE;
+            o->kind = KINDS[k];
+            break;
+        case OPT_FORMAT:
+            if (cli_opt_choice(&p, FORMATS, &k))
+                return RS_EUSAGE;
+            o->format = FMT[k];
+            break;
+        case OPT_NO_ACTIVATE: o->activate = 0; break;
+        case CLI_POSITIONAL:
+            if (o->input)
+                return cli_usage_error("import-model", "one FILE only (got \"%s\" too)",
+                                       p.value);
+            o->input = p.value;
+            break;
+        case CLI_HELP: *help = 1; return RS_OK;
         }
     }
-done:
-    sqlite3_finalize(st);
-    return rc;
+    if (id < 0)
+        return RS_EUSAGE;
+    if (!o->input)
+        return cli_usage_error("import-model", "which FILE?");
+    return RS_OK;
 }
 
 int cmd_import_model(rs_cli *cli, int argc, char **argv)
 {
-    const char *file = NULL, *outfile = NULL, *city = NULL, *kind = RS_KIND_PRODUCT,
-               *format = "auto";
-    int activate = 1;
-    if (cli_wants_help(argc, argv)) {
+    rs_w2v_import_opts o;
+    const char *city = NULL;
+    int help = 0, rc;
+    if ((rc = import_args_parse(argc, argv, &o, &city, &help)))
+        return rc;
+    if (help) {
         import_usage(stdout);
-        return 0;
+        return RS_OK;
     }
-    for (int i = 1; i < argc; i++) {
-        int missing = 0;
-        const char *v;
-        if ((v = opt_value(argc, argv, &i, "--output", &missing)))
-            outfile = v;
-        else if ((v = opt_value(argc, argv, &i, "--city", &missing)))
-            city = v;
-        else if ((v = opt_value(argc, argv, &i, "--kind", &missing)))
-            kind = v;
-        else if ((v = opt_value(argc, argv, &i, "--format", &missing)))
-            format = v;
-        else if (strcmp(argv[i], "--no-activate") == 0)
-            activate = 0;
-        else if (missing)
-            return cli_usage_error("import-model", "%s needs a value", argv[i]);
-        else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("import-model", "unknown option \"%s\"", argv[i]);
-        else if (!file)
-            file = argv[i];
-        else
-            return cli_usage_error("import-model", "one FILE only (got \"%s\" too)", argv[i]);
-        if (missing)
-            return cli_usage_error("import-model", "%s needs a value", argv[i]);
-    }
-    if (!file)
-        return cli_usage_error("import-model", "which FILE?");
-    rs_w2v_format fmt;
-    if (rs_w2v_format_parse(format, &fmt) != RS_OK)
-        return cli_usage_error("import-model",
-                               "--format must be auto, word2vec or word2vec-bin (got \"%s\")",
-                               format);
-    if (!kind_ok(kind))
-        return cli_usage_error("import-model",
-                               "--kind must be product or category (got \"%s\")", kind);
-
-    int rc = RS_OK;
     rs_error e = {0};
-    rs_w2v *w = NULL, *wo = NULL;
     rs_store *s = NULL;
-    rs_embedding m = {0};
-    int32_t *item = NULL;
-    const char **ids = NULL;
-    if ((rc = rs_w2v_read(file, fmt, &w, &e)) ||
-        (outfile && (rc = rs_w2v_read(outfile, fmt, &wo, &e))))
-        goto fail;
-    int32_t *out_row = NULL; /* row of wo for each word of w */
-    if (wo) {
-        if (wo->dim != w->dim) {
-            rc = rs_seterr(&e, RS_EDATA, "wrong dimension between files: %s has %d, %s has %d",
-                           file, w->dim, outfile, wo->dim);
-            goto fail;
-        }
-        if (wo->count != w->count) {
-            rc = rs_seterr(&e, RS_EDATA, "%s has %lld vectors, %s has %lld: not the same words",
-                           file, (long long)w->count, outfile, (long long)wo->count);
-            goto fail;
-        }
+    rs_w2v_import_result r;
+    memset(&r, 0, sizeof r);
+    if ((rc = rs_store_open(cli->db_path, 0, &s, &e)) ||
+        (rc = rs_store_city_id(s, city, &o.city_id, &e))) {
+        cli_fail(&e);
+        goto done;
     }
-    if ((rc = rs_store_open(cli->db_path, 0, &s, &e)))
-        goto fail;
-    int64_t city_id = 0;
-    if ((rc = rs_store_city_id(s, city, &city_id, &e)))
-        goto fail;
-    item = malloc((size_t)w->count * sizeof *item);
-    if (!item) {
-        rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
-        goto fail;
+    rc = rs_w2v_import(s, &o, &r, &e);
+    if (r.first_unknown[0])
+        cli_warn("recoscope import-model: warning: %lld of %lld words are not known %s ids "
+                 "and are skipped (first: \"%s\")\n", (long long)(r.words - r.known),
+                 (long long)r.words, o.kind, r.first_unknown);
+    if (rc) {
+        cli_fail(&e);
+        goto done;
     }
-    int64_t known = 0;
-    int32_t n_items = 0;
-    if ((rc = map_words(s, kind, w, item, &n_items, &known, &e)))
-        goto fail;
-    int64_t unknown = w->count - known;
-    if (known == 0) {
-        rc = rs_seterr(&e, RS_EDATA,
-                       "%s: none of its %lld words is a known %s id (first word \"%s\"); "
-                       "were the vectors trained on this database's ids?",
-                       file, (long long)w->count, kind, w->words[0]);
-        goto fail;
-    }
-    if (unknown > 0) {
-        int64_t first = 0;
-        while (item[first] >= 0)
-            first++;
-        fprintf(stderr, "recoscope import-model: warning: %lld of %lld words are not known %s "
-                "ids and are skipped (first: \"%s\")\n", (long long)unknown,
-                (long long)w->count, kind, w->words[first]);
-    }
-
-    /* the output file's rows in the order of the input file's words */
-    if (wo) {
-        out_row = malloc((size_t)w->count * sizeof *out_row);
-        int32_t *wo_item = malloc((size_t)wo->count * sizeof *wo_item);
-        int64_t wo_known = 0;
-        int32_t wo_n = 0;
-        if (!out_row || !wo_item) {
-            free(out_row);
-            free(wo_item);
-            rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
-            goto fail;
-        }
-        rc = map_words(s, kind, wo, wo_item, &wo_n, &wo_known, &e);
-        int32_t *row_of_item = rc ? NULL : malloc(((size_t)n_items + 1) * sizeof *row_of_item);
-        if (!rc && !row_of_item)
-            rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
-        if (!rc) {
-            for (int32_t i = 0; i < n_items; i++)
-                row_of_item[i] = -1;
-            for (int64_t i = 0; i < wo->count; i++)
-                if (wo_item[i] >= 0)
-                    row_of_item[wo_item[i]] = (int32_t)i;
-            for (int64_t i = 0; i < w->count && !rc; i++) {
-                out_row[i] = item[i] >= 0 ? row_of_item[item[i]] : -1;
-                if (item[i] >= 0 && out_row[i] < 0)
-                    rc = rs_seterr(&e, RS_EDATA, "%s has no vector for \"%s\" (in %s): the "
-                                   "files must hold the same words", outfile, w->words[i], file);
-            }
-        }
-        free(row_of_item);
-        free(wo_item);
-        if (rc) {
-            free(out_row);
-            goto fail;
-        }
-    }
-
-    /* the embedding over the database's index space, rows in file order */
-    m.n_items = n_items;
-    m.rows = (int32_t)known;
-    m.dim = w->dim;
-    m.row_item = malloc((size_t)known * sizeof *m.row_item);
-    m.item_row = malloc((size_t)n_items * sizeof *m.item_row);
-    m.in = malloc((size_t)known * (size_t)w->dim * sizeof *m.in);
-    m.out = wo ? malloc((size_t)known * (size_t)w->dim * sizeof *m.out) : NULL;
-    ids = malloc((size_t)known * sizeof *ids);
-    if (!m.row_item || !m.item_row || !m.in || (wo && !m.out) || !ids) {
-        free(out_row);
-        rc = rs_seterr(&e, RS_EINTERNAL, "out of memory");
-        goto fail;
-    }
-    for (int32_t i = 0; i < n_items; i++)
-        m.item_row[i] = -1;
-    int32_t r = 0;
-    for (int64_t i = 0; i < w->count; i++) {
-        if (item[i] < 0)
-            continue;
-        m.row_item[r] = item[i];
-        m.item_row[item[i]] = r;
-        ids[r] = w->words[i];
-        memcpy(m.in + (size_t)r * (size_t)w->dim, w->vectors + (size_t)i * (size_t)w->dim,
-               (size_t)w->dim * sizeof(float));
-        if (wo)
-            memcpy(m.out + (size_t)r * (size_t)w->dim,
-                   wo->vectors + (size_t)out_row[i] * (size_t)w->dim,
-                   (size_t)w->dim * sizeof(float));
-        r++;
-    }
-    free(out_row);
-
-    char params[2048];
-    snprintf(params, sizeof params,
-             "{\"imported\":true,\"format\":\"%s\",\"words\":%lld,\"unknown\":%lld,"
-             "\"dim\":%d,\"has_output\":%s}",
-             w->format == RS_W2V_TEXT ? "word2vec" : "word2vec-bin", (long long)w->count,
-             (long long)unknown, w->dim, wo ? "true" : "false");
-    char fingerprint[1200];
-    snprintf(fingerprint, sizeof fingerprint, "imported:%s", file);
-    int64_t id = 0;
-    rs_publish pub = {.city_id = city_id, .kind = kind, .params_json = params,
-                      .fingerprint = fingerprint, .activate = activate, .ext_ids = ids};
-    if ((rc = rs_model_publish(s, &m, &pub, &id, NULL, 0, &e)))
-        goto fail;
-    printf("imported %lld of %lld vectors (dimension %d) from %s as %s%s model %lld for %s%s\n",
-           (long long)known, (long long)w->count, w->dim, file, activate ? "the active " : "",
-           kind, (long long)id, city_id ? "city " : "all cities", city_id ? city : "");
-    if (!wo)
+    cli_message(stdout, "imported %lld of %lld vectors (dimension %d) from %s as %s%s model "
+                "%lld for %s%s\n", (long long)r.known, (long long)r.words, r.dim, o.input,
+                o.activate ? "the active " : "", o.kind, (long long)r.id,
+                o.city_id ? "city " : "all cities", o.city_id ? city : "");
+    if (!r.has_output)
         printf("note: the model has input vectors only: synonyms work; complements and basket "
                "completion need output vectors (train our own with `recoscope train`, or "
                "import them with --output)\n");
-    goto done;
-fail:
-    cli_fail(&e);
 done:
-    free(ids);
-    free(item);
-    free(m.row_item);
-    free(m.item_row);
-    free(m.in);
-    free(m.out);
-    rs_w2v_free(w);
-    rs_w2v_free(wo);
     rs_store_close(s);
     return rc;
 }
