@@ -24,9 +24,17 @@ static void tui_usage(FILE *f)
             "  --city C       city name (\"all\" for all cities)\n"
             "  --product P    product external id, or a name to search\n"
             "\n"
+            "x exports the view (JSON, or CSV for a name ending in .csv) beside the\n"
+            "database, unless the name is an absolute path.\n"
+            "\n"
             "The database is opened read-only (an import or training may run meanwhile;\n"
             "press r when the TUI says models changed).  NO_COLOR turns colour off;\n"
-            "a non-UTF-8 locale (LC_ALL=C) gives ASCII glyphs.  Needs at least 80x24.\n");
+            "a non-UTF-8 locale (LC_ALL=C) gives ASCII glyphs.  Needs at least 80x24 and\n"
+            "a terminal that moves the cursor (not TERM=dumb).\n"
+            "\n"
+            "exit codes: 0 quit with q, 1 usage (or no usable terminal), 2 bad data,\n"
+            "3 internal error; 128 + the signal when interrupted (Ctrl-C: 130,\n"
+            "SIGHUP: 129, SIGTERM: 143), after the terminal was restored.\n");
 }
 
 static void snapshot_usage(FILE *f)
@@ -98,11 +106,12 @@ int cmd_tui(rs_cli *cli, int argc, char **argv)
     tui_state_path(cli->db_path, state, sizeof state);
     opt.state_path = state;
     opt.fast_start = 1;
-    int rc = tui_run(s, &opt, &e);
+    int signo = 0;
+    int rc = tui_run(s, &opt, &signo, &e);
     rs_store_close(s);
     if (rc != RS_OK)
         return cli_fail(&e);
-    return RS_OK;
+    return signo ? 128 + signo : RS_OK; /* Ctrl-C: 130, as an interrupted program */
 }
 
 int cmd_snapshot(rs_cli *cli, int argc, char **argv)

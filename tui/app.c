@@ -9,13 +9,17 @@
 #include <curses.h>
 
 #include "app.h"
+#include "../core/atomicfile.h"
 #include "../core/browse.h"
 
 #include <cJSON.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ helpers ---- */
 
@@ -266,16 +270,20 @@ void tui_state_path(const char *db_path, char *buf, size_t n)
 }
 
 /* Reads {"city": name, "product": ext_id} from the state file; missing or broken
- * files are ignored (state is a convenience, never an error). */
+ * files are ignored (state is a convenience, never an error), and so is anything that
+ * is not a regular file (a FIFO would block the start). */
 static void read_state(const char *path, char *city, size_t cn, char *product, size_t pn)
 {
     city[0] = product[0] = 0;
-    FILE *f = path ? fopen(path, "rb") : NULL;
-    if (!f)
+    int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+    struct stat st;
+    if (fd < 0)
         return;
     char buf[4096];
-    size_t len = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    ssize_t len = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, buf, sizeof buf - 1) : -1;
+    close(fd);
+    if (len <= 0)
+        return;
     buf[len] = 0;
     cJSON *j = cJSON_Parse(buf);
     if (!j)
@@ -289,34 +297,33 @@ static void read_state(const char *path, char *city, size_t cn, char *product, s
     cJSON_Delete(j);
 }
 
-void tui_app_save_state(tui_app *a)
+int tui_app_save_state(tui_app *a, rs_error *e)
 {
     if (!a->state_path || a->product < 0)
-        return;
+        return RS_OK;
     rs_recommender *r = a->cities[a->ci].rec;
     rs_rec_product info;
     if (!r || rs_rec_product_info(r, a->product, &info, NULL) != RS_OK)
-        return;
+        return RS_OK;
     cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return;
-    cJSON_AddStringToObject(j, "city", a->cities[a->ci].id ? a->cities[a->ci].name : "all");
-    cJSON_AddStringToObject(j, "product", info.ext_id);
-    char *text = cJSON_Print(j);
+    char *text = NULL;
+    if (j && cJSON_AddStringToObject(j, "city", a->cities[a->ci].id ? a->cities[a->ci].name
+                                                                     : "all") &&
+        cJSON_AddStringToObject(j, "product", info.ext_id))
+        text = cJSON_Print(j);
     cJSON_Delete(j);
     if (!text)
-        return;
-    /* Written beside the database; a read-only directory just means no memory. */
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", a->state_path);
-    FILE *f = fopen(tmp, "wb");
-    if (f) {
-        int ok = fputs(text, f) >= 0;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok || rename(tmp, a->state_path) != 0)
-            remove(tmp);
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    /* beside the database, through the one writer of files we keep: a symbolic link or
+     * a FIFO in its place is refused, never followed or replaced */
+    rs_afile *f = NULL;
+    int rc = rs_afile_open(a->state_path, &f, e);
+    if (rc == RS_OK) {
+        fputs(text, rs_afile_stream(f));
+        rc = rs_afile_commit(f, e);
     }
     free(text);
+    return rc;
 }
 
 static int find_city(tui_app *a, int64_t id)
@@ -349,6 +356,10 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto fail;
     }
+    char cwd[4096];
+    if (getcwd(cwd, sizeof cwd - 1) && strcmp(cwd, "/") != 0 &&
+        asprintf(&a->cwd, "%s/", cwd) < 0)
+        a->cwd = NULL;
     if (opt->state_path && !(a->state_path = strdup(opt->state_path))) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto fail;
@@ -415,6 +426,7 @@ void tui_app_close(tui_app *a)
     tui_search_free(a->index);
     free(a->hist_bin_of);
     free(a->state_path);
+    free(a->cwd);
     free(a);
 }
 
@@ -425,6 +437,16 @@ void tui_drop_recommenders(tui_app *a)
     a->hist_rec = NULL;
     for (int i = 0; i < a->n_cities; i++)
         drop_recommender(&a->cities[i]);
+}
+
+void tui_short_paths(const tui_app *a, char *msg)
+{
+    if (!a->cwd)
+        return;
+    size_t k = strlen(a->cwd);
+    char *p;
+    while ((p = strstr(msg, a->cwd)) != NULL)
+        memmove(p, p + k, strlen(p + k) + 1);
 }
 
 /* The name index and the city's popularity order (built once, ~50 ms on 100k). */

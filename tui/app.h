@@ -155,6 +155,8 @@ struct tui_app {
     int models_changed;
     char *state_path;
     int utf8; /* glyph table of the last draw (for text built by keys) */
+    int cols; /* width of the last draw (text views wrap to it) */
+    char *cwd; /* the working directory + "/", for tui_short_paths (NULL: unknown) */
     int fast; /* open recommenders without co-purchases first, complete them in the
                  background (interactive); else everything at once (snapshot) */
     struct tui_loader *loader; /* completes recommenders (co-purchase index) */
@@ -184,6 +186,9 @@ void tui_follow(tui_app *a);
 void tui_load_model_owners(tui_app *a);
 /* The registry's signature ("" when it cannot be read). */
 void tui_models_signature(tui_app *a, char *buf, size_t n);
+/* Rewrites the names of files under the working directory in msg as relative to it
+ * (what a person who started the TUI there recognises; shorter at 80 columns). */
+void tui_short_paths(const tui_app *a, char *msg);
 /* The name index and the city's popularity order; 0, or -1 when out of memory. */
 int tui_search_prepare(tui_app *a);
 /* Drops every city's recommender and the caches built from them. */
@@ -204,6 +209,8 @@ void tui_lines_add(tui_lines *l, int x, tui_role role, const char *fmt, ...)
 /* Adds a span to the last line. */
 void tui_lines_span(tui_lines *l, int x, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Adds text as lines wrapped to the width of the text views at the last draw. */
+void tui_lines_wrap(tui_app *a, tui_lines *l, int x, tui_role role, const char *text);
 /* The text views' common parts: a clean page, the box, the lines from the list's top
  * and the position in the bottom border; q, Esc, the movement keys. */
 void tui_text_view_draw(tui_app *a, tui_canvas *c);
@@ -224,7 +231,10 @@ void tui_view_area(const tui_canvas *c, int *y, int *x, int *h, int *w);
 /* Blanks the rows of the view area (a clean page behind a view). */
 void tui_view_clear(tui_canvas *c);
 
-/* export.c: writes the current view; returns 0 or -1 with a message in err. */
-int tui_export(tui_app *a, const char *path, char *err, size_t n);
+/* export.c: writes the current view to name (relative: beside the database); returns 0
+ * or -1 with a message in err. */
+int tui_export(tui_app *a, const char *name, char *err, size_t n);
+/* Where an export of name goes: beside the database unless name is absolute. */
+void tui_export_path(const tui_app *a, const char *name, char *buf, size_t n);
 
 #endif

@@ -191,6 +191,84 @@ int tui_printf(tui_canvas *c, int y, int x, int maxw, tui_role role, const char 
     return tui_text(c, y, x, maxw, buf, role);
 }
 
+size_t tui_wrap_line(const char *s, int width, int utf8, const char **next)
+{
+    const unsigned char *p = (const unsigned char *)s, *brk = NULL, *brk_next = NULL;
+    size_t n = strlen(s);
+    int cols = 0;
+    while (*p && *p != '\n') {
+        unsigned cp;
+        size_t len = rs_utf8_decode(p, n - (size_t)(p - (const unsigned char *)s), &cp);
+        int w = rs_sanitize_char(cp, !utf8).width;
+        if (cols + w > width && p > (const unsigned char *)s) {
+            if (brk) {
+                *next = (const char *)brk_next;
+                return (size_t)(brk - (const unsigned char *)s);
+            }
+            break;
+        }
+        cols += w;
+        if (*p == ' ') {
+            brk = p;
+            brk_next = p + 1;
+        } else if (*p == '/') {
+            brk = brk_next = p + 1;
+        }
+        p += len;
+    }
+    size_t used = (size_t)(p - (const unsigned char *)s);
+    if (*p == '\n')
+        p++;
+    *next = (const char *)p;
+    return used;
+}
+
+/* Skips the spaces a wrapped line starts with. */
+static const char *skip_spaces(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+int tui_wrap_count(const char *s, int width, int utf8)
+{
+    int n = 0;
+    if (!s || width < 1)
+        return 0;
+    for (s = skip_spaces(s); *s; n++) {
+        const char *next;
+        tui_wrap_line(s, width, utf8, &next);
+        s = skip_spaces(next);
+    }
+    return n;
+}
+
+int tui_text_wrap(tui_canvas *c, int y, int x, int w, int max_lines, const char *s,
+                  tui_role role)
+{
+    int n = 0;
+    if (!s || w < 1)
+        return 0;
+    char line[1024];
+    for (s = skip_spaces(s); *s && n < max_lines; n++) {
+        const char *next;
+        size_t len = tui_wrap_line(s, w, c->g->utf8, &next);
+        next = skip_spaces(next);
+        if (n == max_lines - 1 && *next) {
+            tui_text(c, y + n, x, w, s, role); /* the rest, cut with the ellipsis */
+            return n + 1;
+        }
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        memcpy(line, s, len);
+        line[len] = 0;
+        tui_text(c, y + n, x, w, line, role);
+        s = next;
+    }
+    return n;
+}
+
 double tui_bar_fraction(double v, double lo, double hi)
 {
     if (!(v == v))

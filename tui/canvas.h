@@ -98,6 +98,18 @@ int tui_text_right(tui_canvas *c, int y, int x, int maxw, const char *s, tui_rol
 int tui_printf(tui_canvas *c, int y, int x, int maxw, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* Wrapped text: the bytes of s that fit in width columns as one line, broken after the
+ * last space or '/' that fits (paths wrap at their slashes), else after as many
+ * characters as fit (at least one).  *next receives the start of the next line
+ * (spaces skipped); a line ends at a newline too. */
+size_t tui_wrap_line(const char *s, int width, int utf8, const char **next);
+/* How many lines s takes wrapped at width. */
+int tui_wrap_count(const char *s, int width, int utf8);
+/* Draws s wrapped at w columns on at most max_lines rows from (y, x); a text that does
+ * not fit ends with the ellipsis.  Returns the rows used. */
+int tui_text_wrap(tui_canvas *c, int y, int x, int w, int max_lines, const char *s,
+                  tui_role role);
+
 /* The bar length (0..1) of a score v on the scale [lo, hi] of its list: hi gets a full
  * bar; a scale from lo = 0 is proportional (v / hi); any other scale (a list's
  * min..max) is linear from TUI_BAR_FLOOR at lo (a short bar, never none) to 1 at hi.

@@ -170,7 +170,64 @@ static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_l
     tui_text(c, y, rx, (int)strlen(right), right, hr);
 }
 
-/* The first row of a pane that has no rows to show: why.  Returns 1 when it drew. */
+/* Why a list could not answer (status != RS_OK). */
+enum { WHY_UNTRAINED, WHY_BROKEN, WHY_OUTSIDE };
+
+static int list_why(const rs_rec_list *l)
+{
+    if (l->model_id > 0)
+        return WHY_OUTSIDE; /* the model loaded: the query is outside it (unsold, ...) */
+    return l->status == RS_EUSAGE ? WHY_UNTRAINED : WHY_BROKEN;
+}
+
+#define WHY_MAX_LINES 4 /* of a wrapped reason */
+
+/* Rows (below the header) a pane wants for a list that could not answer. */
+static int why_rows(const tui_app *a, const tui_canvas *c, const rs_rec_list *l, int w)
+{
+    if (list_why(l) == WHY_UNTRAINED)
+        return 2;
+    char msg[sizeof l->message];
+    snprintf(msg, sizeof msg, "%s", l->message);
+    tui_short_paths(a, msg);
+    int n = tui_wrap_count(msg, w - 2, c->g->utf8);
+    n = n < 1 ? 1 : n > WHY_MAX_LINES ? WHY_MAX_LINES : n;
+    return list_why(l) == WHY_BROKEN ? n + 1 : n; /* + what to do */
+}
+
+/* A list that could not answer: a model never trained (and how to train one), a model
+ * that is registered but cannot be used (the loader's reason in full, wrapped, and
+ * what to do), or a model that does not hold the query (the reason alone). */
+static void draw_why(const tui_app *a, tui_canvas *c, int pane, const rs_rec_list *l, int ry,
+                     int x, int w, int rows)
+{
+    char msg[sizeof l->message];
+    snprintf(msg, sizeof msg, "%s", l->message);
+    tui_short_paths(a, msg);
+    int n;
+    switch (list_why(l)) {
+    case WHY_UNTRAINED:
+        tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_WARN,
+                   "no %s model trained yet: run `recoscope train`", TUI_PANES[pane].model);
+        if (rows > 1 && l->message[0])
+            tui_text(c, ry + 1, x + 1, w - 2, l->message, TUI_ROLE_DIM);
+        break;
+    case WHY_BROKEN:
+        n = tui_text_wrap(c, ry, x + 1, w - 2, rows > 1 ? rows - 1 : 1,
+                          msg[0] ? msg : "the model cannot be used",
+                          TUI_ROLE_ERROR);
+        if (n < rows)
+            tui_text(c, ry + n, x + 1, w - 2,
+                     "train again (`recoscope train`) or restore the file, then r reloads",
+                     TUI_ROLE_DIM);
+        break;
+    default:
+        tui_text_wrap(c, ry, x + 1, w - 2, rows, msg, TUI_ROLE_WARN);
+        break;
+    }
+}
+
+/* The first rows of a pane that has no rows to show: why.  Returns 1 when it drew. */
 static int draw_pane_empty(tui_app *a, tui_canvas *c, int pane, const rs_rec_list *l, int ry,
                            int x, int w, int rows)
 {
@@ -186,10 +243,7 @@ static int draw_pane_empty(tui_app *a, tui_canvas *c, int pane, const rs_rec_lis
     if (!l)
         return 1;
     if (l->status != RS_OK) {
-        tui_printf(c, ry, x + 1, w - 2, TUI_ROLE_WARN,
-                   "no %s model trained yet: run `recoscope train`", TUI_PANES[pane].model);
-        if (rows > 1 && l->message[0])
-            tui_text(c, ry + 1, x + 1, w - 2, l->message, TUI_ROLE_DIM);
+        draw_why(a, c, pane, l, ry, x, w, rows);
         return 1;
     }
     if (l->n > 0)
@@ -467,7 +521,15 @@ static void draw_status(tui_app *a, tui_canvas *c)
         x += tui_text(c, y, x, c->cols - 2, "models changed: r reloads ", TUI_ROLE_WARN) + 1;
     }
     if (a->msg[0]) {
-        tui_text(c, y, x, c->cols - x - 1, a->msg, a->msg_role);
+        /* a message longer than the row takes the row above too (over the histogram's
+         * axis) rather than lose its end: the reason is usually there */
+        int w = c->cols - x - 1;
+        if (tui_wrap_count(a->msg, w, c->g->utf8) > 1 && c->rows > 2) {
+            tui_fill(c, y - 1, 0, c->cols, L' ', TUI_ROLE_STATUS);
+            tui_text_wrap(c, y - 1, x, w, 2, a->msg, a->msg_role);
+        } else {
+            tui_text(c, y, x, w, a->msg, a->msg_role);
+        }
         return;
     }
     static const char *const HINTS[][2] = {
@@ -520,6 +582,7 @@ void tui_draw(tui_app *a, tui_canvas *c)
 {
     tui_canvas_clear(c);
     a->utf8 = c->g->utf8;
+    a->cols = c->cols;
     if (c->rows < TUI_MIN_ROWS || c->cols < TUI_MIN_COLS) {
         draw_too_small(c);
         return;
@@ -548,7 +611,8 @@ void tui_draw(tui_app *a, tui_canvas *c)
         int h[NPANES], need[NPANES], pool = 0;
         for (int p = 0; p < NPANES; p++) {
             const rs_rec_list *l = tui_rows(a, p);
-            need[p] = 1 + (l && l->status == RS_OK && l->n > 0 ? l->n : 2);
+            need[p] = 1 + (!l ? 2 : l->status != RS_OK ? why_rows(a, c, l, c->cols)
+                                   : l->n > 0 ? l->n : 2);
             h[p] = p == NPANES - 1 ? area - 2 * (area / 3) : area / 3;
             if (need[p] < h[p]) {
                 pool += h[p] - need[p];

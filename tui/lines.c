@@ -59,6 +59,23 @@ void tui_lines_span(tui_lines *l, int x, tui_role role, const char *fmt, ...)
     va_end(ap);
 }
 
+void tui_lines_wrap(tui_app *a, tui_lines *l, int x, tui_role role, const char *text)
+{
+    /* the box of tui_view_area at the last draw, less its borders and margins */
+    int w = (a->cols - 2 > 110 ? 110 : a->cols - 2) - 4 - x;
+    if (w < 20)
+        w = 20;
+    while (*text == ' ')
+        text++;
+    while (*text) {
+        const char *next;
+        size_t len = tui_wrap_line(text, w, a->utf8, &next);
+        tui_lines_add(l, x, role, "%.*s", (int)len, text);
+        for (text = next; *text == ' ';)
+            text++;
+    }
+}
+
 void tui_text_view_draw(tui_app *a, tui_canvas *c)
 {
     int y, x, h, w;

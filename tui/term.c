@@ -1,5 +1,6 @@
 /* term.c - the curses backend: copies the canvas to the terminal, reads keys, and
- * restores the terminal on q, SIGTERM, SIGHUP and SIGINT.
+ * restores the terminal on q, SIGTERM, SIGHUP and SIGINT (Ctrl-C).  A terminal that cannot
+ * move the cursor (TERM=dumb) is refused before anything is drawn.
  *
  * Init follows the terminal habits of STYLE.md: cbreak, noecho, keypad, curs_set(0),
  * set_escdelay(25), use_default_colors (never a painted background).  Colour only when
@@ -7,6 +8,7 @@
  * codeset is UTF-8.  The loop wakes once a second to notice new models.
  */
 #include <curses.h>
+#include <term.h>
 
 #include "app.h"
 #include "theme.h"
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t got_signal;
 
@@ -64,13 +67,43 @@ static int is_utf8_locale(void)
     return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0);
 }
 
-int tui_run(rs_store *s, const tui_options *opt, rs_error *e)
+/* RS_OK when the terminal can show the TUI: TERM names a terminal that moves the
+ * cursor (a "dumb" terminal, an Emacs shell buffer or a hardcopy one cannot, and
+ * would get an unreadable stream of text). */
+static int check_terminal(rs_error *e)
+{
+    const char *term = getenv("TERM");
+    int err = 0;
+    if (!term || !*term)
+        return rs_seterr(e, RS_EUSAGE,
+                         "TERM is not set: the TUI needs a full-screen terminal (e.g. "
+                         "TERM=xterm-256color); `recoscope snapshot` prints the screen as text");
+    if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+        return rs_seterr(e, RS_EUSAGE,
+                         "unknown terminal type TERM=%s: the TUI needs a full-screen terminal "
+                         "(e.g. TERM=xterm-256color); `recoscope snapshot` prints the screen "
+                         "as text", term);
+    const char *cup = tigetstr("cup");
+    int usable = cup && cup != (const char *)-1 && tigetflag("hc") <= 0;
+    del_curterm(cur_term);
+    if (!usable)
+        return rs_seterr(e, RS_EUSAGE,
+                         "TERM=%s cannot move the cursor: run the TUI in a full-screen terminal "
+                         "(xterm, tmux, screen), or `recoscope snapshot` for the screen as text",
+                         term);
+    return RS_OK;
+}
+
+int tui_run(rs_store *s, const tui_options *opt, int *signo, rs_error *e)
 {
     tui_app *a = NULL;
     SCREEN *scr = NULL;
     tui_canvas canvas = {0};
-    int rc = tui_app_open(s, opt, &a, e);
+    *signo = 0;
+    int rc = check_terminal(e);
     if (rc != RS_OK)
+        return rc;
+    if ((rc = tui_app_open(s, opt, &a, e)) != RS_OK)
         return rc;
 
     struct sigaction sa, old_term, old_hup, old_int;
@@ -166,9 +199,13 @@ done:
     sigaction(SIGINT, &old_int, NULL);
     tui_canvas_free(&canvas);
     if (a) {
-        tui_app_save_state(a);
+        rs_error se = {0};
+        (void)tui_app_save_state(a, &se); /* a read-only directory just means no memory */
         tui_app_close(a);
     }
-    /* a SIGTERM/SIGHUP/SIGINT is a clean exit: the terminal is restored, state kept */
+    /* a SIGTERM/SIGHUP/SIGINT ends the loop: the terminal is restored and the state
+     * kept, and the caller exits as an interrupted program does (128 + the signal) */
+    *signo = got_signal;
+    got_signal = 0;
     return rc;
 }

@@ -49,11 +49,17 @@ void tui_app_poll(tui_app *a);
 /* Background work (fast_start): adopts a finished recommender and starts the next.
  * Returns 1 while work is pending (poll again soon). */
 int tui_app_background(tui_app *a);
-/* Writes the last-used city and product to the state file (if any). */
-void tui_app_save_state(tui_app *a);
+/* Writes the last-used city and product to the state file (if any), through
+ * core/atomicfile.h: a target that is not a regular file (a symbolic link, a FIFO) is
+ * refused.  RS_OK, or the error (the caller may ignore it: the state is a
+ * convenience). */
+int tui_app_save_state(tui_app *a, rs_error *e);
 
-/* Runs the interactive loop on the terminal.  Returns an exit code. */
-int tui_run(rs_store *s, const tui_options *opt, rs_error *e);
+/* Runs the interactive loop on the terminal.  Returns RS_OK or an error (a terminal
+ * that cannot show the TUI, TERM=dumb, is RS_EUSAGE); *signo receives the signal
+ * (SIGINT, SIGTERM, SIGHUP) that ended the loop, 0 when q did.  The terminal is
+ * restored and the state file written either way. */
+int tui_run(rs_store *s, const tui_options *opt, int *signo, rs_error *e);
 
 /* Renders headlessly: rows x cols, after replaying the key script, to f; with attrs, a
  * parallel grid of role letters and a legend follow.  UTF-8 glyphs when the locale is

@@ -161,7 +161,12 @@ static void explain_build(tui_app *a)
     if (!lst || lst->status != RS_OK || sel >= lst->n) {
         tui_lines_add(l, 0, TUI_ROLE_WARN, "%s", "no row to explain in this pane");
         if (lst && lst->message[0])
-            tui_lines_add(l, 0, TUI_ROLE_DIM, "%s", lst->message);
+        {
+            char msg[sizeof lst->message]; /* the reason in full */
+            snprintf(msg, sizeof msg, "%s", lst->message);
+            tui_short_paths(a, msg);
+            tui_lines_wrap(a, l, 0, TUI_ROLE_DIM, msg);
+        }
         return;
     }
     const rs_rec_row *r = &lst->rows[sel];

@@ -1,5 +1,6 @@
 /* view_export.c - the export prompt on the bottom row: a file name (suggested from the
- * current product), Enter writes the view (export.c), Esc cancels.
+ * current product; a relative name goes beside the database), Enter writes the view
+ * (export.c), Esc cancels.
  */
 #include "app.h"
 
@@ -35,7 +36,10 @@ static void export_run(tui_app *a)
     } else {
         size_t n = strlen(a->input);
         int csv = n >= 4 && strcasecmp(a->input + n - 4, ".csv") == 0;
-        tui_message(a, TUI_ROLE_STATUS, "exported the view to %s (%s)", a->input,
+        char path[4200];
+        tui_export_path(a, a->input, path, sizeof path);
+        tui_short_paths(a, path);
+        tui_message(a, TUI_ROLE_STATUS, "exported the view to %s (%s)", path,
                     csv ? "CSV" : "JSON");
     }
 }
@@ -58,7 +62,7 @@ static unsigned export_key(tui_app *a, int code, tui_cmd cmd)
 static void export_status(tui_app *a, tui_canvas *c)
 {
     int y = c->rows - 1;
-    int x = tui_text(c, y, 0, c->cols, "export to (.json or .csv; Esc cancels): ",
+    int x = tui_text(c, y, 0, c->cols, "export (beside the db, or a /path; .json/.csv): ",
                      TUI_ROLE_STATUS);
     tui_fill(c, y, x, c->cols - x, L' ', TUI_ROLE_INPUT);
     tui_text(c, y, x, c->cols - x - 1, a->input, TUI_ROLE_INPUT);

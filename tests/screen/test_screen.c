@@ -13,6 +13,8 @@
 #include <curses.h>
 
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +33,7 @@ typedef struct scase {
     const char *name;
     int rows, cols;
     int utf8, color, attrs;
-    int no_models; /* the world without models */
+    int world; /* W_*: which world it draws */
     const char *city, *product, *keys;
 } scase;
 
@@ -42,6 +44,11 @@ static int case_fast(const scase *c)
     size_t n = strlen(c->name), m = strlen("_background");
     return n >= m && strcmp(c->name + n - m, "_background") == 0;
 }
+
+/* The worlds: the full one; without models; and the full one damaged for the issue 11
+ * regressions (built by mutate_world below). */
+enum { W_FULL, W_NOMODELS, W_BROKEN, W_UNSOLD, W_NAN, W_COUNT };
+static const char *const WORLD_DIRS[W_COUNT] = {".", "nomodels", "broken", "unsold", "nan"};
 
 /* U = UTF-8, A = ASCII (LC_ALL=C); C = colour, M = monochrome (NO_COLOR) */
 #define U 1
@@ -139,6 +146,21 @@ static const scase CASES[] = {
     {"no_models_metrics", 24, 80, U, C, 0, 1, NULL, NULL, "m"},
     {"no_models_search", 24, 80, A, M, 0, 1, NULL, NULL, "/mil"},
     {"no_models_cities", 24, 80, U, C, 0, 1, NULL, NULL, "c"},
+    /* issue 11 item 17: a registered model whose file is truncated (product) or deleted
+     * (category) says why, in full at 80 columns, not "no model trained yet" */
+    {"i11_17_broken_model", 24, 80, U, C, 0, W_BROKEN, NULL, NULL, NULL},
+    {"i11_17_broken_model_ascii", 24, 80, A, M, 0, W_BROKEN, NULL, NULL, NULL},
+    {"i11_17_broken_model_explain", 24, 80, U, C, 0, W_BROKEN, NULL, NULL, "e"},
+    /* ... and a product the model does not hold (never sold) says that alone */
+    {"i11_17_unsold_product", 24, 80, U, C, 0, W_UNSOLD, NULL, "P41", NULL},
+    /* issue 11 item 15: text typed or from data, quoted in a message, is sanitized */
+    {"i11_15_message_sanitized", 24, 80, U, C, 0, W_FULL, NULL, NULL,
+     "/\302\233[2J\302\235x"},
+    {"i11_15_export_error_sanitized", 24, 80, U, C, 0, W_FULL, NULL, NULL,
+     "x<C-u>no/\302\233[2J/v.json<Enter>"},
+    /* issue 11 item 4: an export onto a FIFO is refused (it stays a FIFO) */
+    {"i11_04_tui_export_fifo", 24, 80, U, C, 0, W_FULL, NULL, NULL,
+     "x<C-u>fifo.json<Enter>"},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
@@ -261,23 +283,174 @@ static void check_coverage(void)
     }
 }
 
+/* Runs SQL on a world's database (read-write). */
+static int world_exec(const char *db, const char *sql)
+{
+    rs_store *s = NULL;
+    rs_error e = {0};
+    int rc = rs_store_open(db, 0, &s, &e);
+    if (rc == RS_OK)
+        rc = rs_store_exec(s, sql, &e);
+    if (rc != RS_OK)
+        fprintf(stderr, "%s: %s\n", db, e.msg);
+    rs_store_close(s);
+    return rc == RS_OK ? 0 : -1;
+}
+
+/* Writes NaN over every input value of a model file (the header's input offset,
+ * rows and dim: model_io.c). */
+static int poison_model(const char *path)
+{
+    FILE *f = fopen(path, "r+b");
+    unsigned char h[104];
+    int ok = f && fread(h, 1, sizeof h, f) == sizeof h;
+    if (ok) {
+        int32_t rows, dim;
+        uint64_t off;
+        memcpy(&rows, h + 32, 4);
+        memcpy(&dim, h + 36, 4);
+        memcpy(&off, h + 48, 8);
+        float nan = NAN;
+        ok = fseek(f, (long)off, SEEK_SET) == 0;
+        for (int64_t i = 0; ok && i < (int64_t)rows * dim; i++)
+            ok = fwrite(&nan, sizeof nan, 1, f) == 1;
+    }
+    if (f && fclose(f) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
+/* The full world, then damaged for world w (in a folder of the temporary directory,
+ * which is the working directory of the cases: the TUI names files under it by their
+ * relative paths, so the dumps are the same in every run). */
+static int build_world(const char *tmp, int w)
+{
+    char dir[4200], db[4300], f[4400];
+    snprintf(dir, sizeof dir, "%s/%s", tmp, WORLD_DIRS[w]);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return -1;
+    if (screen_world_build(dir, w != W_NOMODELS, db, sizeof db) != 0)
+        return -1;
+    switch (w) {
+    case W_BROKEN: /* Springfield: product model truncated, category model deleted */
+        snprintf(f, sizeof f, "%s/world-models/product-city1.rsm", dir);
+        if (truncate(f, 100) != 0)
+            return -1;
+        snprintf(f, sizeof f, "%s/world-models/category-city1.rsm", dir);
+        return unlink(f);
+    case W_UNSOLD: /* a product of the catalogue never sold, so in no model */
+        return world_exec(db, "INSERT INTO products(ext_id, name, category_id, price)"
+                              " SELECT 'P41', 'Never Sold Salt', id, 1.0 FROM categories"
+                              " WHERE name = 'Tea'");
+    case W_NAN: /* Springfield's category model holds NaN */
+        snprintf(f, sizeof f, "%s/world-models/category-city1.rsm", dir);
+        return poison_model(f);
+    default:
+        return 0;
+    }
+}
+
+/* The screen of a snapshot (UTF-8, colour) of db; NULL on failure. */
+static char *snapshot_of(const char *db, const char *city, const char *product, const char *keys)
+{
+    scase c = {"adhoc", 24, 80, U, C, 0, W_FULL, city, product, keys};
+    double ms;
+    return render(&c, db, &ms);
+}
+
+/* Issue 11 item 7: NaN in the category model is not "no category model trained yet":
+ * the pane says what the model answered (and, with the loader's finiteness check, the
+ * loader's reason). */
+static void i11_07_nan_category(void)
+{
+    char *got = snapshot_of("nan/world.db", NULL, NULL, NULL);
+    CHECK(got != NULL);
+    if (!got)
+        return;
+    CHECK(strstr(got, "no category model trained yet") == NULL);
+    CHECK(strstr(got, "category model") != NULL);
+    free(got);
+}
+
+/* Issue 11 item 17: an export of a relative name goes beside the database, whatever the
+ * working directory, and records the city and the models (ids and files). */
+static void i11_17_export_beside_db(const char *tmp)
+{
+    char db[4200], elsewhere[4200], want[4300];
+    snprintf(db, sizeof db, "%s/world.db", tmp);
+    snprintf(elsewhere, sizeof elsewhere, "%s/elsewhere", tmp);
+    snprintf(want, sizeof want, "%s/i11-beside.json", tmp);
+    CHECK(mkdir(elsewhere, 0700) == 0);
+    CHECK(chdir(elsewhere) == 0);
+    char *got = snapshot_of(db, NULL, NULL, "x<C-u>i11-beside.json<Enter>");
+    CHECK(got != NULL && strstr(got, "exported the view to ") != NULL);
+    CHECK(access("i11-beside.json", F_OK) != 0); /* not in the working directory */
+    free(got);
+    CHECK(chdir(tmp) == 0);
+    size_t n;
+    char *json = read_all(want, &n);
+    CHECK(json != NULL);
+    if (json) {
+        CHECK(strstr(json, "\"city\":\t\"Springfield\"") != NULL);
+        CHECK(strstr(json, "\"city_id\":\t1") != NULL);
+        CHECK(strstr(json, "\"database\":\t\"") != NULL);
+        CHECK(strstr(json, "\"models\":\t{") != NULL);
+        CHECK(strstr(json, "\"model_id\":\t3") != NULL); /* Springfield's product model */
+        CHECK(strstr(json, "product-city1.rsm\"") != NULL);
+        CHECK(strstr(json, "\"category_model_id\":\t4") != NULL);
+        CHECK(strstr(json, "\"model_city\":\t\"Springfield\"") != NULL);
+        free(json);
+    }
+}
+
+/* Issue 11 item 4: the state file is written through the atomic writer: a symbolic link
+ * in its place is refused (its target untouched), a regular file is replaced. */
+static void i11_04_tui_state_file(const char *tmp)
+{
+    char state[4200], target[4200];
+    snprintf(state, sizeof state, "%s/i11-state.json", tmp);
+    snprintf(target, sizeof target, "%s/i11-state-target", tmp);
+    CHECK(write_all(target, "keep", 4) == 0);
+    CHECK(symlink(target, state) == 0);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    tui_app *a = NULL;
+    CHECK(rs_store_open("world.db", RS_STORE_READONLY, &s, &e) == RS_OK);
+    tui_options opt = {.state_path = state};
+    CHECK(s && tui_app_open(s, &opt, &a, &e) == RS_OK);
+    if (a) {
+        CHECK(tui_app_save_state(a, &e) == RS_EUSAGE);
+        CHECK(strstr(e.msg, "symbolic link") != NULL);
+        size_t n;
+        char *t = read_all(target, &n);
+        CHECK(t && strcmp(t, "keep") == 0);
+        free(t);
+        CHECK(unlink(state) == 0);
+        CHECK(tui_app_save_state(a, &e) == RS_OK);
+        t = read_all(state, &n);
+        CHECK(t && strstr(t, "\"product\":\t\"P16\"") != NULL);
+        free(t);
+        tui_app_close(a);
+    }
+    rs_store_close(s);
+}
+
 int main(void)
 {
     const char *tmp = test_tmpdir();
     const char *bless = getenv("RS_SCREEN_BLESS");
-    char db[4096], db0[4096], dir0[4200];
     if (!tmp)
         return 1;
-    snprintf(dir0, sizeof dir0, "%s/nomodels", tmp);
-    if (mkdir(dir0, 0700) != 0 && errno != EEXIST)
-        return 1;
-    if (screen_world_build(tmp, 1, db, sizeof db) != 0 ||
-        screen_world_build(dir0, 0, db0, sizeof db0) != 0) {
-        fprintf(stderr, "cannot build the test world\n");
-        return 1;
-    }
-    /* export cases write relative file names: run inside the temporary directory */
+    for (int w = 0; w < W_COUNT; w++)
+        if (build_world(tmp, w) != 0) {
+            fprintf(stderr, "cannot build the test world %s\n", WORLD_DIRS[w]);
+            return 1;
+        }
+    /* export cases write relative file names beside the database: run inside the
+     * temporary directory, with the databases opened by relative paths */
     if (chdir(tmp) != 0)
+        return 1;
+    if (mkfifo("fifo.json", 0600) != 0)
         return 1;
     check_coverage();
     /* bar scales: proportional from zero; a min..max scale keeps a short bar at min */
@@ -294,7 +467,12 @@ int main(void)
     for (size_t i = 0; i < NCASES; i++) {
         const scase *c = &CASES[i];
         double ms = 0;
-        char *got = render(c, c->no_models ? db0 : db, &ms);
+        char wdb[64];
+        if (c->world == W_FULL)
+            snprintf(wdb, sizeof wdb, "world.db");
+        else
+            snprintf(wdb, sizeof wdb, "%s/world.db", WORLD_DIRS[c->world]);
+        char *got = render(c, wdb, &ms);
         CHECK(got != NULL);
         if (!got)
             continue;
@@ -340,8 +518,11 @@ int main(void)
         CHECK(strstr(csv, "\nsynonyms,1,") != NULL);
         CHECK(strstr(csv, "\ncategories,1,C1,Milk,Dairy,") != NULL);
         /* the categories' weight as x average, as the pane shows it (5.53x) */
-        CHECK(strstr(csv, ",lift,vs_average\n") != NULL);
-        CHECK(strstr(csv, ",5.53318\n") != NULL);
+        CHECK(strstr(csv, ",lift,vs_average,city,model_id,model_file,category_model_id,"
+                          "category_model_file\n") != NULL);
+        CHECK(strstr(csv, ",5.53318,Springfield,4,") != NULL);
+        /* issue 11 item 17: every row names the model that answered it */
+        CHECK(strstr(csv, "/world-models/category-city1.rsm,,\n") != NULL);
         CHECK(strstr(csv, "\ncomplements,1,P01,Whole Milk 1L,Milk,") != NULL);
         free(csv);
     }
@@ -356,5 +537,11 @@ int main(void)
         free(json);
     }
     CHECK(access("no/such/dir/v.json", F_OK) != 0);
+    /* issue 11 item 4: the FIFO was left a FIFO (the export was refused) */
+    struct stat st;
+    CHECK(lstat("fifo.json", &st) == 0 && S_ISFIFO(st.st_mode));
+    i11_07_nan_category();
+    i11_17_export_beside_db(tmp);
+    i11_04_tui_state_file(tmp);
     return test_summary();
 }

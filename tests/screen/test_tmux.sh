@@ -1,8 +1,9 @@
 #!/bin/sh
 # test_tmux.sh - the TUI on a real terminal: tmux runs `recoscope tui` on the fixed
 # test world; keys go in with send-keys, the screen comes back with capture-pane.
-# Covers start, search, resize (down to "too small" and back), SIGTERM and quit, in
-# UTF-8 and in LC_ALL=C with NO_COLOR.  Skips (77) without tmux.
+# Covers start, search, resize (down to "too small" and back), SIGTERM, SIGHUP, Ctrl-C
+# (exit 128 + the signal, terminal restored), TERM=dumb (refused) and quit, in UTF-8 and
+# in LC_ALL=C with NO_COLOR.  Skips (77) without tmux.
 set -u
 command -v tmux >/dev/null 2>&1 || { echo "tmux not installed: skipped"; exit 77; }
 : "${RS_BIN:?RS_BIN not set}" "${RS_MKWORLD:?RS_MKWORLD not set}"
@@ -58,12 +59,13 @@ terminal_restored() {
     echo "ok: $1 restores the terminal"
 }
 
-start() { # locale, extra env
+start() { # locale, extra env (TERM=... there overrides the default)
     rm -f "$dir/exit" "$dir/stty"
     tmux -S "$sock" new-session -d -s "$session" -x 80 -y 24 \
         "env TERM=xterm-256color LC_ALL=$1 $2 '$RS_BIN' --db '$db' tui; rc=\$?; stty -a > '$dir/stty'; echo \$rc > '$dir/exit'; sleep 30" ||
         { fail "tmux new-session"; return 1; }
 }
+exit_code() { cat "$dir/exit" 2>/dev/null; }
 
 # --- UTF-8, colour: start, search, resize, quit
 start C.UTF-8 ""
@@ -120,6 +122,7 @@ if [ -n "$pid" ]; then
     kill -TERM "$pid"
     wait_exit && echo "ok: SIGTERM exits"
     terminal_restored SIGTERM
+    [ "$(exit_code)" = 143 ] || fail "SIGTERM: exit code $(exit_code), not 143"
 else
     keys q
     wait_exit
@@ -134,10 +137,33 @@ if [ -n "$pid" ]; then
     kill -HUP "$pid"
     wait_exit && echo "ok: SIGHUP exits"
     terminal_restored SIGHUP
-    [ "$(cat "$dir/exit" 2>/dev/null)" = 0 ] || fail "SIGHUP: exit code $(cat "$dir/exit" 2>/dev/null)"
+    [ "$(exit_code)" = 129 ] || fail "SIGHUP: exit code $(exit_code), not 129"
 else
     fail "no TUI process to send SIGHUP"
 fi
+tmux -S "$sock" kill-session -t "$session" 2>/dev/null
+
+# --- i11_17_ctrl_c (issue 11 item 17): Ctrl-C exits as an interrupted program (130),
+# with the terminal restored and the state kept
+start C.UTF-8 ""
+wait_for "Popularity in Springfield"
+rm -f "$db-tui.json"
+keys C-c
+wait_exit && echo "ok: Ctrl-C exits"
+terminal_restored Ctrl-C
+[ "$(exit_code)" = 130 ] || fail "i11_17_ctrl_c: exit code $(exit_code), not 130"
+[ -f "$db-tui.json" ] || fail "i11_17_ctrl_c: no state file written"
+echo "ok: i11_17_ctrl_c"
+tmux -S "$sock" kill-session -t "$session" 2>/dev/null
+
+# --- i11_17_term_dumb (issue 11 item 17): a terminal that cannot move the cursor is
+# refused with a clear message and exit code 1, the screen left as it was
+start C.UTF-8 "TERM=dumb"
+wait_exit
+[ "$(exit_code)" = 1 ] || fail "i11_17_term_dumb: exit code $(exit_code), not 1"
+screen | grep -q "TERM=dumb cannot move the cursor" || fail "i11_17_term_dumb: no message"
+screen | grep -q "Popularity" && fail "i11_17_term_dumb: the TUI drew on a dumb terminal"
+echo "ok: i11_17_term_dumb"
 tmux -S "$sock" kill-session -t "$session" 2>/dev/null
 
 # --- LC_ALL=C, NO_COLOR: ASCII glyphs only
