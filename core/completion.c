@@ -10,15 +10,13 @@
 #include <string.h>
 
 #include "als.h"
-#include "ease.h"
 #include "completion_choice.h"
+#include "completion_kernel.h"
+#include "ease.h"
 #include "knn.h"
 #include "model.h"
 #include "topheap.h"
 
-#define PANEL 16 /* rows of a packed panel of the sgns output matrix */
-static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *contig,
-                     float *P);
 
 static const char *const METHOD_NAMES[RS_COMP_N] = {"popularity", "itemitem", "sgns", "als",
                                                     "ease"};
@@ -56,7 +54,7 @@ struct rs_completion {
     int sgns_known;         /* and its known count */
     int generic;            /* kernel cap (rs_completion_use_kernel): 0 best, 1 avx2, 2 portable */
     int32_t *norow;         /* items without an sgns row (ascending) */
-    float *packed;          /* the sgns output matrix in panels (see pack_out) */
+    float *packed;          /* the sgns output matrix in panels (see completion_kernel.h) */
     int32_t *pack_item;     /* item of each packed row: the items with a row, ascending */
     uint8_t *contig;        /* per panel: its 16 items are consecutive */
     int32_t n_norow;
@@ -66,7 +64,6 @@ struct rs_completion {
     uint8_t *cand;  /* [n_items] candidate in the blend */
     int single;     /* the method when exactly one weight is set, else -1 */
     char name[256];
-    char *json;
 };
 
 void rs_completion_close(rs_completion *c)
@@ -90,13 +87,62 @@ void rs_completion_close(rs_completion *c)
     free(c->popscore);
     free(c->cand_idx);
     free(c->cand);
-    free(c->json);
     free(c);
 }
 
 int32_t rs_completion_n_items(const rs_completion *c) { return c->p.n_items; }
 const char *rs_completion_name(const rs_completion *c) { return c->name; }
-const char *rs_completion_json(const rs_completion *c) { return c->json; }
+
+/* The items without an sgns row, and (when sgns has a weight) the packed output
+ * matrix of the kernels. */
+static int prepare_sgns(rs_completion *c, rs_error *e)
+{
+    const rs_completion_parts *p = &c->p;
+    c->norow = malloc(((size_t)p->n_items + 1) * sizeof *c->norow);
+    if (!c->norow)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    for (int32_t i = 0; i < p->n_items; i++)
+        if (i >= p->sgns->n_items || p->sgns->item_row[i] < 0)
+            c->norow[c->n_norow++] = i;
+    if (p->weights[RS_COMP_SGNS] == 0.0)
+        return RS_OK;
+    size_t np = ((size_t)p->sgns->rows + COMP_PANEL - 1) / COMP_PANEL;
+    c->packed = malloc((np * COMP_PANEL * (size_t)p->sgns->dim + 1) * sizeof *c->packed);
+    c->pack_item = malloc(((size_t)p->sgns->rows + 1) * sizeof *c->pack_item);
+    c->contig = malloc(np + 1);
+    if (!c->packed || !c->pack_item || !c->contig)
+        return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
+    int32_t r = 0;
+    for (int32_t i = 0; i < p->sgns->n_items && r < p->sgns->rows; i++)
+        if (p->sgns->item_row[i] >= 0)
+            c->pack_item[r++] = i;
+    if (r != p->sgns->rows)
+        return rs_seterr(e, RS_EDATA, "completion: the product model's row map is "
+                                      "inconsistent (%d items with a row, %d rows)",
+                         (int)r, (int)p->sgns->rows);
+    comp_kernel_pack(p->sgns, c->pack_item, c->contig, c->packed);
+    return RS_OK;
+}
+
+/* "sgns", or "blend(ease 0.70, sgns 0.20, popularity 0.10)". */
+static void set_name(rs_completion *c)
+{
+    const rs_completion_parts *p = &c->p;
+    if (c->single >= 0) {
+        snprintf(c->name, sizeof c->name, "%s", METHOD_NAMES[c->single]);
+        return;
+    }
+    size_t at = (size_t)snprintf(c->name, sizeof c->name, "blend(");
+    int first = 1;
+    for (int m = 0; m < RS_COMP_N && at < sizeof c->name; m++)
+        if (p->weights[m] != 0.0) {
+            at += (size_t)snprintf(c->name + at, sizeof c->name - at, "%s%s %.2f",
+                                   first ? "" : ", ", METHOD_NAMES[m], p->weights[m]);
+            first = 0;
+        }
+    if (at < sizeof c->name)
+        snprintf(c->name + at, sizeof c->name - at, ")");
+}
 
 /* Checks the parts and sets up scratch space, the ALS scorer and the name. */
 static int finish(rs_completion *c, rs_error *e)
@@ -164,29 +210,9 @@ static int finish(rs_completion *c, rs_error *e)
         if (c->cand[i])
             c->cand_idx[c->n_cand++] = i;
     if (p->sgns) {
-        c->norow = malloc(((size_t)p->n_items + 1) * sizeof *c->norow);
-        if (!c->norow)
-            return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
-        for (int32_t i = 0; i < p->n_items; i++)
-            if (i >= p->sgns->n_items || p->sgns->item_row[i] < 0)
-                c->norow[c->n_norow++] = i;
-        if (p->weights[RS_COMP_SGNS] != 0.0) {
-            size_t np = ((size_t)p->sgns->rows + PANEL - 1) / PANEL;
-            c->packed = malloc((np * PANEL * (size_t)p->sgns->dim + 1) * sizeof *c->packed);
-            c->pack_item = malloc(((size_t)p->sgns->rows + 1) * sizeof *c->pack_item);
-            c->contig = malloc(np + 1);
-            if (!c->packed || !c->pack_item || !c->contig)
-                return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
-            int32_t r = 0;
-            for (int32_t i = 0; i < p->sgns->n_items && r < p->sgns->rows; i++)
-                if (p->sgns->item_row[i] >= 0)
-                    c->pack_item[r++] = i;
-            if (r != p->sgns->rows)
-                return rs_seterr(e, RS_EDATA, "completion: the product model's row map is "
-                                              "inconsistent (%d items with a row, %d rows)",
-                                 (int)r, (int)p->sgns->rows);
-            pack_out(p->sgns, c->pack_item, c->contig, c->packed);
-        }
+        int rc = prepare_sgns(c, e);
+        if (rc)
+            return rc;
     }
     if (p->pop_counts) {
         c->popscore = malloc(((size_t)p->n_items + 1) * sizeof *c->popscore);
@@ -201,20 +227,7 @@ static int finish(rs_completion *c, rs_error *e)
         if (rc)
             return rc;
     }
-    if (c->single >= 0) {
-        snprintf(c->name, sizeof c->name, "%s", METHOD_NAMES[c->single]);
-    } else {
-        size_t at = (size_t)snprintf(c->name, sizeof c->name, "blend(");
-        int first = 1;
-        for (int m = 0; m < RS_COMP_N && at < sizeof c->name; m++)
-            if (p->weights[m] != 0.0) {
-                at += (size_t)snprintf(c->name + at, sizeof c->name - at, "%s%s %.2f",
-                                       first ? "" : ", ", METHOD_NAMES[m], p->weights[m]);
-                first = 0;
-            }
-        if (at < sizeof c->name)
-            snprintf(c->name + at, sizeof c->name - at, ")");
-    }
+    set_name(c);
     return RS_OK;
 }
 
@@ -232,299 +245,6 @@ int rs_completion_from_parts(const rs_completion_parts *p, rs_completion **out, 
     }
     *out = c;
     return RS_OK;
-}
-
-/* ---- in.out dot products: one kernel for one context and for a block ----
- * The output matrix is packed into panels of 16 rows, k-major (P[(p*d + k)*16 + i] =
- * out[16p + i][k], zero past the last row), so a panel is read once for a whole block
- * of contexts.  Every score is ONE fused multiply-add chain over k = 0..d-1 starting
- * from 0, whatever the block size and the context's place in it: the single-context
- * and the block paths give bit-identical scores (an OpenBLAS sgemm does not: its
- * results change with the number of columns and of threads). */
-static void pack_out(const rs_embedding *m, const int32_t *pack_item, uint8_t *contig, float *P)
-{
-    int d = m->dim;
-    int32_t np = (m->rows + PANEL - 1) / PANEL;
-    for (int32_t p = 0; p < np; p++) {
-        int ok = (p + 1) * PANEL <= m->rows;
-        for (int i = 0; i < PANEL && ok; i++)
-            ok = pack_item[p * PANEL + i] == pack_item[p * PANEL] + i;
-        contig[p] = (uint8_t)ok;
-        for (int i = 0; i < PANEL; i++) {
-            int32_t r = p * PANEL + i;
-            const float *x =
-                r < m->rows ? m->out + (size_t)m->item_row[pack_item[r]] * (size_t)d : NULL;
-            for (int k = 0; k < d; k++)
-                P[((size_t)p * (size_t)d + (size_t)k) * PANEL + (size_t)i] = x ? x[k] : 0.0f;
-        }
-    }
-}
-
-/* ---- top-k fused into the kernel (rs_completion_topk_many) ----
- * One heap per context whose root is the worst kept entry (lower score, then higher
- * item); thr is -INFINITY until the heap is full, then the root's score.  Rows are
- * offered in ascending item order, so an item scoring exactly thr ranks after every
- * kept one and cannot enter: the one comparison `s > thr` (false for NaN and
- * -INFINITY) lets through exactly the items a scan of the full scores would push. */
-typedef struct tk_heap {
-    rs_topheap h;       /* the kept entries */
-    float thr;
-    const int32_t *ctx; /* the context: never offered */
-    int nctx;
-    const uint8_t *allow; /* NULL or [n_items]: 0 = never offered */
-} tk_heap;
-
-static void tk_push(tk_heap *t, float s, int32_t i)
-{
-    rs_topheap_push(&t->h, s, i);
-    if (t->h.n == t->h.k)
-        t->thr = t->h.sc[0];
-}
-
-/* Offers item (score s) to the heap: skipped at or below thr, when not allowed, and
- * when in the context. */
-static inline void tk_offer(tk_heap *t, float s, int32_t item)
-{
-    if (!(s > t->thr) || (t->allow && !t->allow[item]))
-        return;
-    for (int j = 0; j < t->nctx; j++)
-        if (t->ctx[j] == item)
-            return;
-    tk_push(t, s, item);
-}
-
-/* C[b * rows + r] = sum_k V[b * d + k] * out[r][k], portable; a machine uses one of
- * the two kernels for every call, so the chains need not match across kernels.  With
- * h (C unused) each context's scores are offered to its heap h[b] instead. */
-static void dots_generic(const float *P, int32_t rows, int d, const float *V, int nb,
-                         float *C, size_t ldc, const int32_t *row_item, tk_heap *h)
-{
-    int32_t np = (rows + PANEL - 1) / PANEL;
-    for (int32_t p = 0; p < np; p++)
-        for (int b = 0; b < nb; b++) {
-            float acc[PANEL] = {0};
-            const float *v = V + (size_t)b * (size_t)d;
-            for (int k = 0; k < d; k++) {
-                const float *x = P + ((size_t)p * (size_t)d + (size_t)k) * PANEL;
-                for (int i = 0; i < PANEL; i++)
-                    acc[i] = fmaf(x[i], v[k], acc[i]);
-            }
-            if (h)
-                for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
-                    tk_offer(&h[b], acc[i], row_item[p * PANEL + i]);
-            else
-                for (int i = 0; i < PANEL && p * PANEL + i < rows; i++)
-                    C[(size_t)b * ldc + (size_t)row_item[p * PANEL + i]] = acc[i];
-        }
-}
-
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-/* Stores the scores of rows r0..r0+15 at their items (C is one context's scores). */
-static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                               int contig, __m256 lo, __m256 hi, tk_heap *h)
-    __attribute__((target("avx2,fma")));
-static inline void store_panel(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                               int contig, __m256 lo, __m256 hi, tk_heap *h)
-{
-    if (h) {
-        /* top-k: only the lanes above the context's threshold, in item order */
-        __m256 t = _mm256_set1_ps(h->thr);
-        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(lo, t, _CMP_GT_OQ)) |
-                     (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(hi, t, _CMP_GT_OQ)) << 8;
-        if (!m)
-            return;
-        float s[PANEL];
-        _mm256_storeu_ps(s, lo);
-        _mm256_storeu_ps(s + 8, hi);
-        while (m) {
-            int i = __builtin_ctz(m);
-            m &= m - 1;
-            if (r0 + i >= rows)
-                break;
-            tk_offer(h, s[i], row_item[r0 + i]);
-        }
-        return;
-    }
-    if (contig) {
-        _mm256_storeu_ps(C + row_item[r0], lo);
-        _mm256_storeu_ps(C + row_item[r0] + 8, hi);
-    } else {
-        float t[PANEL];
-        _mm256_storeu_ps(t, lo);
-        _mm256_storeu_ps(t + 8, hi);
-        for (int i = 0; i < PANEL && r0 + i < rows; i++)
-            C[row_item[r0 + i]] = t[i];
-    }
-}
-
-__attribute__((target("avx2,fma"))) static void dots_avx2(const float *P, int32_t rows, int d,
-                                                          const float *V, int nb, float *C,
-                                                          size_t ldc, const int32_t *row_item,
-                                                          const uint8_t *contig, tk_heap *h)
-{
-    int32_t np = (rows + PANEL - 1) / PANEL;
-    for (int32_t p = 0; p < np; p++) {
-        const float *pp = P + (size_t)p * (size_t)d * PANEL;
-        int32_t r0 = p * PANEL;
-        int b = 0;
-        for (; b + 4 <= nb; b += 4) {
-            const float *v0 = V + (size_t)b * (size_t)d, *v1 = v0 + d, *v2 = v1 + d,
-                        *v3 = v2 + d;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0,
-                   a6 = a0, a7 = a0;
-            for (int k = 0; k < d; k++) {
-                __m256 x0 = _mm256_loadu_ps(pp + (size_t)k * PANEL);
-                __m256 x1 = _mm256_loadu_ps(pp + (size_t)k * PANEL + 8);
-                __m256 w = _mm256_broadcast_ss(v0 + k);
-                a0 = _mm256_fmadd_ps(x0, w, a0);
-                a1 = _mm256_fmadd_ps(x1, w, a1);
-                w = _mm256_broadcast_ss(v1 + k);
-                a2 = _mm256_fmadd_ps(x0, w, a2);
-                a3 = _mm256_fmadd_ps(x1, w, a3);
-                w = _mm256_broadcast_ss(v2 + k);
-                a4 = _mm256_fmadd_ps(x0, w, a4);
-                a5 = _mm256_fmadd_ps(x1, w, a5);
-                w = _mm256_broadcast_ss(v3 + k);
-                a6 = _mm256_fmadd_ps(x0, w, a6);
-                a7 = _mm256_fmadd_ps(x1, w, a7);
-            }
-            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1,
-                        h ? h + b : NULL);
-            store_panel(C + (size_t)(b + 1) * ldc, rows, r0, row_item, contig[p], a2, a3,
-                        h ? h + b + 1 : NULL);
-            store_panel(C + (size_t)(b + 2) * ldc, rows, r0, row_item, contig[p], a4, a5,
-                        h ? h + b + 2 : NULL);
-            store_panel(C + (size_t)(b + 3) * ldc, rows, r0, row_item, contig[p], a6, a7,
-                        h ? h + b + 3 : NULL);
-        }
-        for (; b < nb; b++) {
-            const float *v0 = V + (size_t)b * (size_t)d;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0;
-            for (int k = 0; k < d; k++) {
-                __m256 w = _mm256_broadcast_ss(v0 + k);
-                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL), w, a0);
-                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(pp + (size_t)k * PANEL + 8), w, a1);
-            }
-            store_panel(C + (size_t)b * ldc, rows, r0, row_item, contig[p], a0, a1,
-                        h ? h + b : NULL);
-        }
-    }
-}
-
-/* The same chains with 512-bit registers (a panel is one register): two panels times
- * eight contexts per pass.  Lane by lane the same fused multiply-adds in the same
- * order as the other kernels, so the same bits. */
-static inline void put16(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                         int contig, __m512 a, tk_heap *h) __attribute__((target("avx512f")));
-static inline void put16(float *C, int32_t rows, int32_t r0, const int32_t *row_item,
-                         int contig, __m512 a, tk_heap *h)
-{
-    float t[PANEL];
-    if (h) {
-        unsigned m = (unsigned)_mm512_cmp_ps_mask(a, _mm512_set1_ps(h->thr), _CMP_GT_OQ);
-        if (!m)
-            return;
-        _mm512_storeu_ps(t, a);
-        while (m) {
-            int i = __builtin_ctz(m);
-            m &= m - 1;
-            if (r0 + i >= rows)
-                break;
-            tk_offer(h, t[i], row_item[r0 + i]);
-        }
-    } else if (contig) {
-        _mm512_storeu_ps(C + row_item[r0], a);
-    } else {
-        _mm512_storeu_ps(t, a);
-        for (int i = 0; i < PANEL && r0 + i < rows; i++)
-            C[row_item[r0 + i]] = t[i];
-    }
-}
-
-__attribute__((target("avx512f"))) static void dots_avx512(const float *P, int32_t rows, int d,
-                                                           const float *V, int nb, float *C,
-                                                           size_t ldc, const int32_t *row_item,
-                                                           const uint8_t *contig, tk_heap *h)
-{
-    enum { NB = 8 };
-    int32_t np = (rows + PANEL - 1) / PANEL;
-    int32_t p = 0;
-    for (; p + 2 <= np; p += 2) {
-        const float *p0 = P + (size_t)p * (size_t)d * PANEL, *p1 = p0 + (size_t)d * PANEL;
-        int32_t r0 = p * PANEL, r1 = r0 + PANEL;
-        int b = 0;
-        for (; b + NB <= nb; b += NB) {
-            const float *v = V + (size_t)b * (size_t)d;
-            __m512 a[NB], c[NB];
-#pragma GCC unroll 8
-            for (int j = 0; j < NB; j++)
-                a[j] = c[j] = _mm512_setzero_ps();
-            for (int k = 0; k < d; k++) {
-                __m512 x0 = _mm512_loadu_ps(p0 + (size_t)k * PANEL);
-                __m512 x1 = _mm512_loadu_ps(p1 + (size_t)k * PANEL);
-#pragma GCC unroll 8
-                for (int j = 0; j < NB; j++) {
-                    __m512 w = _mm512_set1_ps(v[(size_t)j * (size_t)d + (size_t)k]);
-                    a[j] = _mm512_fmadd_ps(x0, w, a[j]);
-                    c[j] = _mm512_fmadd_ps(x1, w, c[j]);
-                }
-            }
-#pragma GCC unroll 8
-            for (int j = 0; j < NB; j++) {
-                float *cb = C ? C + (size_t)(b + j) * ldc : NULL;
-                tk_heap *hb = h ? h + b + j : NULL;
-                put16(cb, rows, r0, row_item, contig[p], a[j], hb);
-                put16(cb, rows, r1, row_item, contig[p + 1], c[j], hb);
-            }
-        }
-        for (; b < nb; b++) {
-            const float *v = V + (size_t)b * (size_t)d;
-            __m512 a0 = _mm512_setzero_ps(), c0 = a0;
-            for (int k = 0; k < d; k++) {
-                __m512 w = _mm512_set1_ps(v[k]);
-                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + (size_t)k * PANEL), w, a0);
-                c0 = _mm512_fmadd_ps(_mm512_loadu_ps(p1 + (size_t)k * PANEL), w, c0);
-            }
-            float *cb = C ? C + (size_t)b * ldc : NULL;
-            tk_heap *hb = h ? h + b : NULL;
-            put16(cb, rows, r0, row_item, contig[p], a0, hb);
-            put16(cb, rows, r1, row_item, contig[p + 1], c0, hb);
-        }
-    }
-    for (; p < np; p++) {
-        const float *p0 = P + (size_t)p * (size_t)d * PANEL;
-        for (int b = 0; b < nb; b++) {
-            const float *v = V + (size_t)b * (size_t)d;
-            __m512 a0 = _mm512_setzero_ps();
-            for (int k = 0; k < d; k++)
-                a0 = _mm512_fmadd_ps(_mm512_loadu_ps(p0 + (size_t)k * PANEL),
-                                     _mm512_set1_ps(v[k]), a0);
-            put16(C ? C + (size_t)b * ldc : NULL, rows, p * PANEL, row_item, contig[p], a0,
-                  h ? h + b : NULL);
-        }
-    }
-}
-#endif
-
-/* C[b * ldc + row_item[r]] = in.out score of row r for context b. */
-static void dots(const float *P, int32_t rows, int d, const float *V, int nb, float *C,
-                 size_t ldc, const int32_t *row_item, const uint8_t *contig, tk_heap *h,
-                 int generic)
-{
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (generic == 0 && __builtin_cpu_supports("avx512f")) {
-        dots_avx512(P, rows, d, V, nb, C, ldc, row_item, contig, h);
-        return;
-    }
-    if (generic <= 1 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        dots_avx2(P, rows, d, V, nb, C, ldc, row_item, contig, h);
-        return;
-    }
-#endif
-    (void)contig;
-    (void)generic;
-    dots_generic(P, rows, d, V, nb, C, ldc, row_item, h);
 }
 
 /* in.out of the product model for a block of contexts: the summed context input
@@ -560,8 +280,8 @@ static void sgns_block(rs_completion *c, const int32_t *ctx, const int32_t *off,
     const rs_embedding *m = c->p.sgns;
     sum_block(c, ctx, off, nb, c->vblock, c->blk_known);
     size_t N = (size_t)c->p.n_items;
-    dots(c->packed, m->rows, m->dim, c->vblock, nb, dst, N, c->pack_item, c->contig, NULL,
-         c->generic);
+    comp_kernel_dots(c->packed, m->rows, m->dim, c->vblock, nb, dst, N, c->pack_item,
+                     c->contig, NULL, c->generic);
     for (int b = 0; b < nb; b++)
         for (int32_t j = 0; j < c->n_norow; j++)
             dst[(size_t)b * N + (size_t)c->norow[j]] = -INFINITY;
@@ -653,37 +373,6 @@ static int zscore_method(rs_completion *c, int m, const int32_t *ctx, int n, flo
     }
     *zlo = (float)((lo - mean) / sd);
     return k;
-}
-
-/* scores = sum over methods with a weight of w * z (NaN -> zlo, not a candidate);
- * non-candidates and the context get -INFINITY.  Only the items of idx are
- * candidates at all. */
-static void combine(const int32_t *idx, int32_t nc, int32_t N, const double *w,
-                    float *const *z, const float *zlo, const int32_t *ctx, int n,
-                    float *scores)
-{
-    for (int32_t i = 0; i < N; i++)
-        scores[i] = -INFINITY;
-    for (int32_t j = 0; j < nc; j++) {
-        int32_t i = idx[j];
-        float s = 0.0f;
-        int cand = 0;
-        for (int m = 0; m < RS_COMP_N; m++) {
-            if (w[m] == 0.0 || !z[m])
-                continue;
-            float v = z[m][i];
-            if (isnan(v)) {
-                s += (float)w[m] * zlo[m];
-            } else {
-                s += (float)w[m] * v;
-                cand = 1;
-            }
-        }
-        scores[i] = cand ? s : -INFINITY;
-    }
-    for (int t = 0; t < n; t++)
-        if (ctx[t] >= 0 && ctx[t] < N)
-            scores[ctx[t]] = -INFINITY;
 }
 
 /* One context, with the sgns part (if any) already in c->sgns_rows. */
@@ -802,8 +491,8 @@ int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const in
             t->nctx = off[b0 + b + 1] - off[b0 + b];
             t->allow = allow;
         }
-        dots(c->packed, m->rows, m->dim, vb, nb, NULL, 0, c->pack_item, c->contig, h,
-             c->generic);
+        comp_kernel_dots(c->packed, m->rows, m->dim, vb, nb, NULL, 0, c->pack_item,
+                         c->contig, h, c->generic);
         for (int b = 0; b < nb; b++) {
             rs_topheap_sort(&h[b].h);
             cnt[b0 + b] = h[b].h.n;
@@ -837,12 +526,6 @@ int rs_completion_zscores(rs_completion *c, const int32_t *ctx, int n, float *co
             known = k;
     }
     return known;
-}
-
-void rs_completion_combine(const rs_completion *c, const double *weights, float *const *z,
-                           const float *zlo, const int32_t *ctx, int n, float *scores)
-{
-    combine(c->cand_idx, c->n_cand, c->p.n_items, weights, z, zlo, ctx, n, scores);
 }
 
 int32_t rs_completion_candidates(const rs_completion *c, const int32_t **idx)
@@ -979,7 +662,7 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
         goto done;
     }
     if ((rc = rs_choice_load(s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, city_id, &choice,
-                             &found, &city, &c->json, e)))
+                             &found, &city, NULL, e)))
         goto done;
     int64_t n_products = 0;
     if ((rc = rs_store_count(s, "products", &n_products, e)))

@@ -122,23 +122,19 @@ int rs_completion_topk_many(const rs_completion *c, const int32_t *ctx, const in
  * fused multiply-add chain per score); this lets a test check that. */
 void rs_completion_use_kernel(rs_completion *c, int kernel);
 
-/* Evaluating many blends at once (grid search): the standardised scores of every
- * method whose part is present and whose weight in the scorer is non-zero, for z[m]
- * != NULL (n_items floats each; NaN where the method cannot score), zlo[m] the lowest
- * z.  rs_completion_combine() then gives exactly the scores rs_completion_score()
- * would give for a scorer with those weights.  Returns the known context count. */
+/* Evaluating many blends at once (grid search, eval.c): the standardised scores of
+ * every method whose part is present and whose weight in the scorer is non-zero, for
+ * z[m] != NULL (n_items floats each; NaN where the method cannot score), zlo[m] the
+ * lowest z.  sum_m w_m * (z[m] or zlo[m] where NaN) over the candidates gives what
+ * rs_completion_score() gives for a scorer with weights w.  Returns the known context
+ * count. */
 int rs_completion_zscores(rs_completion *c, const int32_t *ctx, int n, float *const *z,
                           float *zlo);
-void rs_completion_combine(const rs_completion *c, const double *weights, float *const *z,
-                           const float *zlo, const int32_t *ctx, int n, float *scores);
 /* The items any part can score (ascending); only they can be recommended. */
 int32_t rs_completion_candidates(const rs_completion *c, const int32_t **idx);
 
 /* A short name for display, e.g. "blend(ease 0.70, sgns 0.20, popularity 0.10)" or
  * "sgns" (valid while c lives). */
 const char *rs_completion_name(const rs_completion *c);
-/* The JSON text of the choice (as stored in meta), or NULL for a scorer built from
- * parts or a fallback. */
-const char *rs_completion_json(const rs_completion *c);
 
 #endif
