@@ -175,6 +175,21 @@ static int wants_completion(const rs_rec_query *qs, const int *codes, int i)
     return codes[i] == RS_OK && (qs[i].kinds & RS_REC_BIT(RS_REC_COMPLETION));
 }
 
+/* The contexts (distinct query products) of the queries that want completion, one
+ * after the other in ctx, context b at ctx[off[b] .. off[b+1]). */
+static void gather_contexts(const rs_rec_query *qs, int n, rs_rec_result *const *res,
+                            const int *codes, int32_t *ctx, int32_t *off)
+{
+    int b = 0;
+    off[0] = 0;
+    for (int i = 0; i < n; i++)
+        if (wants_completion(qs, codes, i)) {
+            memcpy(ctx + off[b], res[i]->query, (size_t)res[i]->n_query * sizeof *ctx);
+            off[b + 1] = off[b] + res[i]->n_query;
+            b++;
+        }
+}
+
 /* The completion lists of rs_recommend_many straight from the scorer's fused top-k
  * (rs_completion_topk_many: sgns alone, no block of scores written and read back),
  * when every query asks the same k and mask: the lists completion_list() would give
@@ -203,14 +218,7 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
     uint8_t *allow = nomask ? NULL : malloc((size_t)ni + 1);
     int ok = ctx && off && tidx && tsc && tcnt && (nomask || allow);
     if (ok) {
-        int b = 0;
-        off[0] = 0;
-        for (int i = 0; i < n; i++)
-            if (wants_completion(qs, codes, i)) {
-                memcpy(ctx + off[b], res[i]->query, (size_t)res[i]->n_query * sizeof *ctx);
-                off[b + 1] = off[b] + res[i]->n_query;
-                b++;
-            }
+        gather_contexts(qs, n, res, codes, ctx, off);
         if (allow)
             for (int32_t p = 0; p < ni; p++)
                 allow[p] = !rec_masked_out(r, q0, p);
@@ -225,8 +233,9 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
                 rec_list_oom(l);
             } else {
                 for (int j = 0; j < tcnt[b]; j++)
-                    rec_fill_product_row(r, &l->rows[j], tidx[(size_t)b * (size_t)k + (size_t)j],
-                                     tsc[(size_t)b * (size_t)k + (size_t)j]);
+                    rec_fill_product_row(r, &l->rows[j],
+                                         tidx[(size_t)b * (size_t)k + (size_t)j],
+                                         tsc[(size_t)b * (size_t)k + (size_t)j]);
                 l->n = tcnt[b];
             }
             b++;
@@ -256,14 +265,7 @@ static void completion_block(const rs_recommender *r, const rs_rec_query *qs, in
     int ok = ctx && off &&
              !rec_grow(&sc0->f, &sc0->f_cap, (size_t)want * (size_t)ni + 1, sizeof *sc0->f);
     if (ok) {
-        int b = 0;
-        off[0] = 0;
-        for (int i = 0; i < n; i++)
-            if (wants_completion(qs, codes, i)) {
-                memcpy(ctx + off[b], res[i]->query, (size_t)res[i]->n_query * sizeof *ctx);
-                off[b + 1] = off[b] + res[i]->n_query;
-                b++;
-            }
+        gather_contexts(qs, n, res, codes, ctx, off);
         rs_completion_score_many(c, ctx, off, want, sc0->f, NULL);
     }
     pool_give(pool, slot);
