@@ -204,6 +204,12 @@ int rs_als_scorer_new(const rs_embedding *m, double lambda, double alpha,
 
 int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores)
 {
+    return rs_als_score_weighted(s, ctx, NULL, n, scores);
+}
+
+int rs_als_score_weighted(rs_als_scorer *s, const int32_t *ctx, const float *w, int n,
+                          float *scores)
+{
     const rs_embedding *m = s->m;
     int f = m->dim;
     for (int32_t i = 0; i < m->n_items; i++)
@@ -218,8 +224,13 @@ int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores)
         if (q < 0 || q >= m->n_items || m->item_row[q] < 0)
             continue;
         const float *y = m->in + (size_t)m->item_row[q] * (size_t)f;
-        cblas_ssyr(CblasColMajor, CblasLower, f, (float)s->alpha, y, 1, s->A, f);
-        cblas_saxpy(f, 1.0f + (float)s->alpha, y, 1, s->b, 1);
+        /* confidence 1 + alpha * x, as in the fit (x = 1 without weights) */
+        float x = w ? w[t] : 1.0f;
+        if (!(x > 0.0f))
+            continue;
+        float cm1 = (float)s->alpha * x;
+        cblas_ssyr(CblasColMajor, CblasLower, f, cm1, y, 1, s->A, f);
+        cblas_saxpy(f, 1.0f + cm1, y, 1, s->b, 1);
         known++;
     }
     if (known > 0) {

@@ -41,6 +41,11 @@ int rs_als_scorer_new(const rs_embedding *m, double lambda, double alpha,
 void rs_als_scorer_free(rs_als_scorer *s);
 /* scores[n_items]; items without a row: -INFINITY.  Returns context items known. */
 int rs_als_score(rs_als_scorer *s, const int32_t *ctx, int n, float *scores);
+/* The same with a weight per context item (confidence 1 + alpha * w[t], as the fit
+ * reads receipt_items.weight; items with w <= 0 are skipped): a customer's history,
+ * w = how many of their receipts hold the item. */
+int rs_als_score_weighted(rs_als_scorer *s, const int32_t *ctx, const float *w, int n,
+                          float *scores);
 
 /* The kind "als" (kinds.h): parameters als_factors, als_lambda, als_alpha, als_iters
  * (seed), the fit and the completion part (fold-in with λ and α). */

@@ -278,6 +278,12 @@ int rs_ease_fit(const rs_corpus *c, double lambda, int32_t max_items, rs_embeddi
 
 int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *scores)
 {
+    return rs_ease_score_weighted(m, ctx, NULL, n, scores);
+}
+
+int rs_ease_score_weighted(const rs_embedding *m, const int32_t *ctx, const float *w, int n,
+                           float *scores)
+{
     size_t rows = (size_t)m->rows;
     int known = 0;
     /* Items outside the vocabulary stay -INFINITY; the context rows of B are summed
@@ -289,12 +295,13 @@ int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *score
         if (q < 0 || q >= m->n_items || m->item_row[q] < 0)
             continue;
         const float *b = m->in + (size_t)m->item_row[q] * rows;
+        float x = w ? w[t] : 1.0f;
         if (known == 0)
             for (size_t r = 0; r < rows; r++)
-                scores[m->row_item[r]] = b[r];
+                scores[m->row_item[r]] = w ? x * b[r] : b[r];
         else
             for (size_t r = 0; r < rows; r++)
-                scores[m->row_item[r]] += b[r];
+                scores[m->row_item[r]] += w ? x * b[r] : b[r];
         known++;
     }
     /* No context item in the vocabulary (with an item min count, a basket of rare

@@ -46,6 +46,9 @@ int rs_ease_fit_path(const rs_corpus *c, double lambda, int64_t min_count, int32
  * When no context item has a row: 0.001·log(1 + training receipts) per row (popularity
  * order).  Returns how many context items had a row. */
 int rs_ease_score(const rs_embedding *m, const int32_t *ctx, int n, float *scores);
+/* The same with a weight per context item: sum of w[t] * B[ctx[t]]. */
+int rs_ease_score_weighted(const rs_embedding *m, const int32_t *ctx, const float *w, int n,
+                           float *scores);
 
 /* The kind "ease" (kinds.h): the parameters (ease_lambda), the fit (refusing more than
  * rs_fit_opts.max_items rows, default RS_EASE_MAX_ITEMS) and the completion part. */

@@ -157,6 +157,12 @@ float rs_knn_sim(const rs_knn *k, int32_t a, int32_t b)
 
 int rs_knn_score(const rs_knn *k, const int32_t *ctx, int n, float *scores)
 {
+    return rs_knn_score_weighted(k, ctx, NULL, n, scores);
+}
+
+int rs_knn_score_weighted(const rs_knn *k, const int32_t *ctx, const float *w, int n,
+                          float *scores)
+{
     int known = 0;
     for (int32_t i = 0; i < k->n_items; i++)
         scores[i] = -INFINITY;
@@ -165,11 +171,12 @@ int rs_knn_score(const rs_knn *k, const int32_t *ctx, int n, float *scores)
         if (q < 0 || q >= k->n_items || k->count[q] == 0)
             continue;
         known++;
+        float x = w ? w[t] : 1.0f;
         for (int64_t p = k->off[q]; p < k->off[q + 1]; p++) {
             int32_t j = k->nbr[p];
             if (scores[j] == -INFINITY)
                 scores[j] = 0.0f;
-            scores[j] += k->sim[p];
+            scores[j] += w ? x * k->sim[p] : k->sim[p];
         }
     }
     return known;

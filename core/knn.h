@@ -28,6 +28,9 @@ float rs_knn_sim(const rs_knn *k, int32_t a, int32_t b);
 /* scores[n_items]: sum over the context of sim(ctx, i); -INFINITY where all are 0.
  * Returns how many context items occur in the training receipts. */
 int rs_knn_score(const rs_knn *k, const int32_t *ctx, int n, float *scores);
+/* The same with a weight per context item: sum of w[t] * sim(ctx[t], i). */
+int rs_knn_score_weighted(const rs_knn *k, const int32_t *ctx, const float *w, int n,
+                          float *scores);
 /* Stored neighbour pairs (for sizes in reports). */
 int64_t rs_knn_nnz(const rs_knn *k);
 
