@@ -10,6 +10,7 @@
 #include "lapack.h"
 #include "completion.h"
 #include "kinds.h"
+#include "rng.h"
 
 void rs_als_defaults(rs_als_params *p)
 {
@@ -18,15 +19,6 @@ void rs_als_defaults(rs_als_params *p)
     p->alpha = 10.0;
     p->iters = 15;
     p->seed = 1;
-}
-
-/* splitmix64: a small deterministic generator for the initial factors. */
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* One side of the alternation: for each of n_rows rows (receipts or items) with its
@@ -119,7 +111,9 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
     uint64_t seed = p->seed;
     float scale = 0.1f / sqrtf((float)f);
     for (size_t i = 0; i < (size_t)rows * (size_t)f; i++)
-        m->in[i] = scale * (float)((double)(mix(&seed) >> 11) / 9007199254740992.0 - 0.5) * 2.0f;
+        m->in[i] =
+            scale * (float)((double)(rs_splitmix64(&seed) >> 11) / 9007199254740992.0 - 0.5) *
+            2.0f;
     for (int it = 0; it < p->iters; it++) {
         /* receipts given items */
         cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f, rows, 1.0f, m->in, f, 0.0f,

@@ -39,6 +39,7 @@
 
 #include "completion.h"
 #include "kinds.h"
+#include "rng.h"
 
 void rs_sgns_defaults(rs_sgns_params *p)
 {
@@ -94,118 +95,6 @@ int rs_sgns_params_json(const rs_sgns_params *p, char *buf, size_t n)
                      p->min_count, p->window, p->threads, (unsigned long long)p->seed,
                      p->shared_negatives);
     return (k < 0 || (size_t)k >= n) ? -1 : k;
-}
-
-/* ---- random numbers ------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* xoshiro256+ style generator: fast, good high bits. */
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static void rng_seed(rng *r, uint64_t seed, uint64_t a, uint64_t b)
-{
-    uint64_t x = seed ^ (a * 0xd1b54a32d192ed03ULL) ^ (b * 0x8cb92ba72f3d8dd7ULL);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static inline uint64_t rng_next(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t res = s[0] + s[3];
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return res;
-}
-
-/* uniform in [0, 1) with 24 bits: enough for a comparison with a float probability */
-static inline float rng_float(rng *r) { return (float)(rng_next(r) >> 40) * 0x1.0p-24f; }
-
-/* uniform in [0, n) by multiply-shift (Lemire; bias < n / 2^32, irrelevant here) */
-static inline uint32_t rng_below(rng *r, uint32_t n)
-{
-    return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
-/* ---- alias table (Walker / Vose) for the negative distribution -------------------- */
-
-typedef struct alias_table {
-    uint32_t n;
-    float *prob;     /* [n] acceptance probability of column i */
-    int32_t *alias;  /* [n] the other outcome of column i */
-} alias_table;
-
-static int alias_build(alias_table *t, const double *w, uint32_t n)
-{
-    t->n = n;
-    t->prob = malloc(((size_t)n + 1) * sizeof *t->prob);
-    t->alias = malloc(((size_t)n + 1) * sizeof *t->alias);
-    double *scaled = malloc(((size_t)n + 1) * sizeof *scaled);
-    int32_t *small = malloc(((size_t)n + 1) * sizeof *small);
-    int32_t *large = malloc(((size_t)n + 1) * sizeof *large);
-    int ok = t->prob && t->alias && scaled && small && large;
-    if (ok) {
-        double sum = 0;
-        for (uint32_t i = 0; i < n; i++)
-            sum += w[i];
-        uint32_t ns = 0, nl = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            scaled[i] = w[i] * n / sum;
-            t->alias[i] = (int32_t)i;
-            if (scaled[i] < 1.0)
-                small[ns++] = (int32_t)i;
-            else
-                large[nl++] = (int32_t)i;
-        }
-        while (ns && nl) {
-            int32_t s = small[--ns], l = large[nl - 1];
-            t->prob[s] = (float)scaled[s];
-            t->alias[s] = l;
-            scaled[l] -= 1.0 - scaled[s];
-            if (scaled[l] < 1.0) {
-                nl--;
-                small[ns++] = l;
-            }
-        }
-        while (nl)
-            t->prob[large[--nl]] = 1.0f;
-        while (ns) /* only by rounding */
-            t->prob[small[--ns]] = 1.0f;
-    }
-    free(scaled);
-    free(small);
-    free(large);
-    return ok ? 0 : -1;
-}
-
-static void alias_free(alias_table *t)
-{
-    free(t->prob);
-    free(t->alias);
-}
-
-static inline int32_t alias_draw(const alias_table *t, rng *r)
-{
-    uint64_t x = rng_next(r);
-    uint32_t col = (uint32_t)(((x >> 32) * (uint64_t)t->n) >> 32);
-    float u = (float)(x & 0xffffff) * 0x1.0p-24f;
-    return u < t->prob[col] ? (int32_t)col : t->alias[col];
 }
 
 /* ---- the sigmoid -------------------------------------------------------------------- */
@@ -264,7 +153,7 @@ typedef struct trainer {
     int32_t rows;
     float *in, *out;        /* [rows * dp] padded, 64-byte aligned */
     float *keep;            /* [rows] subsampling keep probability */
-    alias_table neg;
+    rs_alias_entry *neg;    /* [rows] negative distribution, count^ns_exponent */
     sig_table sig;
     int64_t n_sent;         /* receipts with >= 2 vocabulary items */
     int64_t *sent_off;      /* [n_sent + 1] */
@@ -327,7 +216,7 @@ update_group(float *restrict x, float *restrict const *y, int nn, float alpha,
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
-static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, float alpha,
+static void train_receipt(trainer *t, rs_rng *r, const int32_t *items, int len, float alpha,
                           int32_t *kept, int32_t *ctx, float **ys, float **ys_next,
                           float *g)
 {
@@ -336,7 +225,7 @@ static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, flo
     int m = 0;
     for (int i = 0; i < len; i++) {
         int32_t w = items[i];
-        if (t->keep[w] >= 1.0f || rng_float(r) < t->keep[w])
+        if (t->keep[w] >= 1.0f || rs_rng_plus_float(r) < t->keep[w])
             kept[m++] = w;
     }
     if (m < 2)
@@ -351,7 +240,7 @@ static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, flo
                 ctx[nc++] = kept[j];
         if (p->window > 0 && p->window < nc) {
             for (int j = 0; j < p->window; j++) {
-                int k = j + (int)rng_below(r, (uint32_t)(nc - j));
+                int k = j + (int)rs_rng_plus_below(r, (uint32_t)(nc - j));
                 int32_t tmp = ctx[j];
                 ctx[j] = ctx[k];
                 ctx[k] = tmp;
@@ -365,7 +254,7 @@ static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, flo
         int nn = 1, nn_next = 1;
         ys[0] = ys_next[0] = out + (size_t)target * dp;
         for (int k = 0; k < nneg; k++) {
-            int32_t s = alias_draw(&t->neg, r);
+            int32_t s = rs_alias_draw_plus(t->neg, (uint32_t)t->rows, r);
             if (s != target)
                 ys_next[nn_next++] = out + (size_t)s * dp;
         }
@@ -379,7 +268,7 @@ static void train_receipt(trainer *t, rng *r, const int32_t *items, int len, flo
                     nn_next = 1;
                     ys_next[0] = ys[0];
                     for (int k = 0; k < nneg; k++) {
-                        int32_t s = alias_draw(&t->neg, r);
+                        int32_t s = rs_alias_draw_plus(t->neg, (uint32_t)t->rows, r);
                         if (s != target) {
                             float *row = out + (size_t)s * dp;
                             for (int b = 0; b < dp; b += 16)
@@ -414,8 +303,8 @@ static void *worker_run(void *arg)
         w->failed = 1;
         goto done;
     }
-    rng r;
-    rng_seed(&r, p->seed, (uint64_t)t->epoch + 1, (uint64_t)w->id + 1);
+    rs_rng r;
+    rs_rng_seed(&r, p->seed, (uint64_t)t->epoch + 1, (uint64_t)w->id + 1);
     double last_report = 0;
     int64_t pending = 0;
     int64_t done_now = atomic_load_explicit(&t->done, memory_order_relaxed);
@@ -548,7 +437,8 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
         t.keep[r] = keep >= 1.0 ? 1.0f : (float)keep;
         weights[r] = pow(f, p->ns_exponent);
     }
-    if (alias_build(&t.neg, weights, (uint32_t)rows))
+    t.neg = malloc((size_t)rows * sizeof *t.neg);
+    if (!t.neg || rs_alias_build(t.neg, weights, (uint32_t)rows, RS_ALIAS_SUB))
         goto oom;
     sig_build(&t.sig);
 
@@ -561,11 +451,11 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
     memset(t.out, 0, bytes);
     memset(t.in, 0, bytes);
     {
-        rng r;
-        rng_seed(&r, p->seed, 0, 0);
+        rs_rng r;
+        rs_rng_seed(&r, p->seed, 0, 0);
         for (int32_t i = 0; i < rows; i++)
             for (int d = 0; d < p->dim; d++)
-                t.in[(size_t)i * t.dp + d] = (rng_float(&r) - 0.5f) / (float)p->dim;
+                t.in[(size_t)i * t.dp + d] = (rs_rng_plus_float(&r) - 0.5f) / (float)p->dim;
     }
 
     int nthreads = p->threads;
@@ -577,12 +467,12 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
         goto oom;
     for (int ep = 0; ep < p->epochs && t.n_sent > 0; ep++) {
         /* this epoch's order: Fisher-Yates from a stream of (seed, epoch) */
-        rng r;
-        rng_seed(&r, p->seed, (uint64_t)ep + 1, 0);
+        rs_rng r;
+        rs_rng_seed(&r, p->seed, (uint64_t)ep + 1, 0);
         for (int64_t i = 0; i < t.n_sent; i++)
             t.order[i] = (int32_t)i;
         for (int64_t i = t.n_sent - 1; i > 0; i--) {
-            int64_t k = (int64_t)rng_below(&r, (uint32_t)(i + 1));
+            int64_t k = (int64_t)rs_rng_plus_below(&r, (uint32_t)(i + 1));
             int32_t tmp = t.order[i];
             t.order[i] = t.order[k];
             t.order[k] = tmp;
@@ -644,7 +534,7 @@ done:
     free(tids);
     free(ws);
     free(t.keep);
-    alias_free(&t.neg);
+    free(t.neg);
     free(t.sent_off);
     free(t.sent_rows);
     free(t.order);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "hash.h"
+#include "rng.h"
 #include "timeutil.h"
 
 #ifndef RS_ASSETS_DIR
@@ -29,60 +30,16 @@
 #define ID_STRIDE 16      /* room for one product id ("P" + up to 14 digits + NUL) */
 
 /* ---------------------------------------------------------------------------------
- * Random numbers: xoshiro256** seeded through splitmix64.  One generator per purpose
- * (catalogue, receipts, timestamps), so that e.g. the receipt count does not change
- * the catalogue.
+ * Random numbers: xoshiro256** (core/rng.h).  One generator per purpose (catalogue,
+ * receipts, timestamps), so that e.g. the receipt count does not change the catalogue.
  */
-typedef struct {
-    uint64_t s[4];
-} rng_t;
+typedef rs_rng rng_t;
 
 enum { STREAM_WORLD = 1, STREAM_RECEIPTS = 2, STREAM_TIMES = 3 };
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static void rng_init(rng_t *r, uint64_t seed, uint64_t stream)
-{
-    uint64_t x = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-static inline uint64_t rotl64(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static inline uint64_t rng_next(rng_t *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl64(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl64(s[3], 45);
-    return result;
-}
-
-/* Uniform in [0, 1). */
-static inline double rng_unif(rng_t *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
-
-/* Uniform in [0, n), unbiased; n > 0. */
-static inline uint64_t rng_below(rng_t *r, uint64_t n)
-{
-    uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do
-        x = rng_next(r);
-    while (x >= lim);
-    return x % n;
-}
+static void rng_init(rng_t *r, uint64_t seed, uint64_t stream) { rs_rng_seed(r, seed, stream, 0); }
+static inline double rng_unif(rng_t *r) { return rs_rng_starstar_unif(r); }
+static inline uint64_t rng_below(rng_t *r, uint64_t n) { return rs_rng_starstar_below(r, n); }
 
 /* Poisson by multiplication of uniforms (Knuth); lambda is small here (<= 30). */
 static int rng_poisson(rng_t *r, double lambda)
@@ -555,11 +512,7 @@ typedef struct {
     int price;                  /* cents */
 } prod_t;
 
-/* Vose alias table entry: draw i uniformly, keep it with probability prob, else alias. */
-typedef struct {
-    float prob;
-    int32_t alias;
-} alias_t;
+typedef rs_alias_entry alias_t; /* core/rng.h */
 
 typedef struct {
     const rs_synth_params *p;
@@ -1132,60 +1085,18 @@ static void build_companions(world_t *w, rng_t *r)
     }
 }
 
-/* Vose's alias method over n weights (work: n doubles + 2n ints). */
-static void alias_build(const double *wt, int n, alias_t *out, double *scaled, int *small,
-                        int *large)
-{
-    double total = 0;
-    for (int i = 0; i < n; i++)
-        total += wt[i];
-    int ns = 0, nl = 0;
-    for (int i = 0; i < n; i++) {
-        scaled[i] = wt[i] * n / total;
-        if (scaled[i] < 1.0)
-            small[ns++] = i;
-        else
-            large[nl++] = i;
-    }
-    while (ns > 0 && nl > 0) {
-        int sm = small[--ns], lg = large[--nl];
-        out[sm].prob = (float)scaled[sm];
-        out[sm].alias = lg;
-        scaled[lg] = (scaled[lg] + scaled[sm]) - 1.0;
-        if (scaled[lg] < 1.0)
-            small[ns++] = lg;
-        else
-            large[nl++] = lg;
-    }
-    while (nl > 0) {
-        int lg = large[--nl];
-        out[lg].prob = 1.0f;
-        out[lg].alias = lg;
-    }
-    while (ns > 0) { /* rounding leftovers */
-        int sm = small[--ns];
-        out[sm].prob = 1.0f;
-        out[sm].alias = sm;
-    }
-}
-
 static inline int alias_draw(const alias_t *t, int n, rng_t *r)
 {
-    double u = rng_unif(r) * n;
-    int i = (int)u;
-    if (i >= n)
-        i = n - 1;
-    return (u - i) < t[i].prob ? i : t[i].alias;
+    return rs_alias_draw_starstar(t, (uint32_t)n, r);
 }
 
 /* Popularity of the needs in each city (other cities' local products 0). */
 static int build_city_tables(world_t *w, rs_error *e)
 {
     int rc = RS_OK, n = w->nneed;
-    double *wt = xcalloc((size_t)n, sizeof *wt), *scaled = xcalloc((size_t)n, sizeof *scaled);
-    int *small = xcalloc((size_t)n, sizeof *small), *large = xcalloc((size_t)n, sizeof *large);
+    double *wt = xcalloc((size_t)n, sizeof *wt);
     w->need_alias = xcalloc((size_t)w->ncity * (size_t)n, sizeof *w->need_alias);
-    if (!wt || !scaled || !small || !large || !w->need_alias) {
+    if (!wt || !w->need_alias) {
         rc = OOM();
         goto done;
     }
@@ -1197,13 +1108,13 @@ static int build_city_tables(world_t *w, rs_error *e)
                               nd->share
                         : 0.0;
         }
-        alias_build(wt, n, w->need_alias + (size_t)c * n, scaled, small, large);
+        if (rs_alias_build(w->need_alias + (size_t)c * n, wt, (uint32_t)n, RS_ALIAS_ADD)) {
+            rc = OOM();
+            goto done;
+        }
     }
 done:
     free(wt);
-    free(scaled);
-    free(small);
-    free(large);
     return rc;
 }
 

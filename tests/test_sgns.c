@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "corpus.h"
+#include "rng.h"
 #include "sgns.h"
 #include "testlib.h"
 
@@ -285,8 +286,39 @@ static void test_params_and_progress(void)
     rs_corpus_free(c);
 }
 
+/* core/rng.h keeps the two generators' bit streams (models and synthetic worlds made
+ * before it are reproduced): the first words of fixed streams, and the alias tables. */
+static void test_rng_streams(void)
+{
+    rs_rng r;
+    rs_rng_seed(&r, 1, 2, 3);
+    CHECK(rs_rng_plus(&r) == 0x8202bafbb5df6ba8ULL);
+    CHECK(rs_rng_plus(&r) == 0xad51d7b2587ae62eULL);
+    CHECK(rs_rng_plus(&r) == 0x489060bf93f1e45cULL);
+    rs_rng_seed(&r, 42, 1, 0);
+    CHECK(rs_rng_starstar(&r) == 0x0030425e2a3dc334ULL);
+    CHECK(rs_rng_starstar(&r) == 0x057e19f0156c8a6bULL);
+    CHECK(rs_rng_starstar(&r) == 0x8c5c18f37d24dfd8ULL);
+    /* an alias table reproduces its weights (both draws, both orders) */
+    const double w[5] = {1, 2, 3, 4, 0};
+    for (int order = 0; order < 2; order++) {
+        rs_alias_entry t[5];
+        CHECK_EQ_INT(rs_alias_build(t, w, 5, (rs_alias_order)order), 0);
+        int cnt[2][5] = {{0}};
+        rs_rng_seed(&r, 9, 9, 9);
+        for (int i = 0; i < 100000; i++) {
+            cnt[0][rs_alias_draw_plus(t, 5, &r)]++;
+            cnt[1][rs_alias_draw_starstar(t, 5, &r)]++;
+        }
+        for (int d = 0; d < 2; d++)
+            for (int k = 0; k < 5; k++)
+                CHECK_NEAR(cnt[d][k] / 100000.0, w[k] / 10.0, 0.01);
+    }
+}
+
 int main(void)
 {
+    test_rng_streams();
     test_deterministic();
     test_vocabulary();
     test_learns_planted_blocks();
