@@ -33,21 +33,33 @@ static void put(char *buf, size_t n, size_t *at, const char *fmt, ...)
     *at = k < 0 ? *at : (*at + (size_t)k >= n ? n - 1 : *at + (size_t)k);
 }
 
+static void weights_json(const rs_completion_choice *c, char *buf, size_t n)
+{
+    size_t at = 0;
+    int first = 1;
+    put(buf, n, &at, "{");
+    for (int m = 0; m < RS_COMP_N; m++)
+        if (c->weights[m] != 0.0) {
+            put(buf, n, &at, "%s\"%s\":%.4g", first ? "" : ",",
+                rs_comp_method_name((rs_comp_method)m), c->weights[m]);
+            first = 0;
+        }
+    put(buf, n, &at, "}");
+}
+
+void rs_choice_params_json(const rs_completion_choice *c, char *buf, size_t n)
+{
+    char weights[512];
+    weights_json(c, weights, sizeof weights);
+    snprintf(buf, n, "{\"method\":\"%s\",\"weights\":%s}", rs_choice_method(c), weights);
+}
+
 char *rs_choice_json(const rs_completion_choice *c, rs_baskets b)
 {
     char weights[512], models[512], *mj = NULL, *out = NULL;
     size_t at = 0;
     int first = 1;
-    put(weights, sizeof weights, &at, "{");
-    for (int m = 0; m < RS_COMP_N; m++)
-        if (c->weights[m] != 0.0) {
-            put(weights, sizeof weights, &at, "%s\"%s\":%.4g", first ? "" : ",",
-                rs_comp_method_name((rs_comp_method)m), c->weights[m]);
-            first = 0;
-        }
-    put(weights, sizeof weights, &at, "}");
-    at = 0;
-    first = 1;
+    weights_json(c, weights, sizeof weights);
     put(models, sizeof models, &at, "{");
     for (int m = 0; m < RS_COMP_N; m++) {
         const rs_kind *k = rs_kind_for_method(b, m);

@@ -40,6 +40,10 @@ const char *rs_choice_method(const rs_completion_choice *c);
  * kind of baskets b serving each method (kinds.h). */
 char *rs_choice_json(const rs_completion_choice *c, rs_baskets b);
 
+/* {"method":...,"weights":{...}}: the first two fields of rs_choice_json (the params
+ * of a completion run in the runs table), truncated to n - 1 bytes. */
+void rs_choice_params_json(const rs_completion_choice *c, char *buf, size_t n);
+
 /* Parses a choice text; what names it in errors ("meta 'completion:3'"). RS_EDATA for
  * a text that is not such an object, RS_EUSAGE for an unknown method. */
 int rs_choice_parse(const char *text, rs_baskets b, const char *what, rs_completion_choice *c,

@@ -25,13 +25,13 @@ const int RS_N_RANK_METRICS = (int)(sizeof RS_RANK_METRICS / sizeof RS_RANK_METR
 /* The kinds, in the order train fits them and eval shows them. */
 const rs_kind RS_KINDS[] = {
     {"product", "product SGNS", "sgns in.out", &RS_SGNS_PARAMS, RS_BASKETS_PRODUCTS,
-     rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, RS_KIND_SYNONYMS, METRICS},
+     rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, "synonyms sgns in.in", 0, METRICS},
     {"category", "category SGNS", "category sgns in.out", &RS_SGNS_PARAMS,
-     RS_BASKETS_CATEGORIES, rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, 0, METRICS},
+     RS_BASKETS_CATEGORIES, rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, NULL, 0, METRICS},
     {"als", "ALS", "als", &RS_ALS_PARAMS, RS_BASKETS_PRODUCTS, rs_als_fit_kind, RS_COMP_ALS,
-     rs_als_parts, 0, METRICS},
+     rs_als_parts, NULL, 0, METRICS},
     {"ease", "EASE", "ease", &RS_EASE_PARAMS, RS_BASKETS_PRODUCTS, rs_ease_fit_kind,
-     RS_COMP_EASE, rs_ease_parts, RS_KIND_MAY_REFUSE, METRICS},
+     RS_COMP_EASE, rs_ease_parts, NULL, RS_KIND_MAY_REFUSE, METRICS},
 };
 const int RS_N_KINDS = (int)(sizeof RS_KINDS / sizeof RS_KINDS[0]);
 

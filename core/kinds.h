@@ -11,8 +11,9 @@
  *   fit       the fit function (the algorithm's own file: sgns.c, als.c, ease.c)
  *   comp      the completion method it serves (RS_COMP_*, completion.h), and parts()
  *             which plugs a fitted model into a scorer (rs_completion_parts)
- *   flags     RS_KIND_SYNONYMS: its input vectors answer synonyms (scored by category
- *             purity / co-purchase in eval); RS_KIND_MAY_REFUSE: a fit refused with
+ *   synonyms  the evaluation label of its synonyms when its input vectors answer them
+ *             (category purity / co-purchase in eval), else NULL
+ *   flags     RS_KIND_MAY_REFUSE: a fit refused with
  *             RS_EUSAGE (too big, e.g. EASE over --ease-cap) skips the kind for that city
  *             instead of failing the run
  *   metrics   how it is scored and shown: the rank metrics of metrics.h, by key and
@@ -113,8 +114,7 @@ typedef void (*rs_parts_fn)(const rs_embedding *m, const void *params,
                             rs_completion_parts *parts);
 
 enum {
-    RS_KIND_SYNONYMS = 1,   /* input cosine = synonyms (eval: purity, co-purchase) */
-    RS_KIND_MAY_REFUSE = 2, /* RS_EUSAGE from fit = too big: skip, do not fail */
+    RS_KIND_MAY_REFUSE = 1, /* RS_EUSAGE from fit = too big: skip, do not fail */
 };
 
 /* A rank metric as stored (key of rs_rank_metrics_json at k = 10) and as shown. */
@@ -138,6 +138,7 @@ typedef struct rs_kind {
     rs_fit_fn fit;
     int comp;              /* rs_comp_method it serves, -1 none */
     rs_parts_fn parts;
+    const char *synonyms;  /* evaluation label of its input-cosine synonyms, or NULL */
     int flags;
     const rs_metric_def *metrics;
     int n_metrics;

@@ -1,0 +1,683 @@
+/* train.c - fit, validate and register models per city and kind (see train.h). */
+#include "train.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "browse.h"
+#include "completion.h"
+#include "completion_choice.h"
+#include "ease.h"
+#include "eval.h"
+#include "knn.h"
+#include "model.h"
+#include "publish.h"
+#include "runs.h"
+
+#define MAX_KINDS 32
+
+void rs_train_opts_defaults(rs_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->split = RS_SPLIT_ALL;
+    o->select = RS_SELECT_DEFAULT;
+    o->min_receipts = 1000;
+    o->ease_cap = RS_EASE_MAX_ITEMS;
+    o->max_valid = 2000;
+    o->max_runs = RS_TRAIN_MAX_RUNS;
+    rs_train_params_defaults(&o->base);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int kind_selected(const rs_train_opts *o, int k)
+{
+    return o->kinds == 0 || (o->kinds >> k & 1u);
+}
+
+/* The data of one city, split for the grid search; [b] = rs_baskets. */
+typedef struct city_data {
+    int64_t city;
+    const char *name;
+    rs_corpus *all;
+    rs_corpus *final[2], *fit[2], *valid[2];
+    rs_eval_queries *q[2];
+    rs_knn *knn; /* products, on the fit part (the completion choice's item-item) */
+} city_data;
+
+static void city_data_free(city_data *d)
+{
+    rs_corpus_free(d->all);
+    for (int b = 0; b < 2; b++) {
+        rs_corpus_free(d->final[b]);
+        rs_corpus_free(d->fit[b]);
+        rs_corpus_free(d->valid[b]);
+        rs_eval_queries_free(d->q[b]);
+    }
+    rs_knn_free(d->knn);
+}
+
+/* The best run of one kind. */
+typedef struct kind_best {
+    int have;
+    double score;
+    rs_train_params params;
+    rs_embedding *fit_model; /* fitted on the fit part (for the completion choice) */
+    int64_t run_id;
+    int64_t model_id;        /* registered final model */
+    rs_rank_metrics metrics;
+} kind_best;
+
+typedef struct train_ctx {
+    rs_store *s;
+    const rs_train_opts *o;
+    const char *select;
+    city_data d;
+    kind_best best[MAX_KINDS];
+    int reported; /* the error train_city returns was sent as an event already */
+} train_ctx;
+
+static void emit(const train_ctx *t, rs_train_event *ev)
+{
+    ev->city_id = t->d.city;
+    ev->city = t->d.name;
+    if (t->o->event)
+        t->o->event(t->o->event_ctx, ev);
+}
+
+static void note(const train_ctx *t, rs_train_event_type type, const char *kind,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void note(const train_ctx *t, rs_train_event_type type, const char *kind,
+                 const char *fmt, ...)
+{
+    char text[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    rs_train_event ev = {.type = type, .kind = kind, .text = text};
+    emit(t, &ev);
+}
+
+typedef struct progress_ctx {
+    const train_ctx *t;
+    const char *kind;
+    const char *label;
+} progress_ctx;
+
+static void progress_cb(void *ctx, double done)
+{
+    const progress_ctx *pc = ctx;
+    rs_train_event ev = {.type = RS_TRAIN_PROGRESS, .kind = pc->kind, .label = pc->label,
+                         .progress = done};
+    emit(pc->t, &ev);
+}
+
+/* Grid search and the completion choice score every candidate on the validation
+ * receipts; past a few thousand receipts the ranking of candidates no longer moves,
+ * but the time grows linearly (160k queries for the demo world's all-cities model).
+ * Keeps at most max receipts, a deterministic sample by the split hash (0 = all). */
+static int cap_validation(rs_corpus **valid, int64_t max, rs_error *e)
+{
+    rs_corpus *v = *valid;
+    if (max <= 0 || v->n_receipts <= max)
+        return RS_OK;
+    uint8_t *keep = malloc((size_t)v->n_receipts);
+    if (!keep)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory sampling validation receipts");
+    /* the hash's bits above the mod-5 bucket are independent of it */
+    uint64_t thresh = (uint64_t)((double)UINT32_MAX * (double)max / (double)v->n_receipts);
+    for (int64_t r = 0; r < v->n_receipts; r++)
+        keep[r] = ((v->split_hash[r] >> 32) & 0xffffffffu) <= thresh;
+    rs_corpus *sub = NULL;
+    int rc = rs_corpus_filter(v, keep, &sub, e);
+    free(keep);
+    if (rc)
+        return rc;
+    rs_corpus_free(v);
+    *valid = sub;
+    return RS_OK;
+}
+
+/* Publishes and registers the final model of a kind (core/publish.h); returns the
+ * model id. */
+static int save_final(train_ctx *t, const rs_kind *kd, const rs_embedding *m,
+                      const rs_corpus *data, const char *params_json, const char *metrics_json,
+                      double secs, int64_t *model_id, rs_error *e)
+{
+    char fp[256];
+    rs_corpus_fingerprint(data, fp, sizeof fp);
+    rs_publish p = {.city_id = t->d.city, .kind = kd->name, .split = rs_split_name(t->o->split),
+                    .params_json = params_json, .metrics_json = metrics_json,
+                    .fingerprint = fp, .seconds = secs, .activate = 1};
+    return rs_model_publish(t->s, m, &p, model_id, NULL, 0, e);
+}
+
+/* Fits and scores combination i of n of kind ki; *m (the fit-part model) and *met on
+ * success, one runs row.  A fit error is returned as it is. */
+static int run_combination(train_ctx *t, int ki, int64_t i, int64_t n, rs_train_params *p,
+                           rs_embedding **m, rs_rank_metrics *met, int64_t *run_id, rs_error *e)
+{
+    const rs_kind *kd = &RS_KINDS[ki];
+    const train_ctx *tc = t;
+    int b = kd->baskets, rc;
+    char label[256], *pj = NULL, *mj = NULL;
+    *m = NULL;
+    if ((rc = rs_grid_apply(t->o->grid, kd->params, i, p, e)))
+        return rc;
+    if (!(pj = rs_params_json(p, kd->params)))
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    snprintf(label, sizeof label, "%s %" PRId64 "/%" PRId64, kd->name, i + 1, n);
+    progress_ctx pc = {tc, kd->name, label};
+    rs_fit_opts fo = {t->o->ease_cap, t->o->progress ? progress_cb : NULL, &pc};
+    double t0 = now_s();
+    if ((rc = rs_kind_fit(kd, t->d.fit[b], p, &fo, m, e)))
+        goto done;
+    double secs = now_s() - t0;
+    if ((rc = rs_eval_kind(t->d.fit[b], t->d.q[b], kd, *m, p, 10, met, e)))
+        goto done;
+    if (!(mj = rs_rank_metrics_json(met))) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        goto done;
+    }
+    if ((rc = rs_runs_insert(t->s, t->d.city, kd->name,
+                             t->o->grid ? rs_grid_text(t->o->grid) : NULL, pj, mj, secs, run_id,
+                             e)))
+        goto done;
+    rs_train_event ev = {.type = RS_TRAIN_RUN, .kind = kd->name, .index = i + 1, .count = n,
+                         .params = pj, .metrics = met, .seconds = secs};
+    emit(t, &ev);
+done:
+    if (rc) {
+        rs_embedding_free(*m);
+        *m = NULL;
+    }
+    free(pj);
+    free(mj);
+    return rc;
+}
+
+/* Grid search of one kind: the best combination in *best.  In a grid of several
+ * combinations one that fails on its data (diverges, non-finite values) is skipped. */
+static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
+{
+    const rs_kind *kd = &RS_KINDS[ki];
+    int64_t n = rs_grid_count(t->o->grid, kd->params);
+    rs_error first = {0};
+    memset(best, 0, sizeof *best);
+    if (t->d.q[kd->baskets]->n_queries == 0)
+        note(t, RS_TRAIN_NOTE, kd->name, "no validation queries; the first combination is kept");
+    for (int64_t i = 0; i < n; i++) {
+        rs_train_params p = t->o->base;
+        rs_embedding *m = NULL;
+        rs_rank_metrics met;
+        int64_t run_id = 0;
+        rs_error ce = {0};
+        int rc = run_combination(t, ki, i, n, &p, &m, &met, &run_id, &ce);
+        if (rc == RS_EDATA && n > 1) {
+            char *pj = rs_params_json(&p, kd->params);
+            note(t, RS_TRAIN_NOTE, kd->name, "%" PRId64 "/%" PRId64 " %s: %s; combination skipped",
+                 i + 1, n, pj ? pj : "", ce.msg);
+            free(pj);
+            if (!first.code)
+                first = ce;
+            continue;
+        }
+        if (rc) {
+            *e = ce;
+            return rc;
+        }
+        double v = 0.0;
+        rs_rank_metric_get(&met, t->select, &v);
+        if (!best->have || v > best->score) {
+            rs_embedding_free(best->fit_model);
+            best->have = 1;
+            best->score = v;
+            best->params = p;
+            best->fit_model = m;
+            best->run_id = run_id;
+            best->metrics = met;
+        } else {
+            rs_embedding_free(m);
+        }
+    }
+    if (!best->have) {
+        *e = first;
+        rs_errctx(e, "every one of the %" PRId64 " combinations failed; the last", n);
+        return first.code ? first.code : RS_EDATA;
+    }
+    return RS_OK;
+}
+
+/* The final fit of the best combination, saved, registered and selected. */
+static int refit_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
+{
+    const rs_kind *kd = &RS_KINDS[ki];
+    const train_ctx *tc = t;
+    const rs_corpus *final = t->d.final[kd->baskets];
+    rs_embedding *fm = NULL;
+    char label[160], *pj = NULL, *mj = NULL;
+    snprintf(label, sizeof label, "%s final (%s)", kd->name, rs_split_name(t->o->split));
+    progress_ctx pc = {tc, kd->name, label};
+    rs_fit_opts fo = {t->o->ease_cap, t->o->progress ? progress_cb : NULL, &pc};
+    double t0 = now_s();
+    int rc = rs_kind_fit(kd, final, &best->params, &fo, &fm, e);
+    double secs = now_s() - t0;
+    if (rc)
+        return rc;
+    pj = rs_params_json(&best->params, kd->params);
+    mj = rs_rank_metrics_json(&best->metrics);
+    if (!pj || !mj)
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+    if (!rc)
+        rc = save_final(t, kd, fm, final, pj, mj, secs, &best->model_id, e);
+    if (!rc)
+        rc = rs_runs_select(t->s, t->d.city, kd->name, best->run_id, best->model_id, e);
+    if (!rc) {
+        rs_train_event ev = {.type = RS_TRAIN_FINAL, .kind = kd->name, .params = pj,
+                             .seconds = secs, .model_id = best->model_id,
+                             .split = rs_split_name(t->o->split)};
+        emit(t, &ev);
+    }
+    free(pj);
+    free(mj);
+    rs_embedding_free(fm);
+    return rc;
+}
+
+/* ---- the completion choice ---------------------------------------------------------- */
+
+/* The candidate weight vectors over the methods in have[]: every single method; blends
+ * of two or three of the model methods (all but popularity and item-item) at ratios
+ * 1:3, 1:1, 3:1 (pairs) and 2:1:1 (triples), each with popularity at 0, 0.1 or 0.25 of
+ * the total.  w has room for cap vectors; returns how many were written. */
+static int blend_candidates(const int *have, double (*w)[RS_COMP_N], int cap)
+{
+    int mm[RS_COMP_N], nm = 0, nw = 0;
+    for (int m = 0; m < RS_COMP_N; m++)
+        if (m != RS_COMP_POPULARITY && m != RS_COMP_ITEMITEM)
+            mm[nm++] = m;
+#define ROOM() if (nw >= cap) return nw
+    for (int m = 0; m < RS_COMP_N; m++)
+        if (have[m]) {
+            ROOM();
+            w[nw++][m] = 1.0;
+        }
+    const double popw[3] = {0.0, 0.1, 0.25}, ratio[3] = {0.25, 0.5, 0.75};
+    for (int pi = 0; pi < 3; pi++) {
+        double rest = 1.0 - popw[pi];
+        for (int a = 0; a < nm; a++) {
+            if (!have[mm[a]])
+                continue;
+            if (pi > 0) {
+                ROOM();
+                w[nw][RS_COMP_POPULARITY] = popw[pi];
+                w[nw++][mm[a]] = rest;
+            }
+            for (int b = a + 1; b < nm; b++) {
+                if (!have[mm[b]])
+                    continue;
+                for (int r = 0; r < 3; r++) {
+                    ROOM();
+                    w[nw][RS_COMP_POPULARITY] = popw[pi];
+                    w[nw][mm[a]] = rest * ratio[r];
+                    w[nw++][mm[b]] = rest * (1.0 - ratio[r]);
+                }
+            }
+        }
+        for (int a = 0; a < nm; a++)
+            for (int b = a + 1; b < nm; b++)
+                for (int c = b + 1; c < nm; c++) {
+                    if (!have[mm[a]] || !have[mm[b]] || !have[mm[c]])
+                        continue;
+                    const int tri[3] = {mm[a], mm[b], mm[c]};
+                    for (int big = 0; big < 3; big++) {
+                        ROOM();
+                        w[nw][RS_COMP_POPULARITY] = popw[pi];
+                        for (int j = 0; j < 3; j++)
+                            w[nw][tri[j]] = rest * (j == big ? 0.5 : 0.25);
+                        nw++;
+                    }
+                }
+    }
+#undef ROOM
+    return nw;
+}
+
+/* Records every candidate's run; the best (by the selection metric, the first of
+ * equals) in *best_i / *best_run. */
+static int record_candidates(train_ctx *t, int nw, const double (*w)[RS_COMP_N],
+                             const rs_rank_metrics *met, double secs, int *best_i,
+                             int64_t *best_run, rs_error *e)
+{
+    double bv = 0.0;
+    *best_i = -1;
+    for (int i = 0; i < nw; i++) {
+        double v = 0.0;
+        rs_rank_metric_get(&met[i], t->select, &v);
+        rs_completion_choice c;
+        memset(&c, 0, sizeof c);
+        memcpy(c.weights, w[i], sizeof c.weights);
+        char pj[512];
+        rs_choice_params_json(&c, pj, sizeof pj);
+        char *mj = rs_rank_metrics_json(&met[i]);
+        int64_t run_id = 0;
+        if (!mj)
+            return rs_seterr(e, RS_EINTERNAL, "out of memory");
+        int rc = rs_runs_insert(t->s, t->d.city, "completion", NULL, pj, mj, secs / nw, &run_id,
+                                e);
+        free(mj);
+        if (rc)
+            return rc;
+        if (*best_i < 0 || v > bv) {
+            *best_i = i;
+            bv = v;
+            *best_run = run_id;
+        }
+    }
+    return RS_OK;
+}
+
+/* The completion choice of a city from the product kinds fitted in this run. */
+static int choose_completion(train_ctx *t, rs_error *e)
+{
+    const city_data *d = &t->d;
+    int rc = RS_OK, nw = 0, bi = -1, have[RS_COMP_N] = {0};
+    rs_completion *c = NULL;
+    int64_t *cnt = NULL, best_run = 0;
+    enum { CAP = 256 };
+    double (*w)[RS_COMP_N] = calloc(CAP, sizeof *w);
+    rs_rank_metrics *met = calloc(CAP, sizeof *met);
+    rs_completion_parts parts;
+    rs_completion_choice ch;
+    memset(&parts, 0, sizeof parts);
+    memset(&ch, 0, sizeof ch);
+    cnt = calloc((size_t)d->fit[0]->n_items + 1, sizeof *cnt);
+    if (!cnt || !w || !met) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        goto done;
+    }
+    if (!t->d.knn && (rc = rs_knn_build(d->fit[0], &t->d.knn, e)))
+        goto done;
+    rs_corpus_item_counts(d->fit[0], cnt);
+    parts.n_items = d->fit[0]->n_items;
+    parts.pop_counts = cnt;
+    parts.knn = d->knn;
+    have[RS_COMP_POPULARITY] = have[RS_COMP_ITEMITEM] = 1;
+    for (int k = 0; k < RS_N_KINDS; k++) {
+        const rs_kind *kd = &RS_KINDS[k];
+        if (!t->best[k].have || kd->baskets != RS_BASKETS_PRODUCTS || kd->comp < 0)
+            continue;
+        kd->parts(t->best[k].fit_model, rs_params_cget(&t->best[k].params, kd->params), &parts);
+        have[kd->comp] = 1;
+        ch.models[kd->comp] = t->best[k].model_id;
+    }
+    for (int m = 0; m < RS_COMP_N; m++)
+        parts.weights[m] = have[m] ? 1.0 : 0.0;
+    nw = blend_candidates(have, w, CAP);
+    if ((rc = rs_completion_from_parts(&parts, &c, e)))
+        goto done;
+    char label[96];
+    snprintf(label, sizeof label, "completion: %d candidates", nw);
+    progress_ctx pc = {t, "completion", label};
+    double t0 = now_s();
+    if ((rc = rs_eval_blends(c, d->q[0], d->fit[0], 10, nw, (const double(*)[RS_COMP_N])w,
+                             t->o->progress ? progress_cb : NULL, &pc, met, e)))
+        goto done;
+    double secs = now_s() - t0;
+    if ((rc = record_candidates(t, nw, (const double(*)[RS_COMP_N])w, met, secs, &bi,
+                                &best_run, e)) ||
+        bi < 0)
+        goto done;
+    memcpy(ch.weights, w[bi], sizeof ch.weights);
+    ch.run = best_run;
+    ch.has_metrics = 1;
+    ch.metrics = met[bi];
+    if ((rc = rs_choice_save(t->s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, d->city, &ch, e)) ||
+        (rc = rs_runs_select(t->s, d->city, "completion", best_run, 0, e)))
+        goto done;
+    char *json = rs_choice_json(&ch, RS_BASKETS_PRODUCTS);
+    rs_train_event ev = {.type = RS_TRAIN_CHOICE, .kind = "completion", .text = json,
+                         .metrics = &met[bi], .count = nw, .seconds = secs};
+    emit(t, &ev);
+    free(json);
+done:
+    rs_completion_close(c);
+    free(cnt);
+    free(w);
+    free(met);
+    return rc;
+}
+
+/* ---- cities ------------------------------------------------------------------------- */
+
+static int need_categories(const rs_train_opts *o)
+{
+    for (int k = 0; k < RS_N_KINDS; k++)
+        if (kind_selected(o, k) && RS_KINDS[k].baskets == RS_BASKETS_CATEGORIES)
+            return 1;
+    return 0;
+}
+
+/* Loads and splits the city's receipts; RS_OK with d->all->n_receipts == 0 when it has
+ * none. */
+static int prepare_city(train_ctx *t, rs_error *e)
+{
+    city_data *d = &t->d;
+    const rs_train_opts *o = t->o;
+    int rc;
+    if ((rc = rs_corpus_load(t->s, d->city, &d->all, e)) || d->all->n_receipts == 0)
+        return rc;
+    if ((rc = rs_corpus_split(d->all, o->split, &d->final[0], e)) ||
+        (rc = rs_corpus_split(d->all, RS_SPLIT_FIT, &d->fit[0], e)) ||
+        (rc = rs_corpus_split(d->all, RS_SPLIT_VALID, &d->valid[0], e)) ||
+        (rc = cap_validation(&d->valid[0], o->max_valid, e)) ||
+        (rc = rs_eval_queries_build(d->fit[0], d->valid[0], &d->q[0], e)))
+        return rc;
+    if (d->fit[0]->n_receipts == 0 || d->final[0]->n_receipts == 0)
+        return rs_seterr(e, RS_EDATA, "%s: too few receipts to train", d->name);
+    if (need_categories(o)) {
+        if ((rc = rs_corpus_categories(d->final[0], &d->final[1], e)) ||
+            (rc = rs_corpus_categories(d->fit[0], &d->fit[1], e)) ||
+            (rc = rs_corpus_categories(d->valid[0], &d->valid[1], e)) ||
+            (rc = rs_eval_queries_build(d->fit[1], d->valid[1], &d->q[1], e)))
+            return rc;
+    }
+    rs_train_event ev = {.type = RS_TRAIN_CITY, .receipts = d->all->n_receipts,
+                         .fit = d->fit[0]->n_receipts, .valid = d->valid[0]->n_receipts,
+                         .queries = d->q[0]->n_queries, .final = d->final[0]->n_receipts,
+                         .split = rs_split_name(o->split)};
+    emit(t, &ev);
+    return RS_OK;
+}
+
+static int train_city(train_ctx *t, rs_error *e)
+{
+    const rs_train_opts *o = t->o;
+    int rc = prepare_city(t, e), any_model = 0;
+    if (rc || t->d.all->n_receipts == 0) {
+        if (!rc)
+            note(t, RS_TRAIN_NOTE, NULL, "no receipts; skipped");
+        return rc;
+    }
+    for (int k = 0; k < RS_N_KINDS; k++) {
+        if (!kind_selected(o, k))
+            continue;
+        rs_error ke = {0};
+        int krc = search_kind(t, k, &t->best[k], &ke);
+        if (!krc)
+            krc = refit_kind(t, k, &t->best[k], &ke);
+        if (krc) {
+            /* EASE over the cap is expected on large catalogues: note and go on */
+            int skip = krc == RS_EUSAGE && (RS_KINDS[k].flags & RS_KIND_MAY_REFUSE);
+            note(t, RS_TRAIN_FAILED, RS_KINDS[k].name, "%s%s", ke.msg,
+                 skip ? " (skipped)" : "; previous model kept");
+            rs_embedding_free(t->best[k].fit_model);
+            memset(&t->best[k], 0, sizeof t->best[k]);
+            if (!skip && !rc) {
+                *e = ke;
+                rc = krc;
+                t->reported = 1;
+            }
+        }
+        any_model |= t->best[k].have && RS_KINDS[k].baskets == RS_BASKETS_PRODUCTS &&
+                     RS_KINDS[k].comp >= 0;
+    }
+    if (o->split == RS_SPLIT_ALL && any_model) {
+        rs_error ce = {0};
+        int crc = choose_completion(t, &ce);
+        if (crc) {
+            note(t, RS_TRAIN_FAILED, "completion", "%s", ce.msg);
+            if (!rc) {
+                *e = ce;
+                rc = crc;
+                t->reported = 1;
+            }
+        }
+    }
+    return rc;
+}
+
+/* The cities to train (ids and names; 0 = all cities, last). */
+typedef struct city_list {
+    int n;
+    int64_t *id;
+    char **name;
+} city_list;
+
+static void city_list_free(city_list *cl)
+{
+    for (int i = 0; i < cl->n; i++)
+        free(cl->name[i]);
+    free(cl->id);
+    free(cl->name);
+}
+
+static int city_list_add(city_list *cl, int64_t id, const char *name, rs_error *e)
+{
+    if (!(cl->name[cl->n] = strdup(name)))
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    cl->id[cl->n++] = id;
+    return RS_OK;
+}
+
+static int list_cities(rs_store *s, const rs_train_opts *o, city_list *cl, rs_error *e)
+{
+    rs_browse_city *v = NULL;
+    int nv = 0, rc;
+    memset(cl, 0, sizeof *cl);
+    if ((rc = rs_browse_cities(s, &v, &nv, e)))
+        return rc;
+    cl->id = malloc(((size_t)nv + 2) * sizeof *cl->id);
+    cl->name = calloc((size_t)nv + 2, sizeof *cl->name);
+    if (!cl->id || !cl->name) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        goto done;
+    }
+    if (o->city) {
+        int64_t id = 0;
+        if ((rc = rs_store_city_id(s, o->city, &id, e)))
+            goto done;
+        const char *name = "all cities";
+        for (int i = 0; id && i < nv; i++)
+            if (v[i].id == id)
+                name = v[i].name;
+        rc = city_list_add(cl, id, name, e);
+        goto done;
+    }
+    for (int i = 0; i < nv && !rc; i++)
+        if (v[i].receipts >= o->min_receipts)
+            rc = city_list_add(cl, v[i].id, v[i].name, e);
+    /* a single city's models would be exact twins of the all-cities ones (same
+     * receipts): train city 0 only; lookups fall back to it */
+    if (!rc && nv == 1 && cl->n == 1) {
+        free(cl->name[0]);
+        cl->n = 0;
+    }
+    if (!rc)
+        rc = city_list_add(cl, 0, "all cities", e);
+done:
+    rs_browse_cities_free(v, nv);
+    return rc;
+}
+
+/* Issue 11 item 14: the whole plan is sized before anything trains. */
+static int check_plan(const rs_train_opts *o, int n_cities, rs_error *e)
+{
+    int64_t per_city = 0;
+    for (int k = 0; k < RS_N_KINDS; k++) {
+        if (!kind_selected(o, k))
+            continue;
+        int64_t n = rs_grid_count(o->grid, RS_KINDS[k].params);
+        if (n > RS_GRID_MAX_COMBOS)
+            return rs_seterr(e, RS_EUSAGE,
+                             "grid: more than %d combinations for %s; nothing was trained",
+                             RS_GRID_MAX_COMBOS, RS_KINDS[k].name);
+        per_city += n;
+    }
+    int64_t total = per_city * n_cities, max = o->max_runs > 0 ? o->max_runs : RS_TRAIN_MAX_RUNS;
+    if (total > max && !o->yes)
+        return rs_seterr(e, RS_EUSAGE,
+                         "the grid makes %" PRId64 " runs (%d cit%s x %" PRId64
+                         " combinations), more than %" PRId64 "; nothing was trained: pass "
+                         "--yes to run them all, or --max-runs N",
+                         total, n_cities, n_cities == 1 ? "y" : "ies", per_city, max);
+    return RS_OK;
+}
+
+int rs_train(rs_store *s, const rs_train_opts *o, rs_error *e)
+{
+    city_list cls, *cl = &cls;
+    int rc = RS_OK;
+    rs_rank_metrics probe = {.k = 10};
+    double v;
+    memset(cl, 0, sizeof *cl);
+    const char *select = o->select ? o->select : RS_SELECT_DEFAULT;
+    if (rs_rank_metric_get(&probe, select, &v) != 0) {
+        rc = rs_seterr(e, RS_EUSAGE, "unknown selection metric '%s'", select);
+        goto done;
+    }
+    if ((rc = list_cities(s, o, cl, e)) || (rc = check_plan(o, cl->n, e)))
+        goto done;
+    int failed = 0;
+    for (int i = 0; i < cl->n; i++) {
+        train_ctx *t = calloc(1, sizeof *t);
+        if (!t) {
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+            break;
+        }
+        t->s = s;
+        t->o = o;
+        t->select = select;
+        t->d.city = cl->id[i];
+        t->d.name = cl->name[i];
+        rs_error ce = {0};
+        int crc = train_city(t, &ce);
+        if (crc) {
+            if (!t->reported)
+                note(t, RS_TRAIN_FAILED, NULL, "%s", ce.msg);
+            if (!failed) {
+                *e = ce;
+                rc = crc;
+                failed = 1;
+            }
+        }
+        for (int k = 0; k < RS_N_KINDS; k++)
+            rs_embedding_free(t->best[k].fit_model);
+        city_data_free(&t->d);
+        free(t);
+    }
+done:
+    city_list_free(cl);
+    return rc;
+}
