@@ -138,7 +138,7 @@ static void on_event(void *ctx, const rs_train_event *ev)
     case RS_TRAIN_FAILED:
         begin_line(pr);
         pr->failed |= ev->type == RS_TRAIN_FAILED;
-        cli_message(stderr, "recoscope train: %s%s%s: %s\n", city, ev->kind ? " " : "",
+        cli_message(stderr, "recoscope train: [%s]%s%s: %s\n", city, ev->kind ? " " : "",
                     ev->kind ? ev->kind : "", ev->text);
         return;
     }

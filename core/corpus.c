@@ -55,6 +55,90 @@ static int64_t scalar(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* product id -> category index of every product. */
+static int load_categories(rs_store *s, rs_corpus *c, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    for (int32_t i = 0; i < c->n_items; i++)
+        c->item_category[i] = -1;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT id, category_id FROM products", -1, &st,
+                           NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading products");
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0), cat = sqlite3_column_int64(st, 1);
+        if (id >= 1 && id <= c->n_items)
+            c->item_category[id - 1] =
+                (cat >= 1 && cat <= c->n_categories) ? (int32_t)(cat - 1) : -1;
+    }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? RS_OK : rs_store_sqlerr(s, e, "reading products");
+}
+
+/* The receipts of the city (all with city 0), in id order; rec_index[receipts.id] = row. */
+static int load_receipts(rs_store *s, rs_corpus *c, int64_t nrec, int64_t maxrec,
+                         int32_t *rec_index, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT id, ext_id, city_id, ts FROM receipts%s ORDER BY id",
+             c->city_id ? " WHERE city_id = ?" : "");
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading receipts");
+    if (c->city_id)
+        sqlite3_bind_int64(st, 1, c->city_id);
+    int64_t r = 0;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && r < nrec) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const void *ext = sqlite3_column_blob(st, 1);
+        int extn = sqlite3_column_bytes(st, 1);
+        c->receipt_id[r] = id;
+        c->split_hash[r] = rs_fnv1a64(RS_FNV64_INIT, ext, (size_t)extn);
+        c->city[r] = (int32_t)sqlite3_column_int64(st, 2);
+        c->ts[r] = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT64_MIN
+                                                              : sqlite3_column_int64(st, 3);
+        if (id >= 0 && id <= maxrec)
+            rec_index[id] = (int32_t)r;
+        r++;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        return rs_store_sqlerr(s, e, "reading receipts");
+    c->n_receipts = r;
+    return RS_OK;
+}
+
+/* Items arrive in primary-key order (receipt_id, product_id), and corpus rows are in
+ * receipt id order, so one pass fills the CSR arrays. */
+static int load_items(rs_store *s, rs_corpus *c, int64_t nitems, int64_t maxrec,
+                      const int32_t *rec_index, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT receipt_id, product_id, weight FROM "
+                                           "receipt_items", -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading receipt items");
+    int64_t m = 0, cur = -1;
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && m < nitems) {
+        int64_t rid = sqlite3_column_int64(st, 0), pid = sqlite3_column_int64(st, 1);
+        if (rid < 0 || rid > maxrec || rec_index[rid] < 0 || pid < 1 || pid > c->n_items)
+            continue;
+        int64_t row = rec_index[rid];
+        while (cur < row)
+            c->offsets[++cur] = m;
+        c->items[m] = (int32_t)(pid - 1);
+        c->weights[m] = (float)sqlite3_column_double(st, 2);
+        m++;
+    }
+    sqlite3_finalize(st);
+    if (step != SQLITE_DONE && step != SQLITE_ROW)
+        return rs_store_sqlerr(s, e, "reading receipt items");
+    while (cur < c->n_receipts)
+        c->offsets[++cur] = m;
+    return RS_OK;
+}
+
 int rs_corpus_load(rs_store *s, int64_t city_id, rs_corpus **out, rs_error *e)
 {
     sqlite3 *db = rs_store_db(s);
@@ -99,96 +183,20 @@ int rs_corpus_load(rs_store *s, int64_t city_id, rs_corpus **out, rs_error *e)
     }
     c = corpus_alloc(nrec, nitems);
     rec_index = malloc(((size_t)maxrec + 1) * sizeof *rec_index);
-    if (!c || !rec_index) {
+    if (c)
+        c->item_category = malloc(((size_t)nprod + 1) * sizeof *c->item_category);
+    if (!c || !rec_index || !c->item_category) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading receipts");
         goto done;
     }
     c->city_id = city_id;
     c->n_items = (int32_t)nprod;
     c->n_categories = (int32_t)ncat;
-    c->item_category = malloc(((size_t)nprod + 1) * sizeof *c->item_category);
-    if (!c->item_category) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading receipts");
-        goto done;
-    }
-    for (int64_t i = 0; i < nprod; i++)
-        c->item_category[i] = -1;
     for (int64_t i = 0; i <= maxrec; i++)
         rec_index[i] = -1;
-
-    if (sqlite3_prepare_v2(db, "SELECT id, category_id FROM products", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "reading products");
+    if ((rc = load_categories(s, c, e)) || (rc = load_receipts(s, c, nrec, maxrec, rec_index, e)))
         goto done;
-    }
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0), cat = sqlite3_column_int64(st, 1);
-        if (id >= 1 && id <= nprod)
-            c->item_category[id - 1] = (cat >= 1 && cat <= ncat) ? (int32_t)(cat - 1) : -1;
-    }
-    sqlite3_finalize(st);
-    st = NULL;
-
-    {
-        char sql[160];
-        snprintf(sql, sizeof sql,
-                 "SELECT id, ext_id, city_id, ts FROM receipts%s ORDER BY id",
-                 city_id ? " WHERE city_id = ?" : "");
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-            rc = rs_store_sqlerr(s, e, "reading receipts");
-            goto done;
-        }
-    }
-    if (city_id)
-        sqlite3_bind_int64(st, 1, city_id);
-    int64_t r = 0;
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && r < nrec) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        const void *ext = sqlite3_column_blob(st, 1);
-        int extn = sqlite3_column_bytes(st, 1);
-        c->receipt_id[r] = id;
-        c->split_hash[r] = rs_fnv1a64(RS_FNV64_INIT, ext, (size_t)extn);
-        c->city[r] = (int32_t)sqlite3_column_int64(st, 2);
-        c->ts[r] = sqlite3_column_type(st, 3) == SQLITE_NULL ? INT64_MIN
-                                                              : sqlite3_column_int64(st, 3);
-        if (id >= 0 && id <= maxrec)
-            rec_index[id] = (int32_t)r;
-        r++;
-    }
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        rc = rs_store_sqlerr(s, e, "reading receipts");
-        goto done;
-    }
-    c->n_receipts = r;
-    sqlite3_finalize(st);
-    st = NULL;
-
-    /* Items arrive in primary-key order (receipt_id, product_id), and corpus rows are
-     * in receipt id order, so one pass fills the CSR arrays. */
-    if (sqlite3_prepare_v2(db, "SELECT receipt_id, product_id, weight FROM receipt_items", -1,
-                           &st, NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "reading receipt items");
-        goto done;
-    }
-    int64_t m = 0, cur = -1;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && m < nitems) {
-        int64_t rid = sqlite3_column_int64(st, 0), pid = sqlite3_column_int64(st, 1);
-        if (rid < 0 || rid > maxrec || rec_index[rid] < 0 || pid < 1 || pid > nprod)
-            continue;
-        int64_t row = rec_index[rid];
-        while (cur < row)
-            c->offsets[++cur] = m;
-        c->items[m] = (int32_t)(pid - 1);
-        c->weights[m] = (float)sqlite3_column_double(st, 2);
-        m++;
-    }
-    if (step != SQLITE_DONE && step != SQLITE_ROW) {
-        rc = rs_store_sqlerr(s, e, "reading receipt items");
-        goto done;
-    }
-    while (cur < c->n_receipts)
-        c->offsets[++cur] = m;
+    rc = load_items(s, c, nitems, maxrec, rec_index, e);
 done:
     sqlite3_finalize(st);
     rs_store_exec(s, "COMMIT", NULL);

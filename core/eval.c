@@ -245,188 +245,229 @@ static void *blend_thread(void *arg)
     return NULL;
 }
 
+enum { BLEND_MAX_THREADS = 8 };
+
+/* Everything one rs_eval_blends call allocates. */
+typedef struct blend_state {
+    rs_completion *c;
+    const rs_eval_queries *q;
+    int n_w;
+    int32_t n;                       /* index space */
+    int64_t *cnt;
+    uint8_t *cat, *kn;
+    float *z[RS_COMP_N], zlo[RS_COMP_N], *zc;
+    int32_t *ctx, *pos, *bctx, *btarget;
+    int *boff;
+    size_t per_q;                    /* compacted scores per query */
+    int bq, nt;                      /* queries per block, threads */
+    rs_rank_acc **acc;
+    blend_block blk;
+    blend_worker wk[BLEND_MAX_THREADS];
+} blend_state;
+
+static void blends_free(blend_state *st)
+{
+    if (st->acc)
+        for (int w = 0; w < st->n_w; w++)
+            rs_rank_acc_free(st->acc[w]);
+    free(st->acc);
+    for (int mm = 0; mm < RS_COMP_N; mm++)
+        free(st->z[mm]);
+    for (int t = 0; t < BLEND_MAX_THREADS; t++) {
+        free(st->wk[t].scores);
+        free(st->wk[t].top);
+    }
+    free(st->zc);
+    free(st->kn);
+    free(st->bctx);
+    free(st->boff);
+    free(st->btarget);
+    free(st->pos);
+    free(st->cnt);
+    free(st->cat);
+    free(st->ctx);
+}
+
+/* Allocations, the methods in use, the accumulators, block size and threads. */
+static int blends_setup(blend_state *st, const rs_corpus *train, int k,
+                        const double (*weights)[RS_COMP_N], rs_error *e)
+{
+    blend_block *blk = &st->blk;
+    int32_t n = st->n;
+    int rc;
+    if (!(st->acc = calloc((size_t)st->n_w + 1, sizeof *st->acc)))
+        goto oom;
+    for (int w = 0; w < st->n_w; w++)
+        for (int mm = 0; mm < RS_COMP_N; mm++)
+            if (weights[w][mm] != 0.0 && !st->z[mm] &&
+                !(st->z[mm] = malloc(((size_t)n + 1) * sizeof *st->z[mm])))
+                goto oom;
+    for (int mm = 0; mm < RS_COMP_N; mm++)
+        if (st->z[mm])
+            blk->um[blk->nu++] = mm;
+    st->cnt = calloc((size_t)n + 1, sizeof *st->cnt);
+    st->cat = calloc((size_t)n + 1, 1);
+    int64_t maxb = 0;
+    for (int64_t b = 0; b < st->q->n_baskets; b++)
+        if (st->q->off[b + 1] - st->q->off[b] > maxb)
+            maxb = st->q->off[b + 1] - st->q->off[b];
+    st->ctx = malloc(((size_t)maxb + 1) * sizeof *st->ctx);
+    if (!st->cnt || !st->cat || !st->ctx)
+        goto oom;
+    rs_corpus_item_counts(train, st->cnt);
+    for (int32_t i = 0; i < train->n_items; i++)
+        st->cat[i] = st->cnt[i] > 0;
+    for (int w = 0; w < st->n_w; w++)
+        if ((rc = rs_rank_acc_new(k, n, st->cat, st->cnt, train->n_receipts, &st->acc[w], e)))
+            return rc;
+    const int32_t *cidx = NULL;
+    int32_t ncand = rs_completion_candidates(st->c, &cidx);
+    if (!(st->pos = malloc(((size_t)n + 1) * sizeof *st->pos)))
+        goto oom;
+    for (int32_t i = 0; i < n; i++)
+        st->pos[i] = -1;
+    for (int32_t j = 0; j < ncand; j++)
+        st->pos[cidx[j]] = j;
+    /* block size: about 8M compacted scores in flight; threads: cores, at most one
+     * per weight vector */
+    size_t per_q = (size_t)(blk->nu ? blk->nu : 1) * (size_t)(ncand ? ncand : 1);
+    int bq = (int)((size_t)8 << 20) / (int)(per_q < ((size_t)8 << 20) ? per_q : ((size_t)8 << 20));
+    bq = bq < 1 ? 1 : bq > 256 ? 256 : bq;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = (int)(ncpu < 1 ? 1 : ncpu > BLEND_MAX_THREADS ? BLEND_MAX_THREADS : ncpu);
+    nt = nt > st->n_w ? (st->n_w > 0 ? st->n_w : 1) : nt;
+    st->per_q = per_q;
+    st->bq = bq;
+    st->nt = nt;
+    st->zc = malloc((size_t)bq * per_q * sizeof *st->zc);
+    st->kn = malloc((size_t)bq * per_q);
+    st->bctx = malloc(((size_t)bq * (size_t)(maxb + 1)) * sizeof *st->bctx);
+    st->boff = malloc(((size_t)bq + 1) * sizeof *st->boff);
+    st->btarget = malloc(((size_t)bq + 1) * sizeof *st->btarget);
+    if (!st->zc || !st->kn || !st->bctx || !st->boff || !st->btarget)
+        goto oom;
+    blk->k = k;
+    blk->ncand = ncand;
+    blk->cidx = cidx;
+    blk->pos = st->pos;
+    blk->weights = weights;
+    blk->acc = st->acc;
+    blk->zc = st->zc;
+    blk->kn = st->kn;
+    blk->ctx = st->bctx;
+    blk->ctx_off = st->boff;
+    blk->target = st->btarget;
+    for (int t = 0; t < nt; t++) {
+        st->wk[t].b = blk;
+        st->wk[t].w0 = (int)((int64_t)st->n_w * t / nt);
+        st->wk[t].w1 = (int)((int64_t)st->n_w * (t + 1) / nt);
+        st->wk[t].scores = malloc(((size_t)ncand + 1) * sizeof *st->wk[t].scores);
+        st->wk[t].top = malloc(((size_t)k + 1) * sizeof *st->wk[t].top);
+        if (!st->wk[t].scores || !st->wk[t].top)
+            goto oom;
+    }
+    return RS_OK;
+oom:
+    return rs_seterr(e, RS_EINTERNAL, "evaluation: out of memory");
+}
+
+/* The next block of queries from (*b, *t_in): their z-scores on this thread (the scorer
+ * is not shared).  Returns the basket of the block's last query. */
+static int64_t blends_fill(blend_state *st, int64_t *b, int *t_in)
+{
+    blend_block *blk = &st->blk;
+    const rs_eval_queries *q = st->q;
+    int32_t ncand = blk->ncand;
+    int64_t last_b = *b;
+    blk->nq = 0;
+    st->boff[0] = 0;
+    while (blk->nq < st->bq && *b < q->n_baskets) {
+        const int32_t *items = q->items + q->off[*b];
+        int nb = (int)(q->off[*b + 1] - q->off[*b]);
+        if (*t_in >= nb) {
+            (*b)++;
+            *t_in = 0;
+            continue;
+        }
+        int nc = 0;
+        for (int j = 0; j < nb; j++)
+            if (j != *t_in)
+                st->ctx[nc++] = items[j];
+        rs_completion_zscores(st->c, st->ctx, nc, st->z, st->zlo);
+        float *zq = st->zc + (size_t)blk->nq * st->per_q;
+        uint8_t *kq = st->kn + (size_t)blk->nq * st->per_q;
+        for (int u = 0; u < blk->nu; u++) {
+            const float *zm = st->z[blk->um[u]];
+            float lo = st->zlo[blk->um[u]];
+            float *zo = zq + (size_t)u * (size_t)ncand;
+            uint8_t *ko = kq + (size_t)u * (size_t)ncand;
+            for (int32_t j = 0; j < ncand; j++) {
+                float v = zm[blk->cidx[j]];
+                int nan = isnan(v);
+                zo[j] = nan ? lo : v;
+                ko[j] = (uint8_t)!nan;
+            }
+        }
+        memcpy(st->bctx + st->boff[blk->nq], st->ctx, (size_t)nc * sizeof *st->ctx);
+        st->boff[blk->nq + 1] = st->boff[blk->nq] + nc;
+        st->btarget[blk->nq] = items[*t_in];
+        blk->nq++;
+        (*t_in)++;
+        last_b = *b;
+    }
+    return last_b;
+}
+
+/* The weight vectors of the current block, shared out among the threads. */
+static void blends_threads(blend_state *st)
+{
+    pthread_t th[BLEND_MAX_THREADS];
+    int started = 0;
+    for (int t = 1; t < st->nt; t++) {
+        if (pthread_create(&th[t], NULL, blend_thread, &st->wk[t]) != 0)
+            break;
+        started = t;
+    }
+    blend_run(&st->wk[0]);
+    for (int t = started + 1; t < st->nt; t++) /* threads that could not start */
+        blend_run(&st->wk[t]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+}
+
 int rs_eval_blends(rs_completion *c, const rs_eval_queries *q, const rs_corpus *train,
                    int k, int n_w, const double (*weights)[RS_COMP_N],
                    rs_eval_progress_fn progress, void *progress_ctx, rs_rank_metrics *m,
                    rs_error *e)
 {
-    enum { MAX_THREADS = 8 };
-    int rc = RS_EINTERNAL;
-    int32_t n = rs_completion_n_items(c);
-    int64_t *cnt = NULL;
-    uint8_t *cat = NULL, *kn = NULL;
-    float *z[RS_COMP_N] = {0}, zlo[RS_COMP_N], *zc = NULL;
-    int32_t *ctx = NULL, *pos = NULL, *bctx = NULL, *btarget = NULL;
-    int *boff = NULL;
-    blend_worker wk[MAX_THREADS];
-    memset(wk, 0, sizeof wk);
-    rs_rank_acc **acc = calloc((size_t)n_w + 1, sizeof *acc);
-    if (!acc)
-        goto oom;
-    if (train->n_items > n) {
+    blend_state st;
+    memset(&st, 0, sizeof st);
+    st.c = c;
+    st.q = q;
+    st.n_w = n_w;
+    st.n = rs_completion_n_items(c);
+    int rc;
+    if (train->n_items > st.n) {
         rc = rs_seterr(e, RS_EUSAGE, "evaluation: the scorer covers %d items, the data %d",
-                       (int)n, (int)train->n_items);
+                       (int)st.n, (int)train->n_items);
         goto done;
     }
-    blend_block blk;
-    memset(&blk, 0, sizeof blk);
-    for (int w = 0; w < n_w; w++)
-        for (int mm = 0; mm < RS_COMP_N; mm++)
-            if (weights[w][mm] != 0.0 && !z[mm]) {
-                z[mm] = malloc(((size_t)n + 1) * sizeof *z[mm]);
-                if (!z[mm])
-                    goto oom;
-            }
-    for (int mm = 0; mm < RS_COMP_N; mm++)
-        if (z[mm])
-            blk.um[blk.nu++] = mm;
-    cnt = calloc((size_t)n + 1, sizeof *cnt);
-    cat = calloc((size_t)n + 1, 1);
-    int64_t maxb = 0;
-    for (int64_t b = 0; b < q->n_baskets; b++)
-        if (q->off[b + 1] - q->off[b] > maxb)
-            maxb = q->off[b + 1] - q->off[b];
-    ctx = malloc(((size_t)maxb + 1) * sizeof *ctx);
-    if (!cnt || !cat || !ctx)
-        goto oom;
-    rs_corpus_item_counts(train, cnt);
-    for (int32_t i = 0; i < train->n_items; i++)
-        cat[i] = cnt[i] > 0;
-    for (int w = 0; w < n_w; w++)
-        if ((rc = rs_rank_acc_new(k, n, cat, cnt, train->n_receipts, &acc[w], e)))
-            goto done;
-    rc = RS_EINTERNAL;
-    const int32_t *cidx = NULL;
-    int32_t ncand = rs_completion_candidates(c, &cidx);
-    pos = malloc(((size_t)n + 1) * sizeof *pos);
-    if (!pos)
-        goto oom;
-    for (int32_t i = 0; i < n; i++)
-        pos[i] = -1;
-    for (int32_t j = 0; j < ncand; j++)
-        pos[cidx[j]] = j;
-
-    /* block size: about 8M compacted scores in flight; threads: cores, at most one
-     * per weight vector */
-    size_t per_q = (size_t)(blk.nu ? blk.nu : 1) * (size_t)(ncand ? ncand : 1);
-    int bq = (int)((size_t)8 << 20) / (int)(per_q < ((size_t)8 << 20) ? per_q : ((size_t)8 << 20));
-    bq = bq < 1 ? 1 : bq > 256 ? 256 : bq;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = (int)(ncpu < 1 ? 1 : ncpu > MAX_THREADS ? MAX_THREADS : ncpu);
-    nt = nt > n_w ? (n_w > 0 ? n_w : 1) : nt;
-    zc = malloc((size_t)bq * per_q * sizeof *zc);
-    kn = malloc((size_t)bq * per_q);
-    bctx = malloc(((size_t)bq * (size_t)(maxb + 1)) * sizeof *bctx);
-    boff = malloc(((size_t)bq + 1) * sizeof *boff);
-    btarget = malloc(((size_t)bq + 1) * sizeof *btarget);
-    if (!zc || !kn || !bctx || !boff || !btarget)
-        goto oom;
-    blk.k = k;
-    blk.ncand = ncand;
-    blk.cidx = cidx;
-    blk.pos = pos;
-    blk.weights = weights;
-    blk.acc = acc;
-    blk.zc = zc;
-    blk.kn = kn;
-    blk.ctx = bctx;
-    blk.ctx_off = boff;
-    blk.target = btarget;
-    for (int t = 0; t < nt; t++) {
-        wk[t].b = &blk;
-        wk[t].w0 = (int)((int64_t)n_w * t / nt);
-        wk[t].w1 = (int)((int64_t)n_w * (t + 1) / nt);
-        wk[t].scores = malloc(((size_t)ncand + 1) * sizeof *wk[t].scores);
-        wk[t].top = malloc(((size_t)k + 1) * sizeof *wk[t].top);
-        if (!wk[t].scores || !wk[t].top)
-            goto oom;
-    }
-
+    if ((rc = blends_setup(&st, train, k, weights, e)))
+        goto done;
     int64_t b = 0;
     int t_in = 0; /* position inside basket b */
     while (b < q->n_baskets) {
-        /* 1. the next block of queries: z-scores on this thread (c is not shared) */
-        blk.nq = 0;
-        boff[0] = 0;
-        int64_t last_b = b;
-        while (blk.nq < bq && b < q->n_baskets) {
-            const int32_t *items = q->items + q->off[b];
-            int nb = (int)(q->off[b + 1] - q->off[b]);
-            if (t_in >= nb) {
-                b++;
-                t_in = 0;
-                continue;
-            }
-            int nc = 0;
-            for (int j = 0; j < nb; j++)
-                if (j != t_in)
-                    ctx[nc++] = items[j];
-            rs_completion_zscores(c, ctx, nc, z, zlo);
-            float *zq = zc + (size_t)blk.nq * per_q;
-            uint8_t *kq = kn + (size_t)blk.nq * per_q;
-            for (int u = 0; u < blk.nu; u++) {
-                const float *zm = z[blk.um[u]];
-                float lo = zlo[blk.um[u]];
-                float *zo = zq + (size_t)u * (size_t)ncand;
-                uint8_t *ko = kq + (size_t)u * (size_t)ncand;
-                for (int32_t j = 0; j < ncand; j++) {
-                    float v = zm[cidx[j]];
-                    int nan = isnan(v);
-                    zo[j] = nan ? lo : v;
-                    ko[j] = (uint8_t)!nan;
-                }
-            }
-            memcpy(bctx + boff[blk.nq], ctx, (size_t)nc * sizeof *ctx);
-            boff[blk.nq + 1] = boff[blk.nq] + nc;
-            btarget[blk.nq] = items[t_in];
-            blk.nq++;
-            t_in++;
-            last_b = b;
-        }
-        if (blk.nq == 0)
+        int64_t last_b = blends_fill(&st, &b, &t_in);
+        if (st.blk.nq == 0)
             break;
-        /* 2. the weight vectors, shared out */
-        pthread_t th[MAX_THREADS];
-        int started = 0;
-        for (int t = 1; t < nt; t++) {
-            if (pthread_create(&th[t], NULL, blend_thread, &wk[t]) != 0)
-                break;
-            started = t;
-        }
-        blend_run(&wk[0]);
-        for (int t = started + 1; t < nt; t++) /* threads that could not start */
-            blend_run(&wk[t]);
-        for (int t = 1; t <= started; t++)
-            pthread_join(th[t], NULL);
+        blends_threads(&st);
         if (progress)
             progress(progress_ctx, (double)(last_b + 1) / (double)q->n_baskets);
     }
     for (int w = 0; w < n_w; w++)
-        rs_rank_acc_result(acc[w], &m[w]);
-    rc = RS_OK;
-    goto done;
-oom:
-    rc = rs_seterr(e, RS_EINTERNAL, "evaluation: out of memory");
+        rs_rank_acc_result(st.acc[w], &m[w]);
 done:
-    if (acc)
-        for (int w = 0; w < n_w; w++)
-            rs_rank_acc_free(acc[w]);
-    free(acc);
-    for (int mm = 0; mm < RS_COMP_N; mm++)
-        free(z[mm]);
-    for (int t = 0; t < MAX_THREADS; t++) {
-        free(wk[t].scores);
-        free(wk[t].top);
-    }
-    free(zc);
-    free(kn);
-    free(bctx);
-    free(boff);
-    free(btarget);
-    free(pos);
-    free(cnt);
-    free(cat);
-    free(ctx);
+    blends_free(&st);
     return rc;
 }
 

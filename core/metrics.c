@@ -93,20 +93,6 @@ void rs_rank_acc_add(rs_rank_acc *a, const int32_t *top, int n_top, const int32_
         a->recall += (double)hits / n_targets;
 }
 
-void rs_rank_acc_merge(rs_rank_acc *a, const rs_rank_acc *b)
-{
-    a->n_queries += b->n_queries;
-    a->hr += b->hr;
-    a->ndcg += b->ndcg;
-    a->mrr += b->mrr;
-    a->precision += b->precision;
-    a->recall += b->recall;
-    a->novelty_sum += b->novelty_sum;
-    a->novelty_n += b->novelty_n;
-    for (int32_t i = 0; i < a->n_items && i < b->n_items; i++)
-        a->seen[i] |= b->seen[i];
-}
-
 void rs_rank_acc_result(const rs_rank_acc *a, rs_rank_metrics *m)
 {
     memset(m, 0, sizeof *m);

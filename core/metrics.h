@@ -42,8 +42,6 @@ void rs_rank_acc_free(rs_rank_acc *a);
 /* Adds one query: the ranked list (n_top <= k entries, may be shorter) and targets. */
 void rs_rank_acc_add(rs_rank_acc *a, const int32_t *top, int n_top, const int32_t *targets,
                      int n_targets);
-/* Merges b into a (same k and catalogue). */
-void rs_rank_acc_merge(rs_rank_acc *a, const rs_rank_acc *b);
 void rs_rank_acc_result(const rs_rank_acc *a, rs_rank_metrics *m);
 
 /* The k best items by score (descending; ties: lower index first), skipping

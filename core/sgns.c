@@ -120,7 +120,7 @@ static inline float sig(const sig_table *s, float x)
 {
     if (x >= SIG_MAX)
         return s->v[SIG_N];
-    if (x <= -SIG_MAX)
+    if (!(x > -SIG_MAX)) /* and NaN, which a diverging run produces: never an index */
         return s->v[0];
     return s->v[(int)((x + SIG_MAX) * (SIG_N / (2 * SIG_MAX)) + 0.5f)];
 }
@@ -338,6 +338,179 @@ done:
     return NULL;
 }
 
+/* Receipts as rows of the vocabulary, only those with two vocabulary items or more;
+ * *tokens receives their total length. */
+static int build_sentences(trainer *t, const rs_corpus *c, const rs_embedding *m,
+                           int64_t *tokens, rs_error *e)
+{
+    *tokens = 0;
+    for (int64_t s = 0; s < c->n_receipts; s++) {
+        int64_t k = 0;
+        for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++)
+            k += m->item_row[c->items[i]] >= 0;
+        if (k >= 2) {
+            t->n_sent++;
+            *tokens += k;
+        }
+    }
+    if (t->n_sent > INT32_MAX)
+        return rs_seterr(e, RS_EDATA, "too many receipts for one model (%lld)",
+                         (long long)t->n_sent);
+    t->sent_off = malloc(((size_t)t->n_sent + 1) * sizeof *t->sent_off);
+    t->sent_rows = malloc(((size_t)*tokens + 1) * sizeof *t->sent_rows);
+    t->order = malloc(((size_t)t->n_sent + 1) * sizeof *t->order);
+    if (!t->sent_off || !t->sent_rows || !t->order)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
+    int64_t j = 0, s2 = 0;
+    for (int64_t s = 0; s < c->n_receipts; s++) {
+        int64_t start = j;
+        for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++) {
+            int32_t r = m->item_row[c->items[i]];
+            if (r >= 0)
+                t->sent_rows[j++] = r;
+        }
+        if (j - start < 2) {
+            j = start;
+            continue;
+        }
+        if (j - start > INT32_MAX / 2)
+            return rs_seterr(e, RS_EDATA, "receipt %lld has too many items (%lld)",
+                             (long long)c->receipt_id[s], (long long)(j - start));
+        if (j - start > t->max_len)
+            t->max_len = (int32_t)(j - start);
+        t->sent_off[s2++] = start;
+    }
+    t->sent_off[s2] = j;
+    return RS_OK;
+}
+
+/* Subsampling, the negative table, the sigmoid and the initial matrices. */
+static int build_tables(trainer *t, const rs_embedding *m, int64_t tokens, rs_error *e)
+{
+    const rs_sgns_params *p = t->p;
+    int32_t rows = t->rows;
+    int rc = RS_OK;
+    /* subsampling: word2vec's keep probability (sqrt(f / (t N)) + 1) * t N / f, with f
+     * the item's receipt count and N the tokens of the training receipts */
+    double *weights = malloc((size_t)rows * sizeof *weights), sum = 0.0;
+    t->keep = malloc((size_t)rows * sizeof *t->keep);
+    t->neg = malloc((size_t)rows * sizeof *t->neg);
+    if (!t->keep || !weights || !t->neg)
+        goto oom;
+    for (int32_t r = 0; r < rows; r++) {
+        double f = (double)m->counts[r];
+        double tn = p->subsample * (double)tokens;
+        double keep = p->subsample > 0 ? (sqrt(f / tn) + 1.0) * tn / f : 1.0;
+        t->keep[r] = keep >= 1.0 ? 1.0f : (float)keep;
+        weights[r] = pow(f, p->ns_exponent);
+        sum += weights[r];
+    }
+    if (!isfinite(sum) || !(sum > 0.0)) {
+        rc = rs_seterr(e, RS_EUSAGE, "ns_exponent %g: the negative distribution count^%g "
+                                     "overflows (most frequent item: %lld receipts)",
+                       p->ns_exponent, p->ns_exponent, (long long)m->counts[0]);
+        goto done;
+    }
+    if (rs_alias_build(t->neg, weights, (uint32_t)rows, RS_ALIAS_SUB))
+        goto oom;
+    sig_build(&t->sig);
+    /* matrices: input uniform in [-0.5, 0.5) / dim (word2vec), output zero */
+    size_t bytes = ((size_t)rows * (size_t)t->dp * sizeof(float) + 63) / 64 * 64;
+    t->in = aligned_alloc(64, bytes);
+    t->out = aligned_alloc(64, bytes);
+    if (!t->in || !t->out)
+        goto oom;
+    memset(t->out, 0, bytes);
+    memset(t->in, 0, bytes);
+    rs_rng r;
+    rs_rng_seed(&r, p->seed, 0, 0);
+    for (int32_t i = 0; i < rows; i++)
+        for (int d = 0; d < p->dim; d++)
+            t->in[(size_t)i * t->dp + d] = (rs_rng_plus_float(&r) - 0.5f) / (float)p->dim;
+    goto done;
+oom:
+    rc = rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
+done:
+    free(weights);
+    return rc;
+}
+
+/* Whether every value of the training matrices is finite (x - x is 0 only then). */
+static int matrices_finite(const trainer *t)
+{
+    size_t n = (size_t)t->rows * (size_t)t->dp;
+    float acc = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        acc += (t->in[i] - t->in[i]) + (t->out[i] - t->out[i]);
+    return acc == 0.0f;
+}
+
+/* One epoch: this epoch's order (Fisher-Yates from a stream of (seed, epoch)), then the
+ * threads over their shares of it. */
+static int run_epoch(trainer *t, int ep, int nthreads, pthread_t *tids, worker *ws,
+                     rs_error *e)
+{
+    rs_rng r;
+    rs_rng_seed(&r, t->p->seed, (uint64_t)ep + 1, 0);
+    for (int64_t i = 0; i < t->n_sent; i++)
+        t->order[i] = (int32_t)i;
+    for (int64_t i = t->n_sent - 1; i > 0; i--) {
+        int64_t k = (int64_t)rs_rng_plus_below(&r, (uint32_t)(i + 1));
+        int32_t tmp = t->order[i];
+        t->order[i] = t->order[k];
+        t->order[k] = tmp;
+    }
+    t->epoch = ep;
+    int started = 0;
+    for (int k = 0; k < nthreads; k++) {
+        ws[k] = (worker){.t = t, .id = k, .from = t->n_sent * k / nthreads,
+                         .to = t->n_sent * (k + 1) / nthreads};
+        if (nthreads == 1) {
+            worker_run(&ws[k]);
+            continue;
+        }
+        if (pthread_create(&tids[k], NULL, worker_run, &ws[k]) != 0) {
+            ws[k].failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++)
+        pthread_join(tids[k], NULL);
+    for (int k = 0; k < nthreads; k++)
+        if (ws[k].failed)
+            return rs_seterr(e, RS_EINTERNAL,
+                             "training thread %d could not start (out of memory or threads)",
+                             k);
+    return RS_OK;
+}
+
+static int run_epochs(trainer *t, rs_error *e)
+{
+    const rs_sgns_params *p = t->p;
+    int nthreads = p->threads, rc = RS_OK;
+    if (nthreads > t->n_sent)
+        nthreads = t->n_sent > 0 ? (int)t->n_sent : 1;
+    pthread_t *tids = calloc((size_t)nthreads, sizeof *tids);
+    worker *ws = calloc((size_t)nthreads, sizeof *ws);
+    if (!tids || !ws)
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
+    for (int ep = 0; !rc && ep < p->epochs && t->n_sent > 0; ep++) {
+        if ((rc = run_epoch(t, ep, nthreads, tids, ws, e)))
+            break;
+        /* a diverging run is stopped at the end of the epoch it blew up in (the
+         * sigmoid clamps NaN, so nothing crashes on the way) */
+        if (!matrices_finite(t))
+            rc = rs_seterr(e, RS_EDATA,
+                           "training diverged at epoch %d of %d (non-finite vectors); lower "
+                           "lr (now %g), negative (%d) or ns_exponent (%g)",
+                           ep + 1, p->epochs, p->lr, p->negative, p->ns_exponent);
+    }
+    free(tids);
+    free(ws);
+    return rc;
+}
+
 int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn progress,
                   void *progress_ctx, rs_embedding **out, rs_error *e)
 {
@@ -345,12 +518,8 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
     trainer t;
     memset(&t, 0, sizeof t);
     rs_embedding *m = NULL;
-    int64_t *item_count = NULL;
-    double *weights = NULL;
-    pthread_t *tids = NULL;
-    worker *ws = NULL;
+    int64_t tokens = 0;
     *out = NULL;
-
     if ((rc = rs_sgns_params_check(p, e)))
         return rc;
     t.p = p;
@@ -358,181 +527,41 @@ int rs_sgns_train(const rs_corpus *c, const rs_sgns_params *p, rs_progress_fn pr
     t.progress = progress;
     t.progress_ctx = progress_ctx;
     atomic_init(&t.done, 0);
-
     /* vocabulary: items in >= min_count receipts, by descending count */
-    item_count = malloc(((size_t)c->n_items + 1) * sizeof *item_count);
-    if (!item_count)
-        goto oom;
-    rs_corpus_item_counts(c, item_count);
-    if ((rc = rs_embedding_vocab(c->n_items, item_count, p->min_count, RS_VOCAB_BY_COUNT,
-                                 p->dim, &m, e)))
-        goto fail;
-    int32_t rows = m->rows;
-    if (rows == 0) {
+    int64_t *count = calloc((size_t)c->n_items + 1, sizeof *count);
+    if (!count) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
+        goto done;
+    }
+    rs_corpus_item_counts(c, count);
+    rc = rs_embedding_vocab(c->n_items, count, p->min_count, RS_VOCAB_BY_COUNT, p->dim, &m, e);
+    free(count);
+    if (rc)
+        goto done;
+    t.rows = m->rows;
+    if (m->rows == 0) {
         rc = rs_seterr(e, RS_EDATA,
                        "no item is in at least %d receipt(s): nothing to train on (%lld "
                        "receipts)",
                        p->min_count, (long long)c->n_receipts);
-        goto fail;
+        goto done;
     }
-    t.rows = rows;
-
-    /* receipts as rows, only those with two vocabulary items or more */
-    int64_t tokens = 0;
-    for (int64_t s = 0; s < c->n_receipts; s++) {
-        int64_t k = 0;
-        for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++)
-            k += m->item_row[c->items[i]] >= 0;
-        if (k >= 2) {
-            t.n_sent++;
-            tokens += k;
-        }
-    }
-    t.sent_off = malloc(((size_t)t.n_sent + 1) * sizeof *t.sent_off);
-    t.sent_rows = malloc(((size_t)tokens + 1) * sizeof *t.sent_rows);
-    t.order = malloc(((size_t)t.n_sent + 1) * sizeof *t.order);
-    if (!t.sent_off || !t.sent_rows || !t.order)
-        goto oom;
-    if (t.n_sent > INT32_MAX) {
-        rc = rs_seterr(e, RS_EDATA, "too many receipts for one model (%lld)",
-                       (long long)t.n_sent);
-        goto fail;
-    }
-    {
-        int64_t j = 0, s2 = 0;
-        for (int64_t s = 0; s < c->n_receipts; s++) {
-            int64_t start = j;
-            for (int64_t i = c->offsets[s]; i < c->offsets[s + 1]; i++) {
-                int32_t r = m->item_row[c->items[i]];
-                if (r >= 0)
-                    t.sent_rows[j++] = r;
-            }
-            if (j - start < 2) {
-                j = start;
-                continue;
-            }
-            if (j - start > INT32_MAX / 2) {
-                rc = rs_seterr(e, RS_EDATA, "receipt %lld has too many items (%lld)",
-                               (long long)c->receipt_id[s], (long long)(j - start));
-                goto fail;
-            }
-            if (j - start > t.max_len)
-                t.max_len = (int32_t)(j - start);
-            t.sent_off[s2++] = start;
-        }
-        t.sent_off[s2] = j;
-    }
+    if ((rc = build_sentences(&t, c, m, &tokens, e)) || (rc = build_tables(&t, m, tokens, e)))
+        goto done;
     t.total_work = (int64_t)p->epochs * tokens;
-
-    /* subsampling: word2vec's keep probability (sqrt(f / (t N)) + 1) * t N / f, with f
-     * the item's receipt count and N the tokens of the training receipts */
-    t.keep = malloc((size_t)rows * sizeof *t.keep);
-    weights = malloc((size_t)rows * sizeof *weights);
-    if (!t.keep || !weights)
-        goto oom;
-    for (int32_t r = 0; r < rows; r++) {
-        double f = (double)m->counts[r];
-        double tn = p->subsample * (double)tokens;
-        double keep = p->subsample > 0 ? (sqrt(f / tn) + 1.0) * tn / f : 1.0;
-        t.keep[r] = keep >= 1.0 ? 1.0f : (float)keep;
-        weights[r] = pow(f, p->ns_exponent);
-    }
-    t.neg = malloc((size_t)rows * sizeof *t.neg);
-    if (!t.neg || rs_alias_build(t.neg, weights, (uint32_t)rows, RS_ALIAS_SUB))
-        goto oom;
-    sig_build(&t.sig);
-
-    /* matrices: input uniform in [-0.5, 0.5) / dim (word2vec), output zero */
-    size_t bytes = ((size_t)rows * (size_t)t.dp * sizeof(float) + 63) / 64 * 64;
-    t.in = aligned_alloc(64, bytes);
-    t.out = aligned_alloc(64, bytes);
-    if (!t.in || !t.out)
-        goto oom;
-    memset(t.out, 0, bytes);
-    memset(t.in, 0, bytes);
-    {
-        rs_rng r;
-        rs_rng_seed(&r, p->seed, 0, 0);
-        for (int32_t i = 0; i < rows; i++)
-            for (int d = 0; d < p->dim; d++)
-                t.in[(size_t)i * t.dp + d] = (rs_rng_plus_float(&r) - 0.5f) / (float)p->dim;
-    }
-
-    int nthreads = p->threads;
-    if (nthreads > t.n_sent)
-        nthreads = t.n_sent > 0 ? (int)t.n_sent : 1;
-    tids = calloc((size_t)nthreads, sizeof *tids);
-    ws = calloc((size_t)nthreads, sizeof *ws);
-    if (!tids || !ws)
-        goto oom;
-    for (int ep = 0; ep < p->epochs && t.n_sent > 0; ep++) {
-        /* this epoch's order: Fisher-Yates from a stream of (seed, epoch) */
-        rs_rng r;
-        rs_rng_seed(&r, p->seed, (uint64_t)ep + 1, 0);
-        for (int64_t i = 0; i < t.n_sent; i++)
-            t.order[i] = (int32_t)i;
-        for (int64_t i = t.n_sent - 1; i > 0; i--) {
-            int64_t k = (int64_t)rs_rng_plus_below(&r, (uint32_t)(i + 1));
-            int32_t tmp = t.order[i];
-            t.order[i] = t.order[k];
-            t.order[k] = tmp;
-        }
-        t.epoch = ep;
-        int started = 0;
-        for (int k = 0; k < nthreads; k++) {
-            ws[k] = (worker){.t = &t, .id = k, .from = t.n_sent * k / nthreads,
-                             .to = t.n_sent * (k + 1) / nthreads};
-            if (nthreads == 1) {
-                worker_run(&ws[k]);
-                continue;
-            }
-            if (pthread_create(&tids[k], NULL, worker_run, &ws[k]) != 0) {
-                ws[k].failed = 1;
-                break;
-            }
-            started++;
-        }
-        for (int k = 0; k < started; k++)
-            pthread_join(tids[k], NULL);
-        for (int k = 0; k < nthreads; k++)
-            if (ws[k].failed) {
-                rc = rs_seterr(e, RS_EINTERNAL,
-                               "training thread %d could not start (out of memory or "
-                               "threads)",
-                               k);
-                goto fail;
-            }
-    }
+    if ((rc = run_epochs(&t, e)))
+        goto done;
     if (progress)
         progress(progress_ctx, 1.0);
-
     /* compact copies */
-    m->in = malloc((size_t)rows * (size_t)p->dim * sizeof *m->in);
-    m->out = malloc((size_t)rows * (size_t)p->dim * sizeof *m->out);
-    if (!m->in || !m->out)
-        goto oom;
-    for (int32_t i = 0; i < rows; i++) {
+    if ((rc = rs_embedding_alloc(m, 1, e)))
+        goto done;
+    for (int32_t i = 0; i < m->rows; i++) {
         memcpy(m->in + (size_t)i * p->dim, t.in + (size_t)i * t.dp, (size_t)p->dim * sizeof(float));
         memcpy(m->out + (size_t)i * p->dim, t.out + (size_t)i * t.dp,
                (size_t)p->dim * sizeof(float));
     }
-    for (size_t i = 0; i < (size_t)rows * (size_t)p->dim; i++)
-        if (!isfinite(m->in[i]) || !isfinite(m->out[i])) {
-            rc = rs_seterr(e, RS_EDATA,
-                           "training diverged (non-finite vectors); lower lr (now %g)", p->lr);
-            goto fail;
-        }
-    goto done;
-oom:
-    rc = rs_seterr(e, RS_EINTERNAL, "out of memory training the embedding");
-fail:
-    rs_embedding_free(m);
-    m = NULL;
 done:
-    free(item_count);
-    free(weights);
-    free(tids);
-    free(ws);
     free(t.keep);
     free(t.neg);
     free(t.sent_off);
@@ -540,7 +569,9 @@ done:
     free(t.order);
     free(t.in);
     free(t.out);
-    if (!rc)
+    if (rc)
+        rs_embedding_free(m);
+    else
         *out = m;
     return rc;
 }
