@@ -250,19 +250,6 @@ const char *rs_param_names(void)
 
 /* ---- fitting -------------------------------------------------------------------- */
 
-int rs_embedding_finite(const rs_embedding *m)
-{
-    size_t n = (size_t)m->rows * (size_t)m->dim;
-    /* x - x is 0 for finite x and NaN for NaN and the infinities: one test per value,
-     * and the loop vectorises (isfinite() in a branch does not) */
-    float acc = 0.0f;
-    for (size_t i = 0; m->in && i < n; i++)
-        acc += m->in[i] - m->in[i];
-    for (size_t i = 0; m->out && i < n; i++)
-        acc += m->out[i] - m->out[i];
-    return acc == 0.0f;
-}
-
 int rs_kind_fit(const rs_kind *k, const rs_corpus *c, const rs_train_params *p,
                 const rs_fit_opts *o, rs_embedding **out, rs_error *e)
 {
@@ -272,11 +259,11 @@ int rs_kind_fit(const rs_kind *k, const rs_corpus *c, const rs_train_params *p,
     int rc = k->fit(c, rs_params_cget(p, k->params), o ? o : &none, &m, e);
     if (rc)
         return rc;
-    if (!rs_embedding_finite(m)) {
+    char what[64];
+    snprintf(what, sizeof what, "%s: the fit gave a model that is not kept", k->name);
+    if ((rc = rs_embedding_check_finite(m, what, e))) {
         rs_embedding_free(m);
-        return rs_seterr(e, RS_EDATA,
-                         "%s: the fit produced non-finite values (NaN or infinity); the model "
-                         "is not kept", k->name);
+        return rc;
     }
     *out = m;
     return RS_OK;

@@ -162,7 +162,4 @@ const char *rs_kind_names(void);
 int rs_kind_fit(const rs_kind *k, const rs_corpus *c, const rs_train_params *p,
                 const rs_fit_opts *o, rs_embedding **out, rs_error *e);
 
-/* Whether every value of m's matrices is finite. */
-int rs_embedding_finite(const rs_embedding *m);
-
 #endif

@@ -179,7 +179,7 @@ static void test_fit_and_score(void)
             continue;
         CHECK(m->rows > 0 && m->rows <= tr->n_items && m->dim > 0);
         CHECK_EQ_INT(m->n_items, tr->n_items);
-        CHECK(rs_embedding_finite(m));
+        CHECK_EQ_INT(rs_embedding_check_finite(m, k->name, &e), RS_OK);
         if (k->comp >= 0) {
             rs_rank_metrics met;
             CHECK_EQ_INT(rs_eval_kind(tr, cat ? cq : q, k, m, &p, 10, &met, &e), RS_OK);
