@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kinds.h"
 #include "model.h"
 #include "store.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
 
 static char *dup_text(sqlite3_stmt *st, int col)
 {
@@ -130,7 +134,7 @@ void rs_browse_rows_free(rs_browse_rows *r)
 
 /* Column layout shared by the three row queries. */
 enum { COL_ID, COL_CITY, COL_MODEL, COL_KIND, COL_SPLIT, COL_PARAMS, COL_METRICS,
-       COL_SECONDS, COL_SELECTED };
+       COL_SECONDS, COL_SELECTED, COL_CREATED };
 
 /* Runs st (bound by the caller) and appends its rows to out; st is finalized. */
 static int collect_rows(rs_store *s, sqlite3_stmt *st, rs_browse_rows *out, const char *what,
@@ -160,6 +164,8 @@ static int collect_rows(rs_store *s, sqlite3_stmt *st, rs_browse_rows *out, cons
         r->seconds = sqlite3_column_double(st, COL_SECONDS);
         r->has_seconds = sqlite3_column_type(st, COL_SECONDS) != SQLITE_NULL;
         r->selected = sqlite3_column_int(st, COL_SELECTED);
+        const char *ca = (const char *)sqlite3_column_text(st, COL_CREATED);
+        snprintf(r->created_at, sizeof r->created_at, "%s", ca ? ca : "");
         out->n++;
         /* a NULL kind or split stays NULL (the caller skips such rows); a text that
          * could not be copied is out of memory */
@@ -213,8 +219,8 @@ static int64_t rows_city(rs_store *s, const char *table, int64_t city)
 int rs_browse_active_models(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
 {
     return query_rows(s,
-                      "SELECT id, city_id, 0, kind, split, NULL, metrics, seconds, 0"
-                      " FROM models WHERE active AND (city_id = ?1 OR city_id = 0)"
+                      "SELECT id, city_id, 0, kind, split, NULL, metrics, seconds, 0,"
+                      " created_at FROM models WHERE active AND (city_id = ?1 OR city_id = 0)"
                       " ORDER BY kind, city_id = ?1 DESC, split",
                       city_id, out, "models", e);
 }
@@ -222,8 +228,8 @@ int rs_browse_active_models(rs_store *s, int64_t city_id, rs_browse_rows *out, r
 int rs_browse_evaluations(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
 {
     return query_rows(s,
-                      "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0"
-                      " FROM evaluations e WHERE city_id = ?1"
+                      "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0,"
+                      " created_at FROM evaluations e WHERE city_id = ?1"
                       " AND id = (SELECT max(id) FROM evaluations f WHERE f.city_id = ?1"
                       " AND f.method = e.method AND f.split = e.split)"
                       " ORDER BY method, split",
@@ -234,8 +240,120 @@ int rs_browse_runs(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *
 {
     return query_rows(s,
                       "SELECT id, city_id, coalesce(model_id, 0), kind, '', params, metrics,"
-                      " seconds, selected FROM runs WHERE city_id = ?1 ORDER BY id",
+                      " seconds, selected, created_at FROM runs WHERE city_id = ?1 ORDER BY id",
                       rows_city(s, "runs", city_id), out, "runs", e);
+}
+
+const char *rs_browse_kind_method(const char *kind)
+{
+    const rs_kind *k = kind ? rs_kind_find(kind) : NULL;
+    return k ? k->label : NULL;
+}
+
+const char *rs_browse_kind_baseline(const char *kind)
+{
+    const rs_kind *k = kind ? rs_kind_find(kind) : NULL;
+    if (!k)
+        return NULL;
+    return k->baskets == RS_BASKETS_CATEGORIES ? "category popularity" : "popularity";
+}
+
+/* hr@10 of a metrics JSON text (flat, as train and eval write it), or NaN. */
+static double json_hr(const char *text)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, RS_RANK_METRICS[0].key);
+    double r = cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
+    cJSON_Delete(j);
+    return r;
+}
+
+/* The latest evaluation of (city, method): its hr@10 and time; 0 when there is none. */
+static int latest_eval(rs_store *s, int64_t city, const char *method, double *hr,
+                       char *created, size_t n, char *split, size_t sn)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT metrics, created_at, split FROM evaluations WHERE city_id = ?1"
+                           " AND method = ?2 ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_int64(st, 1, city);
+    sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 1);
+        const char *sp = (const char *)sqlite3_column_text(st, 2);
+        *hr = json_hr((const char *)sqlite3_column_text(st, 0));
+        snprintf(created, n, "%s", c ? c : "");
+        snprintf(split, sn, "%s", sp ? sp : "");
+        found = 1;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+/* Popularity's hr@10 among the latest completion candidates of the city (validation). */
+static double validation_popularity(rs_store *s, int64_t city)
+{
+    sqlite3_stmt *st = NULL;
+    double hr = NAN;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT metrics FROM runs WHERE city_id = ?1 AND kind = 'completion'"
+                           " AND params LIKE '%\"method\":\"popularity\"%'"
+                           " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return NAN;
+    sqlite3_bind_int64(st, 1, city);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        hr = json_hr((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return hr;
+}
+
+int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    out->hr = out->pop_hr = NAN;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT city_id, kind, metrics, created_at FROM models WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "models");
+    sqlite3_bind_int64(st, 1, model_id);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return step == SQLITE_DONE ? rs_seterr(e, RS_EUSAGE, "no model #%lld", (long long)model_id)
+                                   : rs_store_sqlerr(s, e, "models");
+    }
+    int64_t city = sqlite3_column_int64(st, 0);
+    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    const char *ca = (const char *)sqlite3_column_text(st, 3);
+    char created[32], ecreated[32] = "", pcreated[32], split[32] = "", psplit[32];
+    snprintf(created, sizeof created, "%s", ca ? ca : "");
+    double valid_hr = json_hr((const char *)sqlite3_column_text(st, 2));
+    const rs_kind *k = kind ? rs_kind_find(kind) : NULL;
+    snprintf(out->scorer, sizeof out->scorer, "%s", k ? k->title : kind ? kind : "?");
+    const char *method = rs_browse_kind_method(kind), *base = rs_browse_kind_baseline(kind);
+    int baskets = k ? (int)k->baskets : -1;
+    sqlite3_finalize(st);
+    double ehr = NAN, phr = NAN;
+    if (method && latest_eval(s, city, method, &ehr, ecreated, sizeof ecreated, split,
+                              sizeof split)) {
+        if (strcmp(ecreated, created) >= 0 && isfinite(ehr)) {
+            out->hr = ehr;
+            if (latest_eval(s, city, base, &phr, pcreated, sizeof pcreated, psplit,
+                            sizeof psplit))
+                out->pop_hr = phr;
+            snprintf(out->split, sizeof out->split, "held-out");
+            return RS_OK;
+        }
+        out->stale = 1;
+    }
+    out->hr = valid_hr;
+    if (baskets == RS_BASKETS_PRODUCTS)
+        out->pop_hr = validation_popularity(s, city);
+    snprintf(out->split, sizeof out->split, "validation");
+    return RS_OK;
 }
 
 int rs_browse_model_items(rs_store *s, int64_t city_id, const char *kind, int64_t model_id,

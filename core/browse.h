@@ -49,6 +49,7 @@ typedef struct rs_browse_row {
     double seconds;   /* models: training seconds, runs: run seconds (0 when NULL) */
     int has_seconds;  /* the column was not NULL */
     int selected;     /* runs: the grid search selected it */
+    char created_at[32]; /* ISO 8601 UTC, "" when unknown */
 } rs_browse_row;
 
 typedef struct rs_browse_rows {
@@ -68,6 +69,28 @@ int rs_browse_evaluations(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_
 /* The grid-search runs of the city, or of all cities when the city has none, in run
  * order. */
 int rs_browse_runs(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e);
+
+/* The trust signal of a pane: the HR@10 of the model serving it beside popularity's,
+ * on the same part of the data.  Held-out when the city of the model has an evaluation
+ * of the model's method (kinds.h label: "sgns in.out", "category sgns in.out") that is
+ * not older than the model (then popularity's is "popularity" / "category popularity"
+ * of the latest evaluation); else validation: the model's own figures from `train` and
+ * the popularity candidate of the same validation part (runs of kind "completion";
+ * product baskets only).  Unknown figures are NaN. */
+typedef struct rs_browse_trust {
+    char scorer[48];    /* the kind's title: "product SGNS", "category SGNS" */
+    double hr, pop_hr;  /* HR@10 */
+    char split[32];     /* "held-out" or "validation" */
+    int stale;          /* an evaluation exists, but of an older model */
+} rs_browse_trust;
+
+int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, rs_error *e);
+
+/* The method serving completion in evaluations of a model kind ("sgns in.out"), and the
+ * popularity method beside it ("popularity", "category popularity"); NULL for an
+ * unknown kind. */
+const char *rs_browse_kind_method(const char *kind);
+const char *rs_browse_kind_baseline(const char *kind);
 
 /* The items (rows) of the active model of (city, kind, split "all") with the registry
  * id model_id, as a 0/1 map over n_items item indices: *in is calloc-ed

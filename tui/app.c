@@ -106,6 +106,57 @@ int32_t tui_category_top(tui_app *a, int32_t category)
     return c->cat_top[category];
 }
 
+/* The first screen's product when none is asked for (and no state is kept): one whose
+ * panes show what the models learned, by the models' own evidence, rather than the
+ * most popular product (a hub whose neighbours the mask hides).  Among the 200 most
+ * popular products inside the popularity mask and below p99 (hubs excluded), the one
+ * with the best product of
+ *   - the mean cosine of its 3 best synonyms (same category, masked): substitutes, and
+ *   - the weight of its strongest category: a complementary category stands out;
+ * ties to the more popular.  The most popular product when nothing qualifies (no
+ * models yet, or categories without 3 products). */
+int32_t tui_start_product(tui_app *a, rs_recommender *r)
+{
+    int32_t best = tui_most_popular(r);
+    int32_t np = rs_rec_n_products(r), *order = tui_search_order(rs_rec_popularity_counts(r), np);
+    rs_rec_result *res = order ? rs_rec_result_new() : NULL;
+    double best_score = 0;
+    for (int32_t i = 0, tried = 0; res && i < np && tried < 200; i++) {
+        int32_t p = order[i];
+        rs_rec_product info;
+        if (rs_rec_product_info(r, p, &info, NULL) != RS_OK || !info.in_product_model ||
+            info.percentile < a->min_pct || info.percentile > a->max_pct ||
+            info.percentile >= 99)
+            continue;
+        tried++;
+        rs_rec_query q;
+        rs_rec_query_defaults(&q);
+        q.products = &p;
+        q.n_products = 1;
+        q.kinds = RS_REC_BIT(RS_REC_SYNONYMS) | RS_REC_BIT(RS_REC_CATEGORIES);
+        q.k[RS_REC_SYNONYMS] = 3;
+        q.k[RS_REC_CATEGORIES] = 1;
+        q.min_pct = a->min_pct;
+        q.max_pct = a->max_pct;
+        q.flags = RS_REC_NO_COPURCHASE;
+        rs_error e = {0};
+        if (rs_recommend(r, &q, res, &e) != RS_OK)
+            continue;
+        const rs_rec_list *sy = &res->lists[RS_REC_SYNONYMS], *ca = &res->lists[RS_REC_CATEGORIES];
+        if (sy->status != RS_OK || sy->n < 3 || ca->status != RS_OK || ca->n < 1)
+            continue;
+        double cos = (sy->rows[0].score + sy->rows[1].score + sy->rows[2].score) / 3;
+        double score = cos * ca->rows[0].score;
+        if (cos > 0 && score > best_score) {
+            best_score = score;
+            best = p;
+        }
+    }
+    rs_rec_result_free(res);
+    free(order);
+    return best;
+}
+
 int32_t tui_most_popular(rs_recommender *r)
 {
     int32_t n = rs_rec_n_products(r), best = n > 0 ? 0 : -1;
@@ -122,6 +173,20 @@ const rs_rec_list *tui_rows(tui_app *a, int pane)
     if (a->product < 0 || a->rec_err[0])
         return NULL;
     return &a->res->lists[pane];
+}
+
+const rs_browse_trust *tui_pane_trust(tui_app *a, int pane)
+{
+    const rs_rec_list *l = tui_rows(a, pane);
+    if (!l || l->status != RS_OK || l->model_id <= 0)
+        return NULL;
+    if (a->trust_id[pane] != l->model_id) {
+        rs_error e = {0};
+        a->trust_id[pane] = l->model_id; /* a failure is not retried on every frame */
+        if (rs_browse_model_trust(a->s, l->model_id, &a->trust[pane], &e) != RS_OK)
+            a->trust_id[pane] = 0;
+    }
+    return a->trust_id[pane] > 0 ? &a->trust[pane] : NULL;
 }
 
 /* How many categories the categories pane's softmax ran over: the category model's
@@ -157,6 +222,31 @@ static int eligible_categories(tui_app *a, rs_recommender *r)
             n--;
     }
     return n > 0 ? n : 0;
+}
+
+/* How many of the rows the mask hid, per side: the query again without the mask (and
+ * without co-purchase counts), its rows outside the mask.  Categories are not masked. */
+static void count_masked(tui_app *a, rs_recommender *r, const rs_rec_query *q0)
+{
+    memset(a->masked_lo, 0, sizeof a->masked_lo);
+    memset(a->masked_hi, 0, sizeof a->masked_hi);
+    if (a->rec_err[0] || (!a->res_all && !(a->res_all = rs_rec_result_new())))
+        return;
+    rs_rec_query q = *q0;
+    q.kinds = RS_REC_BIT(RS_REC_SYNONYMS) | RS_REC_BIT(RS_REC_COMPLEMENTS);
+    q.flags |= RS_REC_NO_MASK | RS_REC_NO_COPURCHASE;
+    rs_error e = {0};
+    if (rs_recommend(r, &q, a->res_all, &e) != RS_OK)
+        return;
+    for (int p = 0; p < NPANES; p++) {
+        const rs_rec_list *l = &a->res_all->lists[p];
+        if (TUI_PANES[p].of_categories || l->status != RS_OK)
+            continue;
+        for (int i = 0; i < l->n; i++) {
+            a->masked_lo[p] += l->rows[i].percentile < a->min_pct;
+            a->masked_hi[p] += l->rows[i].percentile > a->max_pct;
+        }
+    }
 }
 
 void tui_compute(tui_app *a)
@@ -197,6 +287,7 @@ void tui_compute(tui_app *a)
     if (rs_recommend(r, &q, a->res, &e) != RS_OK)
         snprintf(a->rec_err, sizeof a->rec_err, "%.290s", e.msg);
     a->cat_eligible = a->rec_err[0] ? 0 : eligible_categories(a, r);
+    count_masked(a, r, &q);
     for (int p = 0; p < NPANES; p++)
         tui_list_clamp(&a->panes[p], a->rec_err[0] ? 0 : a->res->lists[p].n);
 }
@@ -350,6 +441,8 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
     a->max_pct = RS_REC_DEFAULT_MAX_PCT;
     a->product = -1;
     a->dirty = 1;
+    for (int p = 0; p < NPANES; p++)
+        a->trust_id[p] = -1;
     a->res = rs_rec_result_new();
     a->found = malloc(TUI_SEARCH_MAX * sizeof *a->found);
     if (!a->res || !a->found) {
@@ -399,7 +492,7 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
                rs_rec_find_ext(r, st_product, &a->product, NULL) == RS_OK) {
         /* the last-used product */
     } else {
-        a->product = tui_most_popular(r);
+        a->product = tui_start_product(a, r);
     }
     *out = a;
     return RS_OK;
@@ -417,6 +510,7 @@ void tui_app_close(tui_app *a)
         free_city(&a->cities[i]);
     free(a->cities);
     rs_rec_result_free(a->res);
+    rs_rec_result_free(a->res_all);
     free(a->hist);
     free(a->basket);
     free(a->found);
@@ -435,6 +529,8 @@ void tui_app_close(tui_app *a)
 void tui_drop_recommenders(tui_app *a)
 {
     a->hist_rec = NULL;
+    for (int p = 0; p < NPANES; p++)
+        a->trust_id[p] = -1; /* evaluations may have come with the models */
     for (int i = 0; i < a->n_cities; i++)
         drop_recommender(&a->cities[i]);
 }

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+#include "../core/browse.h"
 #include "canvas.h"
 #include "keys.h"
 #include "list.h"
@@ -137,10 +138,14 @@ struct tui_app {
     int cat_eligible; /* categories the current softmax ran over (0: unknown) */
     double min_pct, max_pct;
     rs_rec_result *res;
+    rs_rec_result *res_all; /* the same query without the popularity mask */
+    int masked_lo[NPANES], masked_hi[NPANES]; /* rows of res_all under / over the mask */
     int dirty;
     char rec_err[300];
     int pane;                 /* the active pane */
     tui_list panes[NPANES];   /* each pane's list */
+    int64_t trust_id[NPANES]; /* the model whose trust[] is cached (-1: none) */
+    rs_browse_trust trust[NPANES];
     const tui_view *ov;       /* the open view, NULL: none */
     tui_list ov_list;         /* the open view's list */
     char input[256];          /* the search box / export prompt */
@@ -177,7 +182,11 @@ void tui_message(tui_app *a, tui_role role, const char *fmt, ...)
 /* The answer shown in a pane (NULL while there is none: no product, an error). */
 const rs_rec_list *tui_rows(tui_app *a, int pane);
 int32_t tui_category_top(tui_app *a, int32_t category);
+/* The trust signal of a pane's list (cached per model), NULL when no model answered. */
+const rs_browse_trust *tui_pane_trust(tui_app *a, int pane);
 int32_t tui_most_popular(rs_recommender *r);
+/* The product the TUI opens on when none is asked for (see app.c). */
+int32_t tui_start_product(tui_app *a, rs_recommender *r);
 void tui_set_product(tui_app *a, int32_t p);
 void tui_set_city(tui_app *a, int ci);
 /* Enter: the highlighted row of the active pane becomes the current product. */

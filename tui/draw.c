@@ -22,12 +22,12 @@
 
 /* The pane table: one pane per recommender kind, in rs_rec_kind order. */
 const tui_pane TUI_PANES[NPANES] = {
-    [PANE_SYN] = {"Synonyms", "substitutes, cosine", "product", "synonym", "synonyms",
+    [PANE_SYN] = {"Synonyms", "substitutes: cosine", "product", "synonym", "synonyms",
                   TUI_SCALE_ZERO_POSITIVE, 0, 0},
-    [PANE_CAT] = {"Categories", "also bought from, softmax weight", "category", "category",
-                  "categories", TUI_SCALE_ZERO, 1, 0},
-    [PANE_COMP] = {"Complements", "bought with it, in.out score by category", "product",
-                   "complement", "complements", TUI_SCALE_RANGE, 0, 1},
+    [PANE_CAT] = {"Categories", "softmax weight", "category", "category", "categories",
+                  TUI_SCALE_ZERO, 1, 0},
+    [PANE_COMP] = {"Complements", "in.out score, by category", "product", "complement",
+                   "complements", TUI_SCALE_RANGE, 0, 1},
 };
 
 void tui_fmt_count(int64_t v, char *buf, size_t n)
@@ -133,6 +133,56 @@ static void draw_basket_line(tui_app *a, tui_canvas *c, int y)
 
 /* The pane's header: title, rows/k and what the score is; on the right the fallback
  * mark and the scroll position. */
+/* The trust signal of a list in form 0 (longest) .. 3 (shortest): the scorer serving
+ * it, its HR@10 beside popularity's and on which part of the data.  *worse is set when
+ * the scorer does not beat popularity.  Returns 0, or -1 when there is no such form. */
+static int trust_text(const rs_browse_trust *t, int form, char *buf, size_t n, int *worse)
+{
+    char hr[16], pop[16];
+    const char *split = form == 0 ? t->split : strcmp(t->split, "held-out") == 0 ? "held-out"
+                                                                                 : "valid.";
+    *worse = isfinite(t->hr) && isfinite(t->pop_hr) && !(t->hr > t->pop_hr);
+    /* 0.166, or .166 in the short forms */
+    snprintf(hr, sizeof hr, "%.3f", t->hr);
+    snprintf(pop, sizeof pop, "%.3f", t->pop_hr);
+    const char *h = form > 0 && hr[0] == '0' ? hr + 1 : hr, *p = form > 0 && pop[0] == '0' ? pop + 1 : pop;
+    const char *cmp = t->hr > t->pop_hr ? ">" : t->hr < t->pop_hr ? "<" : "=";
+    if (!isfinite(t->hr)) {
+        static const char *const F[] = {"%s: no HR@10 yet (`recoscope eval`)", "%s: no HR@10",
+                                        "%s", NULL};
+        return F[form] ? (snprintf(buf, n, F[form], t->scorer), 0) : -1;
+    }
+    if (!isfinite(t->pop_hr)) {
+        switch (form) {
+        case 0:
+            snprintf(buf, n, "%s: HR@10 %s (%s%s), popularity not measured", t->scorer, h, split,
+                     t->stale ? "; the evaluation is stale" : "");
+            break;
+        case 1: snprintf(buf, n, "%s HR@10 %s (%s), pop n/a", t->scorer, h, split); break;
+        case 2: snprintf(buf, n, "HR@10 %s %s, pop n/a", h, split); break;
+        default: return -1;
+        }
+        return 0;
+    }
+    switch (form) {
+    case 0:
+        snprintf(buf, n, "%s: HR@10 %s %s popularity %s (%s)%s", t->scorer, h, cmp, p, split,
+                 *worse ? ": no better than popularity" : "");
+        break;
+    case 1: snprintf(buf, n, "%s HR@10 %s %s pop %s (%s)", t->scorer, h, cmp, p, split); break;
+    case 2: snprintf(buf, n, "HR@10 %s %s pop %s %s", h, cmp, p, split); break;
+    case 3: /* validation stays labelled */
+        snprintf(buf, n, "%sHR@10 %s pop", strcmp(t->split, "held-out") == 0 ? "" : "valid. ", cmp);
+        break;
+    default: return -1;
+    }
+    return 0;
+}
+
+/* The pane's header: title, rows of k and its state, then the trust signal (the scorer
+ * serving it, its HR@10 beside popularity's) in the longest form that fits, then what
+ * the score is when there is room; on the right the fallback mark and the scroll
+ * position. */
 static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_list *l, int y,
                              int x, int w, int rows, tui_role hr)
 {
@@ -140,8 +190,8 @@ static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_l
     tui_fill(c, y, x, w, L' ', hr);
     /* right side first (fallback mark, scroll position), the title gets the rest */
     char right[96] = "";
-    int fallback = 0;
-    if (l && l->status == RS_OK) {
+    int fallback = 0, ok = l && l->status == RS_OK;
+    if (ok) {
         fallback = a->cities[a->ci].id != 0 && l->model_city == 0;
         if (l->n > rows && rows > 0) {
             int t = a->panes[pane].top < 0 ? 0 : a->panes[pane].top;
@@ -149,23 +199,41 @@ static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_l
                      l->n);
         }
     }
-    int rw = (int)strlen(right) + (fallback ? 13 : 0);
-    int lx = x + 1 + tui_text(c, y, x + 1, w - 2 - rw, pd->title, hr);
-    if (l && l->status == RS_OK) {
-        char note[200];
+    int rw = (int)strlen(right) + (fallback ? 6 : 0);
+    int end = x + w - rw - 1; /* the left part stops before this column */
+    int lx = x + 1 + tui_text(c, y, x + 1, end - x - 1, pd->title, hr);
+    if (ok) {
+        /* rows the popularity mask hid, and the key that lets them in */
+        char head[160], masked[64] = "";
+        int mlo = a->masked_lo[pane], mhi = a->masked_hi[pane];
+        if (mlo || mhi)
+            snprintf(masked, sizeof masked, " +%d masked (%s)", mlo + mhi,
+                     mlo && mhi ? "[ }" : mlo ? "[" : "}");
+        snprintf(head, sizeof head, "  %d/%d%s%s", l->n, a->k,
+                 pane == PANE_SYN && a->any_category ? " any category" : "", masked);
+        lx += tui_text(c, y, lx, end - lx, head, hr);
+        const rs_browse_trust *t = tui_pane_trust(a, pane);
+        char tt[256];
+        int worse = 0;
+        for (int form = 0; t && form < 4; form++) {
+            if (trust_text(t, form, tt, sizeof tt, &worse) != 0)
+                break;
+            if (lx + 2 + (int)strlen(tt) <= end) {
+                lx += 2 + tui_text(c, y, lx + 2, end - lx - 2, tt, worse ? TUI_ROLE_WARN : hr);
+                break;
+            }
+        }
         const char *what = pd->note;
         if (pane == PANE_CAT && a->cat_eligible > 0)
-            what = c->g->utf8 ? "also bought from, \u00d7 average weight"
-                              : "also bought from, x average weight";
-        snprintf(note, sizeof note, "  %d/%d  %s%s", l->n, a->k, what,
-                 pane != PANE_SYN ? "" : a->any_category ? ", any category" : ", same category");
-        tui_text(c, y, lx, x + w - rw - 2 - lx, note, hr);
+            what = c->g->utf8 ? "\u00d7 average weight" : "x average weight";
+        if (lx + 4 + (int)strlen(what) <= end)
+            tui_printf(c, y, lx + 2, end - lx - 2, hr, "(%s)", what);
     }
     int rx = x + w - rw;
-    if (fallback) {
+    if (fallback) { /* the model of all cities answers (the title bar says so in full) */
         tui_put(c, y, rx, c->g->fallback, 1, hr);
-        tui_text(c, y, rx + 2, 10, "all cities", hr);
-        rx += 13;
+        tui_text(c, y, rx + 2, 3, "all", hr);
+        rx += 6;
     }
     tui_text(c, y, rx, (int)strlen(right), right, hr);
 }

@@ -34,6 +34,11 @@ static void help_open(tui_app *a)
     const char *times = a->utf8 ? "\u00d7" : "x";
     tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
     tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "Reading the panes");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "pane header");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "the scorer, its HR@10 beside popularity's,");
+    tui_lines_add(l, 21, TUI_ROLE_NORMAL, "%s", "held-out or (valid.) validation; < pop: no better");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "+3 masked ([)");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "rows the popularity mask hid; the key lets them in");
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "bars");
     tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "compare the rows of one list; the number is the score");
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Synonyms");

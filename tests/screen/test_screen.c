@@ -56,7 +56,8 @@ static const char *const WORLD_DIRS[W_COUNT] = {".", "nomodels", "broken", "unso
 #define C 1
 #define M 0
 static const scase CASES[] = {
-    /* the first screen, in every rendering */
+    /* the first screen, in every rendering: the product the TUI opens on by the models'
+     * evidence (tui_start_product); the other cases start from P16 (Butter Croissant) */
     {"start_utf8_color", 24, 80, U, C, 1, 0, NULL, NULL, NULL},
     {"start_ascii_mono", 24, 80, A, M, 1, 0, NULL, NULL, NULL},
     {"start_utf8_mono", 24, 80, U, M, 1, 0, NULL, NULL, NULL},
@@ -64,78 +65,78 @@ static const scase CASES[] = {
     {"large_160x48_utf8", 48, 160, U, C, 1, 0, NULL, NULL, NULL},
     {"city_fallback", 24, 80, U, C, 0, 0, "Ogdenville", "P11", NULL},
     /* moving */
-    {"move_down_up", 24, 80, U, C, 1, 0, NULL, NULL, "jjj<Down>k<Up>j"},
-    {"page_down", 24, 80, U, C, 1, 0, NULL, NULL, "<PgDn><C-f><Space>"},
-    {"page_up_bottom_top", 24, 80, U, C, 1, 0, NULL, NULL, "G<End><PgUp><C-b>"},
-    {"bottom_then_top", 24, 80, U, C, 1, 0, NULL, NULL, "G<Home>jg"},
-    {"panes", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab><Tab><S-Tab>"},
-    {"follow_synonym", 24, 80, U, C, 0, 0, NULL, NULL, "j<Enter>"},
-    {"follow_l_right", 24, 80, U, C, 0, 0, NULL, NULL, "l<Tab><Tab><Right>"},
-    {"follow_category", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Enter>"},
-    {"back", 24, 80, U, C, 0, 0, NULL, NULL, "j<Enter>jj<Enter>h<BS>"},
-    {"back_at_start", 24, 80, U, C, 0, 0, NULL, NULL, "<Left>"},
+    {"move_down_up", 24, 80, U, C, 1, 0, NULL, "P16", "jjj<Down>k<Up>j"},
+    {"page_down", 24, 80, U, C, 1, 0, NULL, "P16", "<PgDn><C-f><Space>"},
+    {"page_up_bottom_top", 24, 80, U, C, 1, 0, NULL, "P16", "G<End><PgUp><C-b>"},
+    {"bottom_then_top", 24, 80, U, C, 1, 0, NULL, "P16", "G<Home>jg"},
+    {"panes", 24, 80, U, C, 1, 0, NULL, "P16", "<Tab><Tab><Tab><S-Tab>"},
+    {"follow_synonym", 24, 80, U, C, 0, 0, NULL, "P16", "j<Enter>"},
+    {"follow_l_right", 24, 80, U, C, 0, 0, NULL, "P16", "l<Tab><Tab><Right>"},
+    {"follow_category", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab><Enter>"},
+    {"back", 24, 80, U, C, 0, 0, NULL, "P16", "j<Enter>jj<Enter>h<BS>"},
+    {"back_at_start", 24, 80, U, C, 0, 0, NULL, "P16", "<Left>"},
     /* rows asked for, popularity cut-offs */
-    {"k_more", 24, 80, U, C, 0, 0, NULL, NULL, "+=G"},
-    {"k_fewer", 24, 80, U, C, 0, 0, NULL, NULL, "--"},
-    {"cutoff_lower_up", 24, 80, U, C, 1, 0, NULL, NULL, "]]]]]]"},
-    {"cutoff_lower_down", 24, 80, A, M, 1, 0, NULL, NULL, "[[[[[[[["},
-    {"cutoff_upper_down", 24, 80, U, C, 1, 0, NULL, NULL, "{{{{{{{{{{"},
-    {"cutoff_upper_up", 24, 80, U, C, 0, 0, NULL, NULL, "{{{{}"},
-    {"cutoff_cross", 24, 80, U, C, 0, 0, NULL, NULL, "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"},
+    {"k_more", 24, 80, U, C, 0, 0, NULL, "P16", "+=G"},
+    {"k_fewer", 24, 80, U, C, 0, 0, NULL, "P16", "--"},
+    {"cutoff_lower_up", 24, 80, U, C, 1, 0, NULL, "P16", "]]]]]]"},
+    {"cutoff_lower_down", 24, 80, A, M, 1, 0, NULL, "P16", "[[[[[[[["},
+    {"cutoff_upper_down", 24, 80, U, C, 1, 0, NULL, "P16", "{{{{{{{{{{"},
+    {"cutoff_upper_up", 24, 80, U, C, 0, 0, NULL, "P16", "{{{{}"},
+    {"cutoff_cross", 24, 80, U, C, 0, 0, NULL, "P16", "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{"},
     /* basket */
-    {"any_category", 24, 80, U, C, 0, 0, NULL, NULL, "a"},
-    {"any_category_off", 24, 80, U, C, 0, 0, NULL, NULL, "aa"},
-    {"basket_add", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>bjb"},
-    {"basket_clear", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>bB"},
+    {"any_category", 24, 80, U, C, 0, 0, NULL, "P16", "a"},
+    {"any_category_off", 24, 80, U, C, 0, 0, NULL, "P16", "aa"},
+    {"basket_add", 24, 80, U, C, 1, 0, NULL, "P16", "<Tab><Tab>bjb"},
+    {"basket_clear", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab><Tab>bB"},
     /* search */
-    {"search_typing", 24, 80, U, C, 1, 0, NULL, NULL, "/chi"},
-    {"search_pick", 24, 80, U, C, 0, 0, NULL, NULL, "/chips<Down><Enter>"},
-    {"search_next_prev", 24, 80, U, C, 0, 0, NULL, NULL, "/tea<Enter>nnN"},
-    {"search_substring", 24, 80, U, C, 0, 0, NULL, NULL, "/ream"},
-    {"search_none", 24, 80, U, C, 0, 0, NULL, NULL, "/zzz"},
-    {"search_edit_cancel", 24, 80, U, C, 0, 0, NULL, NULL, "/milkx<BS><C-u>brea<Esc>"},
-    {"search_no_last", 24, 80, U, C, 0, 0, NULL, NULL, "n"},
-    {"search_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "/tea"},
+    {"search_typing", 24, 80, U, C, 1, 0, NULL, "P16", "/chi"},
+    {"search_pick", 24, 80, U, C, 0, 0, NULL, "P16", "/chips<Down><Enter>"},
+    {"search_next_prev", 24, 80, U, C, 0, 0, NULL, "P16", "/tea<Enter>nnN"},
+    {"search_substring", 24, 80, U, C, 0, 0, NULL, "P16", "/ream"},
+    {"search_none", 24, 80, U, C, 0, 0, NULL, "P16", "/zzz"},
+    {"search_edit_cancel", 24, 80, U, C, 0, 0, NULL, "P16", "/milkx<BS><C-u>brea<Esc>"},
+    {"search_no_last", 24, 80, U, C, 0, 0, NULL, "P16", "n"},
+    {"search_ascii", 24, 80, A, M, 0, 0, NULL, "P16", "/tea"},
     /* city picker */
-    {"city_picker", 24, 80, U, C, 1, 0, NULL, NULL, "c"},
-    {"city_pick", 24, 80, U, C, 0, 0, NULL, NULL, "cj<Enter>"},
-    {"city_picker_ascii", 24, 80, A, M, 1, 0, NULL, NULL, "cjj"},
+    {"city_picker", 24, 80, U, C, 1, 0, NULL, "P16", "c"},
+    {"city_pick", 24, 80, U, C, 0, 0, NULL, "P16", "cj<Enter>"},
+    {"city_picker_ascii", 24, 80, A, M, 1, 0, NULL, "P16", "cjj"},
     /* overlays */
-    {"metrics", 24, 80, U, C, 1, 0, NULL, NULL, "m"},
-    {"metrics_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "mG"},
-    {"metrics_large", 48, 120, U, C, 0, 0, NULL, NULL, "m"},
-    {"metrics_ascii", 40, 100, A, M, 0, 0, NULL, NULL, "m"},
+    {"metrics", 24, 80, U, C, 1, 0, NULL, "P16", "m"},
+    {"metrics_scrolled", 24, 80, U, C, 0, 0, NULL, "P16", "mG"},
+    {"metrics_large", 48, 120, U, C, 0, 0, NULL, "P16", "m"},
+    {"metrics_ascii", 40, 100, A, M, 0, 0, NULL, "P16", "m"},
     {"metrics_fallback", 24, 80, U, C, 0, 0, "Ogdenville", NULL, "m"},
-    {"explain_synonym", 24, 80, U, C, 0, 0, NULL, NULL, "je"},
-    {"explain_category", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>e"},
-    {"explain_complement", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>jje"},
+    {"explain_synonym", 24, 80, U, C, 0, 0, NULL, "P16", "je"},
+    {"explain_category", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab>e"},
+    {"explain_complement", 24, 80, U, C, 1, 0, NULL, "P16", "<Tab><Tab>jje"},
     /* the detail view follows the highlight (j/k) and Enter follows the row */
-    {"explain_next_row", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>ejjk"},
-    {"explain_follow", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab>ej<Enter>"},
-    {"explain_synonym_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "e"},
+    {"explain_next_row", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab>ejjk"},
+    {"explain_follow", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab>ej<Enter>"},
+    {"explain_synonym_ascii", 24, 80, A, M, 0, 0, NULL, "P16", "e"},
     {"explain_fallback", 24, 80, U, C, 0, 0, "Ogdenville", "P11", "<Tab><Tab>e"},
     /* an open explanation is rebuilt when the co-purchase counts arrive */
-    {"explain_background", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>e"},
+    {"explain_background", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab><Tab>e"},
     /* complement rows with negative in.out scores still get (short) bars */
-    {"complements_negative", 24, 80, U, C, 1, 0, NULL, NULL, "<Tab><Tab>G"},
-    {"complements_negative_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "<Tab><Tab>G"},
-    {"help", 24, 80, U, C, 1, 0, NULL, NULL, "?"},
-    {"help_scrolled", 24, 80, U, C, 0, 0, NULL, NULL, "<F1><PgDn>"},
-    {"help_end_ascii", 24, 80, A, M, 0, 0, NULL, NULL, "?G"},
-    {"help_closed_by_q", 24, 80, U, C, 0, 0, NULL, NULL, "?q"},
-    {"overlay_esc", 24, 80, U, C, 0, 0, NULL, NULL, "m<Esc>"},
-    {"export_prompt", 24, 80, U, C, 1, 0, NULL, NULL, "x"},
-    {"export_csv", 24, 80, U, C, 0, 0, NULL, NULL, "x<C-u>view.csv<Enter>"},
-    {"export_json", 24, 80, U, C, 0, 0, NULL, NULL, "<Tab><Tab>bjbx<Enter>"},
-    {"export_bad_path", 24, 80, U, C, 0, 0, NULL, NULL, "x<C-u>no/such/dir/v.json<Enter>"},
-    {"export_cancel", 24, 80, U, C, 0, 0, NULL, NULL, "x<Esc>"},
-    {"reload", 24, 80, U, C, 0, 0, NULL, NULL, "r"},
-    {"redraw", 24, 80, U, C, 0, 0, NULL, NULL, "<C-l>"},
-    {"unbound_key", 24, 80, U, C, 0, 0, NULL, NULL, "Z"},
-    {"quit", 24, 80, U, C, 0, 0, NULL, NULL, "qj"},
+    {"complements_negative", 24, 80, U, C, 1, 0, NULL, "P16", "<Tab><Tab>G"},
+    {"complements_negative_ascii", 24, 80, A, M, 0, 0, NULL, "P16", "<Tab><Tab>G"},
+    {"help", 24, 80, U, C, 1, 0, NULL, "P16", "?"},
+    {"help_scrolled", 24, 80, U, C, 0, 0, NULL, "P16", "<F1><PgDn>"},
+    {"help_end_ascii", 24, 80, A, M, 0, 0, NULL, "P16", "?G"},
+    {"help_closed_by_q", 24, 80, U, C, 0, 0, NULL, "P16", "?q"},
+    {"overlay_esc", 24, 80, U, C, 0, 0, NULL, "P16", "m<Esc>"},
+    {"export_prompt", 24, 80, U, C, 1, 0, NULL, "P16", "x"},
+    {"export_csv", 24, 80, U, C, 0, 0, NULL, "P16", "x<C-u>view.csv<Enter>"},
+    {"export_json", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab><Tab>bjbx<Enter>"},
+    {"export_bad_path", 24, 80, U, C, 0, 0, NULL, "P16", "x<C-u>no/such/dir/v.json<Enter>"},
+    {"export_cancel", 24, 80, U, C, 0, 0, NULL, "P16", "x<Esc>"},
+    {"reload", 24, 80, U, C, 0, 0, NULL, "P16", "r"},
+    {"redraw", 24, 80, U, C, 0, 0, NULL, "P16", "<C-l>"},
+    {"unbound_key", 24, 80, U, C, 0, 0, NULL, "P16", "Z"},
+    {"quit", 24, 80, U, C, 0, 0, NULL, "P16", "qj"},
     /* sizes */
     {"too_small", 20, 60, U, C, 1, 0, NULL, NULL, NULL},
-    {"resize_small_and_back", 24, 80, U, C, 0, 0, NULL, NULL, "<resize 10x40>j<resize 30x100>"},
+    {"resize_small_and_back", 24, 80, U, C, 0, 0, NULL, "P16", "<resize 10x40>j<resize 30x100>"},
     /* hostile names: ESC sequences, C1, tabs, invalid UTF-8, CJK, long names */
     {"hostile_names_utf8", 24, 80, U, C, 0, 0, NULL, "P22", "/e<Down><Down>"},
     {"hostile_names_ascii", 24, 80, A, M, 0, 0, NULL, "P22", "/e<Down><Down>"},
@@ -153,6 +154,14 @@ static const scase CASES[] = {
     {"i11_17_broken_model_explain", 24, 80, U, C, 0, W_BROKEN, NULL, NULL, "e"},
     /* ... and a product the model does not hold (never sold) says that alone */
     {"i11_17_unsold_product", 24, 80, U, C, 0, W_UNSOLD, NULL, "P41", NULL},
+    /* issue 12 item 5: every pane names its scorer and its HR@10 beside popularity's,
+     * held-out (Springfield) or labelled validation (the all-cities models, whose
+     * evaluation is stale), in the longest form that fits */
+    {"i12_05_trust_fallback", 24, 80, U, C, 1, W_FULL, "Ogdenville", "P16", NULL},
+    {"i12_05_trust_wide", 30, 140, U, C, 0, W_FULL, NULL, "P16", NULL},
+    {"i12_05_trust_ascii", 24, 80, A, M, 0, W_FULL, "Shelbyville", "P16", NULL},
+    /* issue 12 item 7: a pane says how many rows the mask hid and which key shows them */
+    {"i12_07_mask_hidden", 24, 80, U, C, 1, W_FULL, NULL, "P16", "{{{{{{{{"},
     /* issue 11 item 7: NaN in the category model: the loader's reason, not "not trained" */
     {"i11_07_nan_category", 24, 80, U, C, 0, W_NAN, NULL, NULL, NULL},
     /* issue 11 item 15: text typed or from data, quoted in a message, is sanitized */
@@ -418,7 +427,7 @@ static void i11_04_tui_state_file(const char *tmp)
     rs_error e = {0};
     tui_app *a = NULL;
     CHECK(rs_store_open("world.db", RS_STORE_READONLY, &s, &e) == RS_OK);
-    tui_options opt = {.state_path = state};
+    tui_options opt = {.state_path = state, .product = "P16"};
     CHECK(s && tui_app_open(s, &opt, &a, &e) == RS_OK);
     if (a) {
         CHECK(tui_app_save_state(a, &e) == RS_EUSAGE);

@@ -61,15 +61,21 @@ terminal_restored() {
 
 start() { # locale, extra env (TERM=... there overrides the default)
     rm -f "$dir/exit" "$dir/stty"
-    tmux -S "$sock" new-session -d -s "$session" -x 80 -y 24 \
-        "env TERM=xterm-256color LC_ALL=$1 $2 '$RS_BIN' --db '$db' tui; rc=\$?; stty -a > '$dir/stty'; echo \$rc > '$dir/exit'; sleep 30" ||
-        { fail "tmux new-session"; return 1; }
+    # a server whose last session was just killed may still be exiting: try again
+    for try in 1 2 3; do
+        tmux -S "$sock" new-session -d -s "$session" -x 80 -y 24 \
+            "env TERM=xterm-256color LC_ALL=$1 $2 '$RS_BIN' --db '$db' tui; rc=\$?; stty -a > '$dir/stty'; echo \$rc > '$dir/exit'; sleep 30" &&
+            return 0
+        sleep 0.5
+    done
+    fail "tmux new-session"
+    return 1
 }
 exit_code() { cat "$dir/exit" 2>/dev/null; }
 
 # --- UTF-8, colour: start, search, resize, quit
 start C.UTF-8 ""
-wait_for "Butter Croissant" && echo "ok: first frame"
+wait_for "Hummus" && echo "ok: first frame (the product the models' evidence picks)"
 screen | grep -q "Synonyms" || fail "no Synonyms pane"
 screen | grep -q "Popularity in Springfield" || fail "no histogram"
 keys /

@@ -253,28 +253,52 @@ int screen_world_build(const char *dir, int with_models, char *db_path, size_t n
             goto done;
         }
         snprintf(models_dir, sizeof models_dir, "%s", rs_store_models_dir(s));
-        const char *m0 = "{\"test\":{\"hr@10\":0.1234,\"ndcg@10\":0.0712,\"coverage@10\":0.45,"
-                         "\"novelty\":4.21,\"purity@10\":0.81,\"copurchase\":0.012}}";
-        const char *m1 = "{\"test\":{\"hr@10\":0.1402,\"ndcg@10\":0.0803,\"coverage@10\":0.52,"
-                         "\"novelty\":4.05}}";
+        /* the figures of train (validation part, flat as train writes them) */
+        const char *m0 = "{\"k\":10,\"hr@10\":0.1234,\"ndcg@10\":0.0712,\"coverage@10\":0.45,"
+                         "\"novelty\":4.21}";
+        const char *m1 = "{\"k\":10,\"hr@10\":0.3002,\"ndcg@10\":0.1803,\"coverage@10\":0.90,"
+                         "\"novelty\":3.05}";
+        const char *m3 = "{\"k\":10,\"hr@10\":0.1402,\"ndcg@10\":0.0803,\"coverage@10\":0.52,"
+                         "\"novelty\":4.05}";
+        const char *m4 = "{\"k\":10,\"hr@10\":0.3815,\"ndcg@10\":0.2290,\"coverage@10\":0.88,"
+                         "\"novelty\":2.95}";
         if (save_model(s, 0, "product", 0, models_dir, m0) ||
             save_model(s, 0, "category", 0, models_dir, m1) ||
-            save_model(s, 1, "product", 1, models_dir, m1) ||
-            save_model(s, 1, "category", 1, models_dir, m0))
+            save_model(s, 1, "product", 1, models_dir, m3) ||
+            save_model(s, 1, "category", 1, models_dir, m4))
+            goto done;
+        /* fixed times (the registry stamps the clock): Springfield's evaluations come
+         * after its models, all cities' before theirs (stale) */
+        if (exec(s, "UPDATE models SET created_at = '2026-01-01T00:00:00Z'"))
             goto done;
         if (exec(s,
                  "INSERT INTO evaluations(city_id, method, split, metrics, created_at) VALUES"
-                 " (1, 'popularity', 'test', '{\"hr@10\":0.0831,\"ndcg@10\":0.0402,"
-                 "\"coverage@10\":0.02,\"novelty\":2.1}', '2026-01-01T00:00:00Z'),"
-                 " (1, 'itemitem', 'test', '{\"hr@10\":0.0660,\"ndcg@10\":0.0333,"
-                 "\"coverage@10\":0.61,\"novelty\":4.4}', '2026-01-01T00:00:00Z'),"
-                 " (1, 'als', 'test', '{\"hr@10\":0.0712,\"ndcg@10\":0.0350}',"
-                 " '2026-01-01T00:00:00Z'),"
-                 " (1, 'ease', 'test', '{\"hr@10\":0.1110,\"ndcg@10\":0.0590,"
-                 "\"coverage@10\":0.33,\"novelty\":3.9}', '2026-01-01T00:00:00Z'),"
-                 " (1, 'sgns', 'test', '{\"hr@10\":0.1402,\"ndcg@10\":0.0803,"
-                 "\"coverage@10\":0.52,\"novelty\":4.05,\"purity@10\":0.77,"
-                 "\"copurchase\":0.009}', '2026-01-01T00:00:00Z')"))
+                 " (1, 'popularity', 'hash-test', '{\"hr@10\":0.0831,\"ndcg@10\":0.0402,"
+                 "\"coverage@10\":0.02,\"novelty\":2.1}', '2026-01-02T00:00:00Z'),"
+                 " (1, 'itemitem', 'hash-test', '{\"hr@10\":0.0660,\"ndcg@10\":0.0333,"
+                 "\"coverage@10\":0.61,\"novelty\":4.4}', '2026-01-02T00:00:00Z'),"
+                 " (1, 'als', 'hash-test', '{\"hr@10\":0.0712,\"ndcg@10\":0.0350}',"
+                 " '2026-01-02T00:00:00Z'),"
+                 " (1, 'ease', 'hash-test', '{\"hr@10\":0.1110,\"ndcg@10\":0.0590,"
+                 "\"coverage@10\":0.33,\"novelty\":3.9}', '2026-01-02T00:00:00Z'),"
+                 " (1, 'sgns in.out', 'hash-test', '{\"hr@10\":0.1388,\"ndcg@10\":0.0790,"
+                 "\"coverage@10\":0.52,\"novelty\":4.05}', '2026-01-02T00:00:00Z'),"
+                 " (1, 'completion blend', 'hash-test', '{\"hr@10\":0.1490,"
+                 "\"ndcg@10\":0.0841,\"coverage@10\":0.47,\"novelty\":3.8}',"
+                 " '2026-01-02T00:00:00Z'),"
+                 " (1, 'category popularity', 'hash-test', '{\"hr@10\":0.4505,"
+                 "\"ndcg@10\":0.2710,\"coverage@10\":0.30,\"novelty\":1.9}',"
+                 " '2026-01-02T00:00:00Z'),"
+                 " (1, 'category sgns in.out', 'hash-test', '{\"hr@10\":0.4121,"
+                 "\"ndcg@10\":0.2502,\"coverage@10\":0.88,\"novelty\":2.9}',"
+                 " '2026-01-02T00:00:00Z'),"
+                 " (1, 'synonyms sgns in.in', 'hash-test', '{\"k\":10,\"items\":40,"
+                 "\"category_purity@10\":0.77,\"copurchase_rate\":0.009}',"
+                 " '2026-01-02T00:00:00Z'),"
+                 " (0, 'popularity', 'hash-test', '{\"hr@10\":0.0900,\"ndcg@10\":0.0450}',"
+                 " '2025-12-31T00:00:00Z'),"
+                 " (0, 'sgns in.out', 'hash-test', '{\"hr@10\":0.1010,\"ndcg@10\":0.0600}',"
+                 " '2025-12-31T00:00:00Z')"))
             goto done;
         if (exec(s,
                  "INSERT INTO runs(city_id, kind, grid, params, metrics, seconds, created_at,"
@@ -288,7 +312,22 @@ int screen_world_build(const char *dir, int with_models, char *db_path, size_t n
                  " (1, 'product', 'g', '{\"dim\":32,\"epochs\":20}', '{\"hr@10\":0.1402,"
                  "\"ndcg@10\":0.080}', 6.1, '2026-01-01', 3, 1),"
                  " (1, 'product', 'g', '{\"dim\":64,\"epochs\":20}', '{\"hr@10\":0.1333,"
-                 "\"ndcg@10\":0.077}', 9.8, '2026-01-01', NULL, 0)"))
+                 "\"ndcg@10\":0.077}', 9.8, '2026-01-01', NULL, 0),"
+                 " (1, 'completion', '', '{\"method\":\"popularity\",\"weights\":"
+                 "{\"popularity\":1}}', '{\"hr@10\":0.0850,\"ndcg@10\":0.0410}', 0.1,"
+                 " '2026-01-01', NULL, 0),"
+                 " (1, 'completion', '', '{\"method\":\"sgns\",\"weights\":{\"sgns\":1}}',"
+                 " '{\"hr@10\":0.1402,\"ndcg@10\":0.0803}', 0.2, '2026-01-01', NULL, 0),"
+                 " (1, 'completion', '', '{\"method\":\"blend\",\"weights\":{\"sgns\":0.6,"
+                 "\"ease\":0.4}}', '{\"hr@10\":0.1503,\"ndcg@10\":0.0850}', 0.3,"
+                 " '2026-01-01', NULL, 1),"
+                 " (1, 'completion', '', '{\"method\":\"ease\",\"weights\":{\"ease\":1}}',"
+                 " '{\"hr@10\":0.1110,\"ndcg@10\":0.0601}', 0.2, '2026-01-01', NULL, 0)"))
+            goto done;
+        if (exec(s, "INSERT INTO meta(key, value) VALUES ('completion:1', '{\"method\":"
+                    "\"blend\",\"weights\":{\"sgns\":0.6,\"ease\":0.4},\"models\":"
+                    "{\"product\":3},\"run\":8,\"metrics\":{\"k\":10,\"hr@10\":0.1503,"
+                    "\"ndcg@10\":0.0850}}')"))
             goto done;
     }
     rc = 0;
