@@ -68,7 +68,8 @@ void rs_embedding_free(rs_embedding *m)
     if (!m)
         return;
     if (m->block) {
-        free(m->block);
+        if (m->release)
+            m->release(m->block, m->block_len);
     } else {
         free(m->row_item);
         free(m->in);

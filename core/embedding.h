@@ -4,8 +4,9 @@
  * Trainers build one in three steps: rs_embedding_vocab() chooses the rows (items
  * with enough receipts, in index order or by descending count), rs_embedding_alloc()
  * gives it its matrices, the trainer fills them; rs_embedding_check_finite() is the
- * gate before anything is saved or served.  Loaded models (model.h) own all their
- * arrays through one heap block.
+ * gate before anything is saved or served.  Loaded models (model.h) hold their arrays
+ * in one read-only block of the file's bytes, shared by every instance loaded from the
+ * same unchanged file.
  */
 #ifndef RS_EMBEDDING_H
 #define RS_EMBEDDING_H
@@ -30,10 +31,11 @@ typedef struct rs_embedding {
     char kind[16];     /* kind recorded in the file ("" when trained in memory) */
     const char **ext_ids; /* [rows] external ids (into block) when loaded from a file,
                              else NULL */
-    void *block;       /* when loaded from a file: the file's bytes in private memory,
-                          owner of in/out/counts/row_item and the ext id strings;
-                          item_row and ext_ids are separate heap arrays */
+    void *block;       /* when loaded from a file: the file's bytes in private read-only
+                          memory (model_io.c), holding in/out/counts/row_item and the ext
+                          id strings; item_row and ext_ids are separate heap arrays */
     size_t block_len;
+    void (*release)(void *block, size_t len); /* gives block back (rs_embedding_free) */
 } rs_embedding;
 
 /* Row order of rs_embedding_vocab(). */

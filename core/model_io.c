@@ -18,11 +18,12 @@
  * checked against the file length before anything is dereferenced, and every value of
  * the matrices must be finite.
  *
- * Loading reads the whole file into one page-aligned heap block instead of mapping
- * it: a mapping of a file that another process truncates or rewrites in place
- * (`cp backup.rsm active.rsm`) raises SIGBUS at the next touch of a vanished page,
- * in the middle of a batch or under the TUI.  Private memory cannot vanish; a file
- * that changes while it is read is detected (fstat before and after) and refused.
+ * Loading reads the whole file into private read-only memory (core/readfile.h) instead
+ * of mapping it: a mapping of a file that another process truncates or rewrites in
+ * place (`cp backup.rsm active.rsm`) raises SIGBUS at the next touch of a vanished
+ * page, in the middle of a batch or under the TUI.  Private memory cannot vanish; a
+ * file that changes while it is read is detected (fstat before and after) and
+ * refused.  The bytes of a file are read once per process and shared (below).
  */
 #include "model.h"
 
@@ -30,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,11 +390,141 @@ static int build_index(const char *path, rs_embedding *m, const layout *L, rs_er
     return RS_OK;
 }
 
+/* ---- files loaded by this process, shared ---------------------------------------------
+ *
+ * The one piece of global mutable state here: the list of model files this process
+ * has loaded, each file's bytes held once and shared read-only by every rs_embedding
+ * loaded from the same unchanged file (same device, inode, size, modification and
+ * change times).  The batch's workers each open the completion models and the
+ * recommender opens the product model again: a mapping shared the page cache between
+ * them, private copies would multiply the memory by the number of workers.  A file
+ * rewritten or replaced since is read again.  Guarded by shared_mu; entries go when
+ * their last instance is freed. */
+typedef struct shared_file {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtim, ctim;
+    void *buf;
+    size_t cap;
+    int refs;
+    struct shared_file *next;
+} shared_file;
+
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static shared_file *shared_files;
+
+static int same_file(const shared_file *f, const struct stat *st)
+{
+    return f->dev == st->st_dev && f->ino == st->st_ino && f->size == st->st_size &&
+           f->mtim.tv_sec == st->st_mtim.tv_sec && f->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+           f->ctim.tv_sec == st->st_ctim.tv_sec && f->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+/* The bytes of an already loaded, unchanged file (one more reference), or NULL. */
+static void *shared_get(const struct stat *st, size_t *cap)
+{
+    void *buf = NULL;
+    pthread_mutex_lock(&shared_mu);
+    for (shared_file *f = shared_files; f; f = f->next)
+        if (same_file(f, st)) {
+            f->refs++;
+            buf = f->buf;
+            *cap = f->cap;
+            break;
+        }
+    pthread_mutex_unlock(&shared_mu);
+    return buf;
+}
+
+/* Offers freshly read and checked bytes for sharing; 0 when they were kept private (an
+ * equal file was published meanwhile, or out of memory). */
+static int shared_put(const struct stat *st, void *buf, size_t cap)
+{
+    shared_file *n = calloc(1, sizeof *n);
+    if (!n)
+        return 0;
+    *n = (shared_file){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                       .mtim = st->st_mtim, .ctim = st->st_ctim, .buf = buf, .cap = cap,
+                       .refs = 1};
+    int put = 1;
+    pthread_mutex_lock(&shared_mu);
+    for (shared_file *f = shared_files; f && put; f = f->next)
+        put = !same_file(f, st);
+    if (put) {
+        n->next = shared_files;
+        shared_files = n;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    if (!put)
+        free(n);
+    return put;
+}
+
+static void shared_release(void *buf, size_t cap)
+{
+    shared_file *gone = NULL;
+    pthread_mutex_lock(&shared_mu);
+    for (shared_file **p = &shared_files; *p; p = &(*p)->next)
+        if ((*p)->buf == buf) {
+            if (--(*p)->refs == 0) {
+                gone = *p;
+                *p = gone->next;
+            }
+            break;
+        }
+    pthread_mutex_unlock(&shared_mu);
+    if (gone) {
+        rs_read_private_free(gone->buf, gone->cap);
+        free(gone);
+    }
+    (void)cap;
+}
+
+static void private_release(void *buf, size_t cap) { rs_read_private_free(buf, cap); }
+
+/* m over the file's bytes (the header already checked into L). */
+static int embedding_over(const char *path, void *buf, size_t cap, const layout *L,
+                          rs_embedding **out, rs_error *e)
+{
+    rs_embedding *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path);
+    const unsigned char *base = buf;
+    m->block = buf;
+    m->block_len = cap;
+    m->n_items = L->n_items;
+    m->rows = L->rows;
+    m->dim = L->dim;
+    snprintf(m->kind, sizeof m->kind, "%s", L->kind);
+    m->in = (float *)(uintptr_t)(base + L->off_in);
+    m->out = (L->flags & F_OUT) ? (float *)(uintptr_t)(base + L->off_out) : NULL;
+    m->counts = (L->flags & F_COUNTS) ? (int64_t *)(uintptr_t)(base + L->off_counts) : NULL;
+    m->row_item = (int32_t *)(uintptr_t)(base + L->off_rowitem);
+    m->item_row = malloc((size_t)L->n_items * sizeof *m->item_row);
+    m->ext_ids = malloc((size_t)L->rows * sizeof *m->ext_ids);
+    int rc = !m->item_row || !m->ext_ids
+                 ? rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path)
+                 : build_index(path, m, L, e);
+    if (rc) {
+        m->block = NULL; /* the caller keeps the bytes */
+        m->row_item = NULL;
+        m->in = m->out = NULL;
+        m->counts = NULL;
+        rs_embedding_free(m);
+        return rc;
+    }
+    *out = m;
+    return RS_OK;
+}
+
 int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
 {
     int rc = RS_OK;
-    int fd = -1;
+    int fd = -1, shared = 0;
     void *buf = NULL;
+    size_t cap = 0;
     rs_embedding *m = NULL;
     struct stat st;
     layout L;
@@ -411,48 +543,33 @@ int rs_model_load(const char *path, rs_embedding **out, rs_error *e)
                            " bytes, the header alone needs %u", path, file_len, PAGE);
         goto fail;
     }
-    if ((rc = rs_read_private(fd, path, &st, &buf, e)) ||
-        (rc = check_header(path, buf, file_len, &L, e)))
-        goto fail;
-    m = calloc(1, sizeof *m);
-    if (!m) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path);
-        goto fail;
-    }
-    m->block = buf;
-    m->block_len = (size_t)file_len;
-    buf = NULL; /* owned by m from here */
-    const unsigned char *base = m->block;
-    m->n_items = L.n_items;
-    m->rows = L.rows;
-    m->dim = L.dim;
-    snprintf(m->kind, sizeof m->kind, "%s", L.kind);
-    m->in = (float *)(uintptr_t)(base + L.off_in);
-    m->out = (L.flags & F_OUT) ? (float *)(uintptr_t)(base + L.off_out) : NULL;
-    m->counts = (L.flags & F_COUNTS) ? (int64_t *)(uintptr_t)(base + L.off_counts) : NULL;
-    m->row_item = (int32_t *)(uintptr_t)(base + L.off_rowitem);
-    m->item_row = malloc((size_t)L.n_items * sizeof *m->item_row);
-    m->ext_ids = malloc((size_t)L.rows * sizeof *m->ext_ids);
-    if (!m->item_row || !m->ext_ids) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory loading %s", path);
-        goto fail;
-    }
-    if ((rc = build_index(path, m, &L, e)))
+    shared = (buf = shared_get(&st, &cap)) != NULL;
+    if ((!shared && (rc = rs_read_private(fd, path, &st, &buf, &cap, e))) ||
+        (rc = check_header(path, buf, file_len, &L, e)) ||
+        (rc = embedding_over(path, buf, cap, &L, &m, e)))
         goto fail;
     /* NaN or infinity would be served as "nan" scores and scramble the order of the
-     * other rows: one pass at load time, the message names the row and the value */
-    {
+     * other rows: one pass when the file is read (shared bytes passed it already) */
+    if (!shared) {
         char what[1200];
         snprintf(what, sizeof what, "%s: corrupt model file", path);
         if ((rc = rs_embedding_check_finite(m, what, e)))
             goto fail;
+        shared = shared_put(&st, buf, cap);
     }
+    m->release = shared ? shared_release : private_release;
     close(fd);
     *out = m;
     return RS_OK;
 fail:
-    free(buf);
-    rs_embedding_free(m);
+    if (m) {
+        m->release = shared ? shared_release : private_release;
+        rs_embedding_free(m); /* gives buf back */
+    } else if (shared) {
+        shared_release(buf, cap);
+    } else {
+        rs_read_private_free(buf, cap);
+    }
     if (fd >= 0)
         close(fd);
     return rc;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define ALIGN 4096u
@@ -48,44 +49,64 @@ static int same_state(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-int rs_read_private(int fd, const char *path, const struct stat *st, void **out, rs_error *e)
+int rs_read_private(int fd, const char *path, const struct stat *st, void **out,
+                    size_t *cap_out, rs_error *e)
 {
     *out = NULL;
+    *cap_out = 0;
     if (st->st_size < 0 || (uint64_t)st->st_size > SIZE_MAX / 2)
         return rs_seterr(e, RS_EDATA, "%s: file too large", path);
     size_t len = (size_t)st->st_size;
     size_t cap = (len + 1 + ALIGN - 1) / ALIGN * ALIGN;
-    unsigned char *buf = aligned_alloc(ALIGN, cap);
-    if (!buf)
+    /* anonymous memory: nobody else can truncate it, and it is made read-only below */
+    unsigned char *buf = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                              -1, 0);
+    if (buf == MAP_FAILED)
         return rs_seterr(e, RS_EINTERNAL, "out of memory reading %s (%zu bytes)", path, len);
 #ifdef POSIX_FADV_SEQUENTIAL
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     size_t got = 0;
+    int err = 0;
     while (got < len) {
         size_t want = len - got > (1u << 30) ? (1u << 30) : len - got;
         ssize_t n = pread(fd, buf + got, want, (off_t)got);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            int err = errno;
-            free(buf);
-            return rs_seterr(e, RS_EINTERNAL, "%s: read failed: %s", path, strerror(err));
+            err = errno;
+            break;
         }
         if (n == 0)
             break;
         got += (size_t)n;
     }
+    if (err) {
+        munmap(buf, cap);
+        return rs_seterr(e, RS_EINTERNAL, "%s: read failed: %s", path, strerror(err));
+    }
     unsigned char extra;
     struct stat after;
     if (got != len || pread(fd, &extra, 1, (off_t)len) != 0 || fstat(fd, &after) != 0 ||
         !same_state(st, &after)) {
-        free(buf);
+        munmap(buf, cap);
         return rs_seterr(e, RS_EDATA, "%s: the file changed while it was being read (%zu of "
                          "%zu bytes; is another program rewriting it in place?)",
                          path, got, len);
     }
     buf[len] = 0;
+    if (mprotect(buf, cap, PROT_READ) != 0) {
+        err = errno;
+        munmap(buf, cap);
+        return rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(err));
+    }
     *out = buf;
+    *cap_out = cap;
     return RS_OK;
+}
+
+void rs_read_private_free(void *buf, size_t cap)
+{
+    if (buf)
+        munmap(buf, cap);
 }

@@ -323,7 +323,7 @@ int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *
     int rc = RS_OK;
     int fd = -1;
     void *map = NULL;
-    size_t size = 0;
+    size_t size = 0, map_cap = 0;
     rs_w2v *w = NULL;
     word_set set = {0};
     parser ps = {.path = path, .loc = (locale_t)0};
@@ -337,7 +337,7 @@ int rs_w2v_read(const char *path, rs_w2v_format format, rs_w2v **out, rs_error *
         rc = rs_seterr(e, RS_EDATA, "%s: empty file", path);
         goto done;
     }
-    if ((rc = rs_read_private(fd, path, &st, &map, e)))
+    if ((rc = rs_read_private(fd, path, &st, &map, &map_cap, e)))
         goto done;
     ps.loc = c_locale();
     if (ps.loc == (locale_t)0) {
@@ -407,7 +407,7 @@ done:
     free(set.slot);
     if (ps.loc != (locale_t)0)
         freelocale(ps.loc);
-    free(map);
+    rs_read_private_free(map, map_cap);
     if (fd >= 0)
         close(fd);
     if (rc)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -441,6 +442,56 @@ static void i11_06_publish_refuses_nonfinite(void)
     rs_store_close(s);
 }
 
+/* Issue 11 item 3, the cost side: private copies are made once per process.  Two loads
+ * of the same unchanged file share one read-only block (the batch's workers each open
+ * the completion models); a file rewritten since is read again; the block is read-only
+ * like the mapping was (a stray write faults instead of changing a shared model). */
+static void i11_03_model_bytes_shared_once(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/shared.rsm", dir);
+    rs_embedding *m = toy(1);
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_model_save(path, m, RS_KIND_PRODUCT, IDS, NULL, &e), RS_OK);
+    rs_embedding *a = NULL, *b = NULL, *c = NULL;
+    CHECK_EQ_INT(rs_model_load(path, &a, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_load(path, &b, &e), RS_OK);
+    if (a && b) {
+        CHECK(a->block == b->block && a->in == b->in);
+        CHECK(a->item_row != b->item_row); /* per-instance index */
+    }
+    rs_embedding_free(a);
+    if (b)
+        CHECK_NEAR(b->in[4], m->in[4], 0); /* still valid after the other was freed */
+    /* rewritten (a new file renamed over it): read again, the old block lives on */
+    m->in[4] = 7.5f;
+    CHECK_EQ_INT(rs_model_save(path, m, RS_KIND_PRODUCT, IDS, NULL, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_load(path, &c, &e), RS_OK);
+    if (b && c) {
+        CHECK(c->block != b->block);
+        CHECK_NEAR(c->in[4], 7.5, 0);
+        CHECK(b->in[4] != 7.5f);
+    }
+    /* read-only: a write in a child faults */
+    if (c) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            signal(SIGSEGV, SIG_DFL);
+            ((volatile float *)c->in)[0] = 1.0f;
+            _exit(0);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+        /* killed by the fault (or, under ASan, reported and exited non-zero) */
+        CHECK(!(WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    }
+    rs_embedding_free(b);
+    rs_embedding_free(c);
+    rs_embedding_free(m);
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -486,6 +537,7 @@ int main(void)
     test_corrupt_files();
     test_registry();
     i11_03_model_rewritten_in_place();
+    i11_03_model_bytes_shared_once();
     i11_06_publish_refuses_nonfinite();
     i11_07_nonfinite_model_refused();
     i11_12_model_path_fifo();
