@@ -50,7 +50,10 @@ static void usage(FILE *f)
             "                  ids when the line does not start with '['); '-' = stdin.  One\n"
             "                  JSON line out per line, in order, with the arrays synonyms,\n"
             "                  categories, complements and completion (the city's active\n"
-            "                  basket-completion model); unknown ids give an \"error\" field\n"
+            "                  basket-completion model), and \"fallback\": which lists a\n"
+            "                  fallback answered (the all-cities model, or popularity when\n"
+            "                  the completion model knows no product of the context);\n"
+            "                  unknown ids give an \"error\" field\n"
             "  --threads N     batch worker threads (default 2)\n"
             "\n"
             "Every row carries score, popularity (receipts of the city holding it) and its\n"
@@ -115,11 +118,17 @@ static int take_option(cli_parser *p, int id, rec_args *a)
                                                "completion", "all", NULL};
     int kind = 0, rc = RS_OK;
     switch (id) {
-    case OPT_PRODUCT: a->product = p->value; break;
-    case OPT_NAME: a->name = p->value; break;
-    case OPT_BASKET: a->basket = p->value; break;
-    case OPT_CITY: a->city = p->value; break;
-    case OPT_BATCH: a->batch = p->value; break;
+    case OPT_PRODUCT:
+    case OPT_NAME:
+    case OPT_BASKET:
+    case OPT_CITY:
+    case OPT_BATCH:
+        /* an empty value would name nothing (an empty name matched any product) */
+        if ((rc = cli_opt_nonempty(p)))
+            return rc;
+        *(id == OPT_PRODUCT ? &a->product : id == OPT_NAME ? &a->name
+          : id == OPT_BASKET ? &a->basket : id == OPT_CITY ? &a->city : &a->batch) = p->value;
+        break;
     case OPT_KIND:
         if ((rc = cli_opt_choice(p, KIND_CHOICES, &kind)))
             return rc;

@@ -137,6 +137,7 @@ typedef struct line_state {
     int have;        /* known products in prods */
     int32_t *prods;
     size_t pcap;
+    int answered;    /* its query ran (a parsed context, even of unknown ids alone) */
 } line_state;
 
 /* Parses a line into known product indices and an error text for unknown ids. */
@@ -146,6 +147,7 @@ static void parse_line(batch_ctx *bc, line_state *ls, const line_job *job)
     ls->ids = NULL;
     ls->n = 0;
     ls->have = 0;
+    ls->answered = 0;
     if (parse_context(job->text, &ls->ids, &ls->n, ls->err, sizeof ls->err) != 0)
         return;
     if ((size_t)ls->n + 1 > ls->pcap) {
@@ -181,10 +183,12 @@ static int emit_line(batch_ctx *bc, rs_rec_result *res, line_state *ls, line_job
     unsigned kinds = RS_REC_ALL_KINDS | RS_REC_BIT(RS_REC_COMPLETION);
     b->n = 0;
     b->oom = 0;
-    if (ls->have > 0) {
+    if (ls->answered) {
         rs_rec_result_json(b, bc->r, res, kinds, 0, ls->err[0] ? ls->err : NULL);
     } else {
-        rs_jsonw_puts(b, "{\"synonyms\":[],\"categories\":[],\"complements\":[],\"completion\":[]");
+        rs_jsonw_puts(b, "{\"synonyms\":[],\"categories\":[],\"complements\":[],\"completion\":[]"
+                         ",\"fallback\":{\"synonyms\":false,\"categories\":false,"
+                         "\"complements\":false,\"completion\":false}");
         rs_jsonw_puts(b, ",\"error\":");
         rs_jsonw_str(b, ls->err[0] ? ls->err : "no known product in the context");
         rs_jsonw_puts(b, "}");
@@ -220,10 +224,14 @@ static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t
     for (size_t j = i; j < end; j++) {
         line_state *l = &ls[j - i];
         parse_line(bc, l, &bc->jobs[j]);
-        if (l->have > 0) {
+        if (l->n > 0) {
+            /* ids of which none is known: completion alone (the popularity fallback) */
             qs[nq] = bc->q;
+            if (l->have == 0)
+                qs[nq].kinds = RS_REC_BIT(RS_REC_COMPLETION);
             qs[nq].products = l->prods;
             qs[nq].n_products = l->have;
+            l->answered = 1;
             rv[nq] = res[j - i];
             line_of[nq] = (int)(j - i);
             nq++;
@@ -236,6 +244,7 @@ static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t
             line_state *l = &ls[line_of[t]];
             snprintf(l->err, sizeof l->err, "%.400s", errs[t].msg);
             l->have = 0;
+            l->answered = 0;
         }
     free(errs);
     int rc = 0;

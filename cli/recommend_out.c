@@ -4,156 +4,158 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/sanitize.h"
+#include "cli.h"
 #include "recommend.h"
 
 /* ---------------------------------------------------------------- the table */
 
-/* Writes s for the terminal: control characters (C0, DEL, C1) and invalid UTF-8 as '?',
- * cut to width code points (with '~'), padded to width when pad. */
-static void put_clean(const char *s, int width, int pad)
+/* Every text from data goes through the one sanitizer (core/sanitize.h): cells cut and
+ * padded by display columns (CJK and emoji take two), control and bidirectional
+ * formatting characters never reach the terminal, and non-ASCII becomes '?' when the
+ * terminal is not UTF-8.  Messages go through cli_message (cli/msg.c). */
+typedef struct table {
+    int ascii; /* rs_locale_ascii() */
+} table;
+
+/* s as a cell of exactly width columns (cut with '…' or '~'), then sep. */
+static void cell(const table *t, const char *s, int width, const char *sep)
 {
-    const unsigned char *u = (const unsigned char *)(s ? s : "");
-    int cols = 0;
-    size_t len = 0;
-    for (const unsigned char *t = u; *t; cols++) {
-        int n = rs_utf8_valid_len(t);
-        t += n ? n : 1;
-    }
-    int cut = cols > width;
-    cols = 0;
-    while (*u && cols < width - cut) {
-        int n = rs_utf8_valid_len(u);
-        if (n == 0 || *u < 0x20 || *u == 0x7f || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)) {
-            putchar('?');
-            u += n ? n : 1;
-        } else {
-            fwrite(u, 1, (size_t)n, stdout);
-            u += n;
-        }
-        cols++;
-        len++;
-    }
-    if (cut) {
-        putchar('~');
-        cols++;
-    }
-    while (pad && cols++ < width)
-        putchar(' ');
+    char buf[512];
+    rs_sanitize_cell(s ? s : "", t->ascii, width, buf, sizeof buf);
+    fputs(buf, stdout);
+    fputs(sep, stdout);
 }
 
-static void print_model_line(const rs_recommender *r, const char *what, int64_t city,
-                             const char *path)
+/* s cut to at most maxw columns, not padded. */
+static void text(const table *t, const char *s, int maxw)
+{
+    char buf[1024];
+    rs_sanitize_str(s ? s : "", t->ascii, maxw, buf, sizeof buf);
+    fputs(buf, stdout);
+}
+
+static void print_model_line(const table *t, const rs_recommender *r, const char *what,
+                             int64_t city, const char *path)
 {
     printf("  %s model: ", what);
     if (city == rs_rec_city(r) && city != 0) {
         printf("city '");
-        put_clean(rs_rec_city_name(r), 40, 0);
+        text(t, rs_rec_city_name(r), 40);
         printf("'");
     } else if (city == rs_rec_city(r)) {
         printf("all cities");
     } else {
         printf("all cities (fallback: no model for '");
-        put_clean(rs_rec_city_name(r), 40, 0);
+        text(t, rs_rec_city_name(r), 40);
         printf("')");
     }
     printf(", ");
-    put_clean(path, 200, 0);
+    text(t, path, 200);
     printf("\n");
 }
 
-void rec_print_table(const rs_recommender *r, const rs_rec_result *res, unsigned kinds)
+static void print_query(const table *t, const rs_recommender *r, const rs_rec_result *res,
+                        unsigned kinds)
 {
     printf("city: ");
-    put_clean(rs_rec_city_name(r), 60, 0);
+    text(t, rs_rec_city_name(r), 60);
     printf("   receipts: %lld\nquery:\n", (long long)rs_rec_n_receipts(r));
+    unsigned need_pm = RS_REC_BIT(RS_REC_SYNONYMS) | RS_REC_BIT(RS_REC_COMPLEMENTS);
     for (int i = 0; i < res->n_query; i++) {
         rs_rec_product p;
         if (rs_rec_product_info(r, res->query[i], &p, NULL))
             continue;
         printf("  ");
-        put_clean(p.ext_id, 12, 1);
-        printf(" ");
-        put_clean(p.name, 40, 1);
-        printf(" [");
-        put_clean(p.category, 30, 0);
+        cell(t, p.ext_id, 12, " ");
+        cell(t, p.name, 40, " [");
+        text(t, p.category, 30);
         printf("]  popularity %lld (p%.1f)%s\n", (long long)p.popularity, p.percentile,
-               p.in_product_model || !(kinds & (RS_REC_BIT(RS_REC_SYNONYMS) |
-                                                 RS_REC_BIT(RS_REC_COMPLEMENTS)))
-                   ? ""
-                   : "  (not in the product model)");
+               p.in_product_model || !(kinds & need_pm) ? "" : "  (not in the product model)");
     }
+}
+
+static void print_categories(const table *t, const rs_rec_list *l)
+{
+    printf("  %3s %-40s %-24s %8s %9s %6s\n", "#", "category", "parent", "weight", "receipts",
+           "pct");
+    for (int i = 0; i < l->n; i++) {
+        const rs_rec_row *w = &l->rows[i];
+        printf("  %3d ", i + 1);
+        cell(t, w->name, 40, " ");
+        cell(t, w->category, 24, "");
+        printf(" %8.4f %9lld %6.1f\n", w->score, (long long)w->popularity, w->percentile);
+    }
+}
+
+static void print_complements(const table *t, const rs_rec_list *l)
+{
+    printf("  %3s %-12s %-30s %-20s %7s %7s %6s %6s %7s %6s %6s %6s\n", "#", "id", "name",
+           "category", "cat.w", "transf", "share", "slots", "score", "pop", "co", "lift");
+    for (int i = 0; i < l->n; i++) {
+        const rs_rec_row *w = &l->rows[i];
+        printf("  %3d ", i + 1);
+        cell(t, w->ext_id, 12, " ");
+        cell(t, w->name, 30, " ");
+        cell(t, w->category, 20, "");
+        printf(" %7.4f %7.3f %6.3f %6d %7.3f %6lld", w->cat_weight, w->cat_transformed,
+               w->cat_share, w->cat_slots, w->score, (long long)w->popularity);
+        if (w->copurchase >= 0)
+            printf(" %6lld %6.2f\n", (long long)w->copurchase, w->lift);
+        else
+            printf(" %6s %6s\n", "-", "-");
+    }
+}
+
+/* Synonyms and completion: products with a score. */
+static void print_products(const table *t, const rs_rec_list *l, const char *score)
+{
+    printf("  %3s %-12s %-40s %-24s %8s %7s %6s\n", "#", "id", "name", "category", score, "pop",
+           "pct");
+    for (int i = 0; i < l->n; i++) {
+        const rs_rec_row *w = &l->rows[i];
+        printf("  %3d ", i + 1);
+        cell(t, w->ext_id, 12, " ");
+        cell(t, w->name, 40, " ");
+        cell(t, w->category, 24, "");
+        printf(" %8.4f %7lld %6.1f\n", w->score, (long long)w->popularity, w->percentile);
+    }
+}
+
+static const char *const TITLES[RS_REC_NKINDS] = {"SYNONYMS (substitutes)", "CATEGORIES",
+                                                  "COMPLEMENTS", "COMPLETION"};
+
+void rec_print_table(const rs_recommender *r, const rs_rec_result *res, unsigned kinds)
+{
+    table t = {rs_locale_ascii()};
+    print_query(&t, r, res, kinds);
     for (int k = 0; k < RS_REC_NKINDS; k++) {
         if (!(kinds & RS_REC_BIT(k)))
             continue;
         const rs_rec_list *l = &res->lists[k];
-        printf("\n%s\n", k == RS_REC_SYNONYMS      ? "SYNONYMS (substitutes)"
-                         : k == RS_REC_CATEGORIES  ? "CATEGORIES"
-                         : k == RS_REC_COMPLEMENTS ? "COMPLEMENTS"
-                                                   : "COMPLETION");
+        printf("\n%s\n", TITLES[k]);
         if (l->status) {
-            printf("  (none: ");
-            put_clean(l->message, 200, 0);
-            printf(")\n");
+            fflush(stdout);
+            cli_message(stdout, "  (none: %s)\n", l->message);
             continue;
         }
         if (k == RS_REC_COMPLETION) {
             printf("  completion model: ");
-            put_clean(l->model_path, 120, 0);
+            text(&t, l->model_path, 120);
             printf(" (%s)\n", l->model_city ? "city" : "all cities");
         } else {
-            print_model_line(r, k == RS_REC_CATEGORIES ? "category" : "product", l->model_city,
-                             l->model_path);
+            print_model_line(&t, r, k == RS_REC_CATEGORIES ? "category" : "product",
+                             l->model_city, l->model_path);
             if (k == RS_REC_COMPLEMENTS)
-                print_model_line(r, "category", l->model2_city, l->model2_path);
+                print_model_line(&t, r, "category", l->model2_city, l->model2_path);
         }
-        if (l->n == 0) {
+        if (l->n == 0)
             printf("  (no rows: everything was masked or excluded)\n");
-            continue;
-        }
-        if (k == RS_REC_CATEGORIES) {
-            printf("  %3s %-40s %-24s %8s %9s %6s\n", "#", "category", "parent", "weight",
-                   "receipts", "pct");
-            for (int i = 0; i < l->n; i++) {
-                const rs_rec_row *w = &l->rows[i];
-                printf("  %3d ", i + 1);
-                put_clean(w->name, 40, 1);
-                printf(" ");
-                put_clean(w->category, 24, 1);
-                printf(" %8.4f %9lld %6.1f\n", w->score, (long long)w->popularity, w->percentile);
-            }
-        } else if (k == RS_REC_COMPLEMENTS) {
-            printf("  %3s %-12s %-30s %-20s %7s %7s %6s %6s %7s %6s %6s %6s\n", "#", "id",
-                   "name", "category", "cat.w", "transf", "share", "slots", "score",
-                   "pop", "co", "lift");
-            for (int i = 0; i < l->n; i++) {
-                const rs_rec_row *w = &l->rows[i];
-                printf("  %3d ", i + 1);
-                put_clean(w->ext_id, 12, 1);
-                printf(" ");
-                put_clean(w->name, 30, 1);
-                printf(" ");
-                put_clean(w->category, 20, 1);
-                printf(" %7.4f %7.3f %6.3f %6d %7.3f %6lld", w->cat_weight, w->cat_transformed,
-                       w->cat_share, w->cat_slots, w->score, (long long)w->popularity);
-                if (w->copurchase >= 0)
-                    printf(" %6lld %6.2f\n", (long long)w->copurchase, w->lift);
-                else
-                    printf(" %6s %6s\n", "-", "-");
-            }
-        } else {
-            printf("  %3s %-12s %-40s %-24s %8s %7s %6s\n", "#", "id", "name", "category",
-                   k == RS_REC_SYNONYMS ? "cosine" : "score", "pop", "pct");
-            for (int i = 0; i < l->n; i++) {
-                const rs_rec_row *w = &l->rows[i];
-                printf("  %3d ", i + 1);
-                put_clean(w->ext_id, 12, 1);
-                printf(" ");
-                put_clean(w->name, 40, 1);
-                printf(" ");
-                put_clean(w->category, 24, 1);
-                printf(" %8.4f %7lld %6.1f\n", w->score, (long long)w->popularity, w->percentile);
-            }
-        }
+        else if (k == RS_REC_CATEGORIES)
+            print_categories(&t, l);
+        else if (k == RS_REC_COMPLEMENTS)
+            print_complements(&t, l);
+        else
+            print_products(&t, l, k == RS_REC_SYNONYMS ? "cosine" : "score");
     }
 }
-

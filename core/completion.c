@@ -164,6 +164,10 @@ static int finish(rs_completion *c, rs_error *e)
     }
     if (used == 0)
         return rs_seterr(e, RS_EUSAGE, "completion: no method has a weight");
+    if (p->sgns && p->weights[RS_COMP_SGNS] != 0.0 && !p->sgns->out)
+        return rs_seterr(e, RS_EDATA, "completion: the product model has input vectors only "
+                                      "(no output vectors, e.g. imported from word2vec): "
+                                      "sgns scores in.out");
     const rs_embedding *embs[3] = {p->sgns, p->als, p->ease};
     int maxdim = 1;
     for (int i = 0; i < 3; i++)
@@ -681,9 +685,12 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
     }
     if (c->p.weights[RS_COMP_SGNS] != 0.0) {
         rc = load_part(s, city_id, RS_KIND_PRODUCT, ids[RS_COMP_SGNS], &c->own_sgns, NULL, e);
-        if (rc && !found) {
-            /* no choice stored and no product model: popularity answers */
+        if (!found && (rc || !c->own_sgns->out)) {
+            /* no choice stored and no product model (or one without output vectors, a
+             * word2vec import): popularity answers */
             rc = RS_OK;
+            rs_embedding_free(c->own_sgns);
+            c->own_sgns = NULL;
             c->p.weights[RS_COMP_SGNS] = 0.0;
             c->p.weights[RS_COMP_POPULARITY] = 1.0;
         }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitize.h"
+
 void rs_jsonw_reserve(rs_jsonw *b, size_t more)
 {
     if (b->oom || b->n + more + 1 <= b->cap)
@@ -100,7 +102,15 @@ void rs_jsonw_str(rs_jsonw *b, const char *s)
             u++;
         } else {
             int n = rs_utf8_valid_len(u);
-            if (n) {
+            unsigned cp = 0;
+            if (n)
+                rs_utf8_decode(u, (size_t)n, &cp);
+            if (n && rs_sanitize_json_escapes(cp)) {
+                /* C1 controls, line separators, bidi formatting: escaped, so the text
+                 * is inert on a terminal (as rs_sanitize_json makes cJSON's) */
+                rs_jsonw_printf(b, "\\u%04x", cp);
+                u += n;
+            } else if (n) {
                 rs_jsonw_put(b, (const char *)u, (size_t)n);
                 u += n;
             } else {

@@ -506,12 +506,22 @@ static int search_sql(const rs_recommender *r, const char *sql, const char *patt
     return RS_OK;
 }
 
+/* Whether text holds anything to search for (not empty, not only white space): an
+ * empty pattern would match every name, and "the best match" would be any product. */
+static int searchable(const char *text)
+{
+    for (const char *t = text; t && *t; t++)
+        if (!isspace((unsigned char)*t))
+            return 1;
+    return 0;
+}
+
 int rs_rec_search(const rs_recommender *r, const char *text, int32_t *out, int max, int *n,
                   rs_error *e)
 {
     *n = 0;
-    if (!text || max <= 0)
-        return RS_OK;
+    if (!searchable(text) || max <= 0)
+        return RS_OK; /* nothing to look for: no match (not every product) */
     /* FTS query: every token (runs of letters/digits/UTF-8 bytes, as unicode61 splits
      * them) as a quoted prefix term, all required */
     size_t len = strlen(text);
@@ -579,6 +589,9 @@ done:
 
 int rs_rec_resolve(const rs_recommender *r, const char *text, int32_t *index, rs_error *e)
 {
+    if (!searchable(text))
+        return rs_seterr(e, RS_EUSAGE,
+                         "empty product name: give an external id or words of its name");
     if (rs_rec_find_ext(r, text, index, NULL) == RS_OK)
         return RS_OK;
     int n = 0, rc = rs_rec_search(r, text, index, 1, &n, e);

@@ -18,6 +18,8 @@ int rec_category_weights(const rs_recommender *r, const rs_rec_query *q, rs_rec_
         rec_list_model(l, &r->cm);
         return -1;
     }
+    if (rec_need_output(l, &r->cm))
+        return -1; /* the softmax is in[query] . out[category] */
     if (sc->d_valid)
         return 0; /* the categories kind of this call computed them (same query) */
     int dim = m->dim;

@@ -183,7 +183,7 @@ void rec_run_complements(const rs_recommender *r, const rs_rec_query *q, rs_rec_
     rs_rec_scratch *sc = res->scratch;
     cat_order *order = NULL;
     rec_list_model(l, &r->pm);
-    if (!r->pm.m)
+    if (!r->pm.m || rec_need_output(l, &r->pm)) /* products by in[query] . out[p] */
         return;
     if (rec_category_weights(r, q, res, l)) {
         if (!r->cm.m)

@@ -52,6 +52,9 @@ int rec_open_completion(rs_recommender *r, rs_error *e)
             break;
     }
     snprintf(r->comp_name, sizeof r->comp_name, "%s", rs_completion_name(p->scorers[0]));
+    r->comp_is_popularity = strcmp(r->comp_name, "popularity") == 0;
+    snprintf(r->comp_fallback_name, sizeof r->comp_fallback_name,
+             "popularity (fallback: %.200s knows no product of the context)", r->comp_name);
     return RS_OK;
 }
 
@@ -93,6 +96,51 @@ static void completion_head(const rs_recommender *r, rs_rec_list *l)
     l->model_city = r->comp_city;
     l->model_id = 0;
     l->model_path = r->comp_name;
+}
+
+/* The completion list when the scorer knew no context product (the products are not
+ * in its models, or the context holds no product of the catalogue at all): rather than
+ * the arbitrary order of all-zero scores, the most popular products of the city
+ * (receipts holding them, ties by index), the context excluded and the mask applied;
+ * score log(1 + receipts) as the popularity method scores.  Marked as a fallback. */
+static void popularity_list(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
+{
+    rs_rec_list *l = &res->lists[RS_REC_COMPLETION];
+    rs_rec_scratch *sc = res->scratch;
+    rs_topheap t;
+    l->popularity_fallback = 1;
+    l->model_path = r->comp_fallback_name;
+    if (rec_topk_init(sc, &t, q->k[RS_REC_COMPLETION])) {
+        rec_list_oom(l);
+        return;
+    }
+    for (int32_t p = 0; p < r->n_products; p++)
+        if (r->pop[p] > 0 && !sc->isq[p] && !rec_masked_out(r, q, p))
+            rs_topheap_push(&t, (float)log1p((double)r->pop[p]), p);
+    rec_list_from_heap(r, l, &t);
+}
+
+/* Whether a context the scorer knew `known` products of is answered by popularity
+ * instead (the scorer is not popularity itself). */
+static int use_popularity(const rs_recommender *r, int known)
+{
+    return known == 0 && !r->comp_is_popularity;
+}
+
+/* popularity_list() for query res of a batch (whose query flags are not set). */
+static void batch_popularity_list(const rs_recommender *r, const rs_rec_query *q,
+                                  rs_rec_result *res)
+{
+    rs_rec_scratch *sc = res->scratch;
+    if (rec_grow_zero(&sc->isq, &sc->isq_cap, (size_t)r->n_products + 1)) {
+        rec_list_oom(&res->lists[RS_REC_COMPLETION]);
+        return;
+    }
+    for (int j = 0; j < res->n_query; j++)
+        sc->isq[res->query[j]] = 1;
+    popularity_list(r, q, res);
+    for (int j = 0; j < res->n_query; j++)
+        sc->isq[res->query[j]] = 0;
 }
 
 /* The completion list from the scorer's scores f (n_items ni) for the query of res. */
@@ -137,14 +185,7 @@ static void completion_list(const rs_recommender *r, const rs_rec_query *q, rs_r
                 thr = t.sc[0];
         }
     }
-    rs_topheap_sort(&t);
-    if (rec_list_reserve(l, t.n)) {
-        rec_list_oom(l);
-        return;
-    }
-    for (int i = 0; i < t.n; i++)
-        rec_fill_product_row(r, &l->rows[i], t.idx[i], t.sc[i]);
-    l->n = t.n;
+    rec_list_from_heap(r, l, &t);
 }
 
 void rec_run_completion(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
@@ -158,15 +199,16 @@ void rec_run_completion(const rs_recommender *r, const rs_rec_query *q, rs_rec_r
     int slot = pool_take(pool);
     rs_completion *c = pool->scorers[slot];
     int32_t ni = rs_completion_n_items(c);
-    int ok = !rec_grow(&sc->f, &sc->f_cap, (size_t)ni + 1, sizeof *sc->f);
+    int ok = !rec_grow(&sc->f, &sc->f_cap, (size_t)ni + 1, sizeof *sc->f), known = 0;
     if (ok)
-        rs_completion_score(c, res->query, res->n_query, sc->f);
+        known = rs_completion_score(c, res->query, res->n_query, sc->f);
     pool_give(pool, slot);
-    if (!ok) {
+    if (!ok)
         rec_list_oom(l);
-        return;
-    }
-    completion_list(r, q, res, sc->f, ni);
+    else if (use_popularity(r, known))
+        popularity_list(r, q, res);
+    else
+        completion_list(r, q, res, sc->f, ni);
 }
 
 /* Whether query i of rs_recommend_many wants a completion list. */
@@ -215,15 +257,16 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
     int32_t *tidx = malloc(((size_t)want * (size_t)k + 1) * sizeof *tidx);
     float *tsc = malloc(((size_t)want * (size_t)k + 1) * sizeof *tsc);
     int *tcnt = malloc(((size_t)want + 1) * sizeof *tcnt);
+    int *known = malloc(((size_t)want + 1) * sizeof *known);
     uint8_t *allow = nomask ? NULL : malloc((size_t)ni + 1);
-    int ok = ctx && off && tidx && tsc && tcnt && (nomask || allow);
+    int ok = ctx && off && tidx && tsc && tcnt && known && (nomask || allow);
     if (ok) {
         gather_contexts(qs, n, res, codes, ctx, off);
         if (allow)
             for (int32_t p = 0; p < ni; p++)
                 allow[p] = !rec_masked_out(r, q0, p);
         /* only reads the scorer: no need to take it from the pool */
-        ok = rs_completion_topk_many(c, ctx, off, want, allow, k, tidx, tsc, tcnt, NULL) >= 0;
+        ok = rs_completion_topk_many(c, ctx, off, want, allow, k, tidx, tsc, tcnt, known) >= 0;
     }
     int b = 0;
     for (int i = 0; i < n; i++)
@@ -231,6 +274,8 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
             rs_rec_list *l = &res[i]->lists[RS_REC_COMPLETION];
             if (!ok || rec_list_reserve(l, tcnt[b])) {
                 rec_list_oom(l);
+            } else if (use_popularity(r, known[b])) {
+                batch_popularity_list(r, &qs[i], res[i]);
             } else {
                 for (int j = 0; j < tcnt[b]; j++)
                     rec_fill_product_row(r, &l->rows[j],
@@ -245,6 +290,7 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
     free(tidx);
     free(tsc);
     free(tcnt);
+    free(known);
     free(allow);
     return 1;
 }
@@ -262,11 +308,12 @@ static void completion_block(const rs_recommender *r, const rs_rec_query *qs, in
     rs_rec_scratch *sc0 = res[first]->scratch;
     int32_t *ctx = malloc((nctx + 1) * sizeof *ctx);
     int32_t *off = malloc(((size_t)want + 1) * sizeof *off);
-    int ok = ctx && off &&
+    int *known = malloc(((size_t)want + 1) * sizeof *known);
+    int ok = ctx && off && known &&
              !rec_grow(&sc0->f, &sc0->f_cap, (size_t)want * (size_t)ni + 1, sizeof *sc0->f);
     if (ok) {
         gather_contexts(qs, n, res, codes, ctx, off);
-        rs_completion_score_many(c, ctx, off, want, sc0->f, NULL);
+        rs_completion_score_many(c, ctx, off, want, sc0->f, known);
     }
     pool_give(pool, slot);
     int b = 0;
@@ -282,13 +329,17 @@ static void completion_block(const rs_recommender *r, const rs_rec_query *qs, in
         }
         for (int j = 0; j < ri->n_query; j++)
             sc->isq[ri->query[j]] = 1;
-        completion_list(r, &qs[i], ri, sc0->f + (size_t)b * (size_t)ni, ni);
+        if (use_popularity(r, known[b]))
+            popularity_list(r, &qs[i], ri);
+        else
+            completion_list(r, &qs[i], ri, sc0->f + (size_t)b * (size_t)ni, ni);
         for (int j = 0; j < ri->n_query; j++)
             sc->isq[ri->query[j]] = 0;
         b++;
     }
     free(ctx);
     free(off);
+    free(known);
 }
 
 int rs_recommend_many(const rs_recommender *r, const rs_rec_query *qs, int n,

@@ -66,6 +66,10 @@ typedef struct model_slot {
     char path[1024];
     int broken;          /* a model is registered active but its file did not load */
     rs_error err;        /* then: why (the file and what is wrong) */
+    /* the model loaded but has no output vectors (imported from word2vec without them,
+     * or its file says so): the kinds that need them say this, decided once at open */
+    int no_output;
+    char no_output_msg[256];
 } model_slot;
 
 struct rs_recommender {
@@ -108,6 +112,8 @@ struct rs_recommender {
     char comp_message[256];
     char comp_name[256];
     int64_t comp_city;
+    int comp_is_popularity;       /* the scorer is popularity alone */
+    char comp_fallback_name[320]; /* model_path of a popularity fallback list */
 };
 
 typedef struct rs_rec_scratch {
@@ -183,10 +189,16 @@ int rec_topk_init(rs_rec_scratch *sc, rs_topheap *t, int k);
 /* Room for n rows in the list; 0, or -1 when out of memory. */
 int rec_list_reserve(rs_rec_list *l, int n);
 void rec_fill_product_row(const rs_recommender *r, rs_rec_row *row, int32_t p, double score);
+/* The product rows of heap t, best first, as the list (sorts t). */
+void rec_list_from_heap(const rs_recommender *r, rs_rec_list *l, rs_topheap *t);
 /* The list's status, message and model from a model slot. */
 void rec_list_model(rs_rec_list *l, const model_slot *m);
 /* Marks the list as failed for lack of memory. */
 void rec_list_oom(rs_rec_list *l);
+/* Every kind that reads a model's output vectors (categories: the category model's;
+ * complements: both models') asks this first: 0 when the slot's model has them, else
+ * -1 after setting l's status (RS_EDATA) and message (the model and what it lacks). */
+int rec_need_output(rs_rec_list *l, const model_slot *m);
 
 /* The category-ordered rows of the batch (see norm_cache), built once under the
  * cache's mutex; 0 when they are there, -1 (nothing set) when out of memory. */

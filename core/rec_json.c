@@ -53,15 +53,27 @@ static void json_list(rs_jsonw *b, rs_rec_kind kind, const rs_rec_list *l)
     rs_jsonw_put(b, "]", 1);
 }
 
+/* Whether a fallback answered list l: a model of all cities for a city query (for
+ * complements: either model), or popularity for a context the completion scorer knew
+ * nothing of.  A list that could not answer is no fallback. */
+static int list_fallback(const rs_recommender *r, const rs_rec_list *l, rs_rec_kind kind)
+{
+    if (l->status != 0)
+        return 0;
+    return l->model_city != rs_rec_city(r) || l->popularity_fallback ||
+           (kind == RS_REC_COMPLEMENTS && l->model2_city != rs_rec_city(r));
+}
+
 static void json_model(rs_jsonw *b, const rs_recommender *r, const rs_rec_list *l,
                        int second)
 {
     int64_t city = second ? l->model2_city : l->model_city;
     const char *path = second ? l->model2_path : l->model_path;
+    int fallback = city != rs_rec_city(r) || (!second && l->popularity_fallback);
     rs_jsonw_puts(b, "{\"city\":");
     rs_jsonw_str(b, city == 0 ? "all" : rs_rec_city_name(r));
     rs_jsonw_printf(b, ",\"fallback\":%s,\"model_id\":%lld,\"path\":",
-                    city != rs_rec_city(r) ? "true" : "false",
+                    fallback ? "true" : "false",
                     (long long)(second ? l->model2_id : l->model_id));
     rs_jsonw_str(b, path);
     rs_jsonw_puts(b, "}");
@@ -125,6 +137,19 @@ void rs_rec_result_json(rs_jsonw *b, const rs_recommender *r, const rs_rec_resul
             rs_jsonw_put(b, ",", 1);
         first = 0;
         json_list(b, (rs_rec_kind)k, &res->lists[k]);
+    }
+    if (!with_models) {
+        /* a batch line has no "models": which lists a fallback answered */
+        rs_jsonw_puts(b, ",\"fallback\":{");
+        first = 1;
+        for (int k = 0; k < RS_REC_NKINDS; k++) {
+            if (!(kinds & RS_REC_BIT(k)))
+                continue;
+            rs_jsonw_printf(b, "%s\"%s\":%s", first ? "" : ",", rs_rec_kind_name((rs_rec_kind)k),
+                            list_fallback(r, &res->lists[k], (rs_rec_kind)k) ? "true" : "false");
+            first = 0;
+        }
+        rs_jsonw_puts(b, "}");
     }
     if (error) {
         rs_jsonw_puts(b, ",\"error\":");

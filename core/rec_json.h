@@ -7,9 +7,12 @@
  *  percentile, complements also category_weight, importance, transformed, share,
  *  slots, product_score, copurchase, lift}], ...,
  *  "error": E}
- * "city", "query" and "models" only with_models (a batch line has the lists alone);
- * one list per kind of `kinds` (RS_REC_BIT mask), in kind order; "error" only when
- * error is not NULL.  Used by `recommend --json`, `recommend --batch` and `serve`.
+ * "city", "query" and "models" only with_models; a batch line (not with_models) has
+ * the lists and "fallback": {kind: true when a fallback answered it (the all-cities
+ * model for a city query, popularity for a context the completion scorer knew nothing
+ * of), ...}.  One list per kind of `kinds` (RS_REC_BIT mask), in kind order; "error"
+ * only when error is not NULL.  "fallback" in "models" also covers the popularity
+ * fallback of completion.  Used by `recommend --json`, `recommend --batch` and `serve`.
  */
 #ifndef RS_REC_JSON_H
 #define RS_REC_JSON_H

@@ -121,12 +121,5 @@ void rec_run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_res
         rec_list_oom(l);
         return;
     }
-    rs_topheap_sort(&t);
-    if (rec_list_reserve(l, t.n)) {
-        rec_list_oom(l);
-        return;
-    }
-    for (int i = 0; i < t.n; i++)
-        rec_fill_product_row(r, &l->rows[i], t.idx[i], t.sc[i]);
-    l->n = t.n;
+    rec_list_from_heap(r, l, &t);
 }

@@ -135,6 +135,15 @@ static void load_model(rs_recommender *r, const char *kind, model_slot *slot)
         rs_seterr(&slot->err, RS_EDATA, "%s: empty %s model", info.path, kind);
         rs_embedding_free(slot->m);
         slot->m = NULL;
+        return;
+    }
+    if (!slot->m->out) {
+        /* a word2vec import without output vectors: synonyms only */
+        slot->no_output = 1;
+        snprintf(slot->no_output_msg, sizeof slot->no_output_msg,
+                 "the %s model %.150s has input vectors only (no output vectors, e.g. "
+                 "imported from word2vec): this list needs them",
+                 kind, info.path);
     }
 }
 
@@ -198,18 +207,20 @@ int rec_cat_rows(const rs_recommender *r, const float **cn, const float **co)
     pthread_mutex_lock(&c->mu);
     if (!c->cat_norm && !c->cat_failed) {
         size_t n = (size_t)r->cat_off[r->n_categories], dim = (size_t)m->dim;
-        float *a = malloc(n * dim * sizeof *a + 1), *b = malloc(n * dim * sizeof *b + 1);
-        if (a && b) {
+        float *a = malloc(n * dim * sizeof *a + 1);
+        float *b = m->out ? malloc(n * dim * sizeof *b + 1) : NULL; /* none: no copy */
+        if (a && (b || !m->out)) {
             for (size_t j = 0; j < n; j++) {
                 int32_t p = r->cat_items[j];
-                if (rec_has_row(m, p)) {
+                if (rec_has_row(m, p))
                     rec_norm_row(m, c, m->item_row[p], a + j * dim);
+                else
+                    memset(a + j * dim, 0, dim * sizeof *a);
+                if (b && rec_has_row(m, p))
                     memcpy(b + j * dim, m->out + (size_t)m->item_row[p] * dim,
                            dim * sizeof *b);
-                } else {
-                    memset(a + j * dim, 0, dim * sizeof *a);
+                else if (b)
                     memset(b + j * dim, 0, dim * sizeof *b);
-                }
             }
             c->cat_norm = a;
             c->cat_out = b;
@@ -485,6 +496,18 @@ void rec_fill_product_row(const rs_recommender *r, rs_rec_row *row, int32_t p, d
     row->percentile = r->pct[p];
 }
 
+void rec_list_from_heap(const rs_recommender *r, rs_rec_list *l, rs_topheap *t)
+{
+    rs_topheap_sort(t);
+    if (rec_list_reserve(l, t->n)) {
+        rec_list_oom(l);
+        return;
+    }
+    for (int i = 0; i < t->n; i++)
+        rec_fill_product_row(r, &l->rows[i], t->idx[i], t->sc[i]);
+    l->n = t->n;
+}
+
 void rec_list_model(rs_rec_list *l, const model_slot *m)
 {
     l->status = m->status;
@@ -492,6 +515,15 @@ void rec_list_model(rs_rec_list *l, const model_slot *m)
     l->model_city = m->city;
     l->model_id = m->id;
     l->model_path = m->path;
+}
+
+int rec_need_output(rs_rec_list *l, const model_slot *m)
+{
+    if (!m->no_output)
+        return 0;
+    l->status = RS_EDATA;
+    snprintf(l->message, sizeof l->message, "%s", m->no_output_msg);
+    return -1;
 }
 
 void rec_list_oom(rs_rec_list *l)
@@ -503,7 +535,10 @@ void rec_list_oom(rs_rec_list *l)
 /* RS_OK, or RS_EUSAGE naming what is wrong with the query. */
 static int check_query(const rs_recommender *r, const rs_rec_query *q, rs_error *e)
 {
-    if (q->n_products <= 0 || !q->products)
+    /* an empty context is a question for completion alone (what sells: popularity) */
+    int completion_only = (q->kinds & ~RS_REC_BIT(RS_REC_COMPLETION)) == 0;
+    if (q->n_products < 0 || (q->n_products > 0 && !q->products) ||
+        (q->n_products == 0 && !completion_only))
         return rs_seterr(e, RS_EUSAGE, "empty query: give at least one product");
     for (int k = 0; k < RS_REC_NKINDS; k++)
         if ((q->kinds & RS_REC_BIT(k)) && (q->k[k] < 1 || q->k[k] > RS_REC_K_MAX))
@@ -532,14 +567,16 @@ int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *
     for (int k = 0; k < RS_REC_NKINDS; k++) {
         rs_rec_list *l = &res->lists[k];
         l->n = 0;
-        l->status = RS_OK;
-        l->message[0] = 0;
+        /* a kind not asked for did not answer, and says so */
+        l->status = (q->kinds & RS_REC_BIT(k)) ? RS_OK : RS_EUSAGE;
+        snprintf(l->message, sizeof l->message, "%s", l->status ? "not asked" : "");
         l->model_city = 0;
         l->model_id = 0;
         l->model_path = "";
         l->model2_city = 0;
         l->model2_id = 0;
         l->model2_path = "";
+        l->popularity_fallback = 0;
     }
     res->n_query = res->n_query_categories = 0;
     if (res->scratch)

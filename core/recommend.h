@@ -48,6 +48,11 @@
  *   completion   the city's active completion scorer (completion.h: sgns / ease / als /
  *                blend ...), context excluded, popularity mask applied unless
  *                RS_REC_NO_MASK, no category allocation.  score = the scorer's score.
+ *                When the scorer knows no product of the context (none is in its
+ *                models, or the query is empty: allowed for completion alone), its
+ *                scores say nothing: the most popular products of the city answer
+ *                instead, score log(1 + receipts), and the list says so
+ *                (popularity_fallback, model_path).
  *
  * Popularity mask: a product is kept iff min_pct <= percentile <= max_pct, with its
  * percentile in the city (products never sold in the city have popularity 0 and
@@ -101,7 +106,7 @@ enum {
 
 typedef struct rs_rec_query {
     const int32_t *products; /* product indices (products.id - 1), duplicates ignored */
-    int n_products;          /* >= 1 */
+    int n_products;          /* >= 1 (0: completion alone, see rs_recommend) */
     unsigned kinds;          /* RS_REC_BIT(kind) mask; default RS_REC_ALL_KINDS */
     int k[RS_REC_NKINDS];    /* rows wanted per kind, 1..RS_REC_K_MAX (default 10) */
     double min_pct, max_pct; /* popularity mask bounds, 0..100 (defaults 5, 99) */
@@ -140,7 +145,8 @@ typedef struct rs_rec_list {
     rs_rec_row *rows;
     int n;
     int status;             /* RS_OK, or the error code when this kind could not answer
-                               (e.g. no model of that kind at all); rows empty then */
+                               (e.g. no model of that kind at all, or the kind was not
+                               asked for: RS_EUSAGE "not asked"); rows empty then */
     char message[256];      /* why it could not answer, or a note ("" normally) */
     int64_t model_city;     /* city whose model answered: the query city, or 0 (fallback) */
     int64_t model_id;       /* models.id (0 for the completion scorer) */
@@ -149,6 +155,9 @@ typedef struct rs_rec_list {
     int64_t model2_city;
     int64_t model2_id;
     const char *model2_path;
+    /* completion: 1 when the scorer knew no product of the context (not in its models,
+     * or the query is empty) and popularity answered instead (model_path says so) */
+    int popularity_fallback;
 } rs_rec_list;
 
 typedef struct rs_rec_result {
@@ -196,8 +205,11 @@ int rs_rec_check_models(const rs_recommender *r, unsigned kinds, rs_error *e);
 int rs_recommender_reload(rs_recommender *r, int *changed, rs_error *e);
 
 /* Runs the query.  res must come from rs_rec_result_new() and is overwritten.
- * Errors: RS_EUSAGE for an empty query, an out-of-range product index, k or bounds out
- * of range.  A kind without a model is not an error (see rs_rec_list.status). */
+ * Errors: RS_EUSAGE for an empty query (unless q->kinds is the completion kind alone:
+ * then popularity answers), an out-of-range product index, k or bounds out of range.
+ * A kind without a model is not an error (see rs_rec_list.status); nor is a model
+ * without the output vectors a kind needs (categories, complements: the list says
+ * so). */
 int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
                  rs_error *e);
 
@@ -249,11 +261,13 @@ int rs_rec_find_ext(const rs_recommender *r, const char *ext_id, int32_t *index,
 /* Name search: FTS5 prefix query over the words of text (every word must match a
  * word prefix), best matches first (bm25, then popularity in the city); when FTS finds
  * nothing, a case-insensitive substring match (LIKE) on names, most popular first.
- * Writes up to max indices to out and their number to *n (0 is not an error). */
+ * Writes up to max indices to out and their number to *n (0 is not an error; an empty
+ * or all-space text matches nothing). */
 int rs_rec_search(const rs_recommender *r, const char *text, int32_t *out, int max, int *n,
                   rs_error *e);
 /* Resolves a user's product argument: an exact ext id, else the best name match.
- * RS_EUSAGE when nothing matches. */
+ * RS_EUSAGE when nothing matches, and for an empty or all-space text (which would
+ * match every name). */
 int rs_rec_resolve(const rs_recommender *r, const char *text, int32_t *index, rs_error *e);
 
 /* ---- pieces exposed for tests and explanations ---- */
