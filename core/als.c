@@ -108,6 +108,20 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
             trec[at] = (int32_t)u;
             tw[at] = c->weights ? c->weights[q] : 1.0f;
         }
+    /* the confidences 1 + α·x: beyond single precision the solves fail or give NaN */
+    double wmax = 0.0;
+    for (int64_t q = 0; c->weights && q < nnz; q++)
+        if (c->weights[q] > wmax || !(c->weights[q] == c->weights[q]))
+            wmax = c->weights[q] == c->weights[q] ? c->weights[q] : INFINITY;
+    double cmax = 1.0 + p->alpha * (wmax > 0.0 ? wmax : 1.0);
+    if (!isfinite(cmax) || cmax > 1e30) {
+        rc = rs_seterr(e, RS_EDATA,
+                       "ALS: event weights up to %g make the confidence 1 + als_alpha x weight "
+                       "%g, beyond single precision: nothing fitted (weights must be finite "
+                       "and small, e.g. counts)",
+                       wmax, cmax);
+        goto done;
+    }
     uint64_t seed = p->seed;
     float scale = 0.1f / sqrtf((float)f);
     for (size_t i = 0; i < (size_t)rows * (size_t)f; i++)
@@ -126,6 +140,14 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
             info = solve_side(rows, toff, trec, tw, X, gram, f, p->lambda, p->alpha, m->in,
                               A, b);
         }
+        if (info != 0 && cmax > 1e6) {
+            rc = rs_seterr(e, RS_EDATA,
+                           "ALS: the factor solve failed at iteration %d (LAPACK info %d): "
+                           "the confidences 1 + als_alpha x weight reach %g, too far apart "
+                           "for single precision; use smaller event weights or als_alpha",
+                           it + 1, info, cmax);
+            goto done;
+        }
         if (info != 0) {
             rc = rs_seterr(e, RS_EINTERNAL, "ALS: solve failed at iteration %d (info %d)",
                            it + 1, info);
@@ -133,6 +155,8 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
         }
     }
     memcpy(m->out, m->in, (size_t)rows * (size_t)f * sizeof *m->in);
+    if ((rc = rs_embedding_check_finite(m, "ALS: the factors are not kept", e)))
+        goto done;
     *out = m;
     m = NULL;
     rc = RS_OK;
