@@ -278,7 +278,9 @@ void tui_compute(tui_app *a)
         q.n_products = 1;
     }
     q.kinds = RS_REC_ALL_KINDS;
-    q.k[RS_REC_SYNONYMS] = q.k[RS_REC_CATEGORIES] = q.k[RS_REC_COMPLEMENTS] = a->k;
+    /* a wide screen fills its panes: as many rows as they show, at least k */
+    a->k_used = a->k > a->k_rows ? a->k : a->k_rows;
+    q.k[RS_REC_SYNONYMS] = q.k[RS_REC_CATEGORIES] = q.k[RS_REC_COMPLEMENTS] = a->k_used;
     q.min_pct = a->min_pct;
     q.max_pct = a->max_pct;
     if (a->any_category)
@@ -436,7 +438,7 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
     a->fast = opt->fast_start;
     if (a->fast && (rc = tui_loader_init(a, e)) != RS_OK)
         goto fail;
-    a->k = RS_REC_DEFAULT_K;
+    a->k = a->k_used = RS_REC_DEFAULT_K;
     a->min_pct = RS_REC_DEFAULT_MIN_PCT;
     a->max_pct = RS_REC_DEFAULT_MAX_PCT;
     a->product = -1;
@@ -730,7 +732,7 @@ static void search_step(tui_app *a, int dir)
 /* The views a command of the main screen opens. */
 static const tui_view *const VIEWS[] = {
     &tui_view_help, &tui_view_metrics, &tui_view_explain,
-    &tui_view_city, &tui_view_search,  &tui_view_export,
+    &tui_view_city, &tui_view_search,  &tui_view_export, &tui_view_mask,
 };
 
 static const tui_view *view_of(tui_cmd cmd)

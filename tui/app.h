@@ -9,7 +9,7 @@
  *   list.c      the one scrollable list (selection, top, page)
  *   lines.c     text built for the text views
  *   view_*.c    the views (overlays), one file each, as tui_view ops:
- *               help, metrics, explain, city, search, export
+ *               help, metrics, explain, city, search, export, mask
  *   export.c    the export writer (JSON / CSV)
  */
 #ifndef RS_TUI_APP_H
@@ -73,7 +73,7 @@ typedef struct tui_view {
 } tui_view;
 
 extern const tui_view tui_view_help, tui_view_metrics, tui_view_explain, tui_view_city,
-    tui_view_search, tui_view_export;
+    tui_view_search, tui_view_export, tui_view_mask;
 
 /* Opens v (closing the open view first); closes the open view. */
 void tui_view_open(tui_app *a, const tui_view *v);
@@ -133,7 +133,9 @@ struct tui_app {
     int n_hist, cap_hist;
     int32_t *basket;
     int n_basket, cap_basket;
-    int k;
+    int k;            /* rows asked per list (+ -) */
+    int k_rows;       /* rows a pane shows on a wide screen (0 below 120 columns) */
+    int k_used;       /* rows asked in the last query: max(k, k_rows) */
     int any_category; /* synonyms from every category */
     int cat_eligible; /* categories the current softmax ran over (0: unknown) */
     double min_pct, max_pct;

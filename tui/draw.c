@@ -1,7 +1,7 @@
 /* draw.c - every screen of the TUI, drawn into the canvas.
  *
- * Layout (80x24 is the design size; more rows give longer lists and a taller
- * histogram, 150+ columns put the three panes side by side):
+ * Layout (80x24 is the design size; more rows give a taller histogram; from 120
+ * columns the lists fill their panes, from 160 the three panes stand side by side):
  *   row 0       title: city (and whether its models fall back to all cities), k, mask
  *   row 1       the current product: name, category, receipts, percentile
  *   (row 2)     the basket, when there is one
@@ -209,7 +209,7 @@ static void draw_pane_header(tui_app *a, tui_canvas *c, int pane, const rs_rec_l
         if (mlo || mhi)
             snprintf(masked, sizeof masked, " +%d masked (%s)", mlo + mhi,
                      mlo && mhi ? "[ }" : mlo ? "[" : "}");
-        snprintf(head, sizeof head, "  %d/%d%s%s", l->n, a->k,
+        snprintf(head, sizeof head, "  %d/%d%s%s", l->n, a->k_used,
                  pane == PANE_SYN && a->any_category ? " any category" : "", masked);
         lx += tui_text(c, y, lx, end - lx, head, hr);
         const rs_browse_trust *t = tui_pane_trust(a, pane);
@@ -646,6 +646,27 @@ static void draw_too_small(tui_canvas *c)
                  TUI_ROLE_DIM);
 }
 
+/* Wide screens (issue 17): from TUI_WIDE_COLS columns the lists ask for as many rows
+ * as their panes show (at least k); from TUI_SIDE_COLS the panes stand side by side,
+ * each the full height.  Below, the 80x24 layout with k rows.  The row counts follow
+ * the layout of tui_draw (title, product line, basket line, histogram, status). */
+#define TUI_WIDE_COLS 120
+#define TUI_SIDE_COLS 160
+
+static int hist_height(const tui_canvas *c)
+{
+    return c->rows >= 40 ? 9 : (c->rows >= 30 ? 7 : 5);
+}
+
+static int wide_rows(const tui_app *a, const tui_canvas *c)
+{
+    if (c->cols < TUI_WIDE_COLS)
+        return 0;
+    int area = c->rows - 1 - hist_height(c) - (a->n_basket > 0 ? 3 : 2);
+    int rows = c->cols >= TUI_SIDE_COLS ? area - 1 : area / 3 - 1;
+    return rows > 0 ? rows : 0;
+}
+
 void tui_draw(tui_app *a, tui_canvas *c)
 {
     tui_canvas_clear(c);
@@ -655,16 +676,21 @@ void tui_draw(tui_app *a, tui_canvas *c)
         draw_too_small(c);
         return;
     }
+    int kr = wide_rows(a, c);
+    if (kr != a->k_rows) { /* the screen changed: the lists fill what it shows */
+        a->k_rows = kr;
+        a->dirty = 1;
+    }
     tui_compute(a);
     draw_title(a, c);
     draw_product_line(a, c, 1);
     int top = 2;
     if (a->n_basket > 0)
         draw_basket_line(a, c, top++);
-    int hist_h = c->rows >= 40 ? 9 : (c->rows >= 30 ? 7 : 5);
+    int hist_h = hist_height(c);
     int hist_y = c->rows - 1 - hist_h;
     int area = hist_y - top;
-    if (c->cols >= 150) {
+    if (c->cols >= TUI_SIDE_COLS) {
         int w = (c->cols - 2) / 3;
         for (int p = 0; p < NPANES; p++) {
             int px = p * (w + 1);

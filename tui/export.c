@@ -146,7 +146,7 @@ static char *build_json(tui_app *a)
     cJSON *basket = cJSON_AddArrayToObject(root, "basket");
     for (int i = 0; basket && i < a->n_basket; i++)
         cJSON_AddItemToArray(basket, product_json(r, a->basket[i]));
-    cJSON_AddNumberToObject(root, "k", a->k);
+    cJSON_AddNumberToObject(root, "k", a->k_used);
     cJSON_AddNumberToObject(root, "min_pct", a->min_pct);
     cJSON_AddNumberToObject(root, "max_pct", a->max_pct);
     if (a->cat_eligible > 0) /* the categories' softmax ran over this many */

@@ -42,6 +42,7 @@ enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS }
     X(LOW_UP, TUI_SEC_RECS, "]", "lower popularity cut-off up", ']')                        \
     X(HIGH_DOWN, TUI_SEC_RECS, "{", "upper popularity cut-off down", '{')                   \
     X(HIGH_UP, TUI_SEC_RECS, "}", "upper popularity cut-off up", '}')                       \
+    X(MASK, TUI_SEC_RECS, "%", "type the popularity mask (e.g. 5-95)", '%')                 \
     X(ANY_CATEGORY, TUI_SEC_RECS, "a", "synonyms from every category, or its own (toggle)", 'a') \
     X(BASKET_ADD, TUI_SEC_RECS, "b", "add the highlighted product to the basket", 'b')      \
     X(BASKET_CLEAR, TUI_SEC_RECS, "B", "clear the basket", 'B')                             \

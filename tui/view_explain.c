@@ -81,7 +81,7 @@ static void explain_category_step(tui_app *a, tui_lines *l, const rs_rec_row *r)
         ROW("category importance", "%.6f  (weight x category share)", k->cat_importance);
         ROW("transformed score", "%.6f  (Yeo-Johnson, standardised)", k->cat_transformed);
         ROW("slot share", "%.6f  -> %d slot%s of %d", k->cat_share, k->cat_slots,
-            k->cat_slots == 1 ? "" : "s", a->k);
+            k->cat_slots == 1 ? "" : "s", a->k_used);
     } else {
         ROW("complement slots", "%s", "none: not among the complement categories");
     }

@@ -24,7 +24,7 @@ static void help_open(tui_app *a)
         }
     }
     tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
-    tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "In the search box and the export prompt");
+    tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "In the search box and the prompts (export, mask)");
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "text Bksp C-u");
     tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "edit (C-u clears); search results follow every key");
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Up Down Enter Esc");

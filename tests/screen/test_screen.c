@@ -162,6 +162,18 @@ static const scase CASES[] = {
     {"i12_05_trust_ascii", 24, 80, A, M, 0, W_FULL, "Shelbyville", "P16", NULL},
     /* issue 12 item 7: a pane says how many rows the mask hid and which key shows them */
     {"i12_07_mask_hidden", 24, 80, U, C, 1, W_FULL, NULL, "P16", "{{{{{{{{"},
+    /* issue 17: wide terminals: from 120 columns the lists fill their panes, from 160 the
+     * panes stand side by side (80x24 as before) */
+    {"i17_wide_140x50", 50, 140, U, C, 0, W_FULL, NULL, "P16", NULL},
+    {"i17_wide_200x60", 60, 200, U, C, 1, W_FULL, NULL, "P16", "<Tab><Tab>jj"},
+    {"i17_wide_200x60_ascii", 60, 200, A, M, 0, W_FULL, NULL, "P16", NULL},
+    {"i17_wide_resize_back", 24, 80, U, C, 0, W_FULL, NULL, "P16", "<resize 60x200>j<resize 24x80>"},
+    /* issue 17: the mask typed as numbers */
+    {"i17_mask_prompt", 24, 80, U, C, 1, W_FULL, NULL, "P16", "%"},
+    {"i17_mask_typed", 24, 80, U, C, 0, W_FULL, NULL, "P16", "%<C-u>20-80<Enter>"},
+    {"i17_mask_typed_bad", 24, 80, U, C, 0, W_FULL, NULL, "P16", "%<C-u>80-20<Enter>"},
+    {"i17_mask_typed_junk", 24, 80, A, M, 0, W_FULL, NULL, "P16", "%<C-u>abc<Enter>"},
+    {"i17_mask_cancel", 24, 80, U, C, 0, W_FULL, NULL, "P16", "%<BS><BS>50<Esc>"},
     /* issue 11 item 7: NaN in the category model: the loader's reason, not "not trained" */
     {"i11_07_nan_category", 24, 80, U, C, 0, W_NAN, NULL, NULL, NULL},
     /* issue 11 item 15: text typed or from data, quoted in a message, is sanitized */
