@@ -12,6 +12,7 @@
 #include "completion.h"
 #include "completion_choice.h"
 #include "knn.h"
+#include "model.h"
 #include "runs.h"
 
 #define MAX_KINDS 32
@@ -39,6 +40,7 @@ typedef struct ev_ctx {
     rs_train_params p[MAX_KINDS];    /* the active parameters of each kind */
     rs_embedding *model[MAX_KINDS];  /* each kind refitted on the training part */
     int kind_row[MAX_KINDS];         /* its row, -1 none */
+    int64_t model_id[MAX_KINDS];     /* the registered model whose parameters it used */
     int base_row[RS_COMP_N];         /* rows of the product baselines, -1 none */
 } ev_ctx;
 
@@ -157,7 +159,8 @@ static int eval_kinds(ev_ctx *c, rs_baskets b, rs_error *e)
         char *pj = NULL, *ps = NULL;
         int rc;
         rs_train_params_defaults(&c->p[k]);
-        if ((rc = rs_runs_active_params(c->s, c->r->city_id, kd->name, 1, &pj, NULL, NULL, e)))
+        if ((rc = rs_runs_active_params(c->s, c->r->city_id, kd->name, 1, &pj, &c->model_id[k],
+                                        NULL, e)))
             return rc;
         rs_params_apply_json(&c->p[k], pj);
         free(pj);
@@ -181,6 +184,9 @@ static int eval_kinds(ev_ctx *c, rs_baskets b, rs_error *e)
         row->baskets = b;
         c->kind_row[k] = (int)(row - c->r->rows);
         row->fit_s = secs;
+        if (c->model_id[k] > 0)
+            snprintf(row->models, sizeof row->models, "{\"%s\":%" PRId64 "}", kd->name,
+                     c->model_id[k]);
         if ((ps = rs_params_json(&c->p[k], kd->params)))
             snprintf(row->params, sizeof row->params, "%s", ps);
         free(ps);
@@ -237,6 +243,7 @@ static int eval_choice(ev_ctx *c, rs_error *e)
     }
     if ((rc = rs_eval_completion(comp, c->q[0], c->train[0], c->o->k, NULL, NULL, &row->m, e)))
         goto done;
+    size_t at = 0;
     for (int m = 0; m < RS_COMP_N; m++) {
         if (parts.weights[m] == 0.0)
             continue;
@@ -246,7 +253,14 @@ static int eval_choice(ev_ctx *c, rs_error *e)
             ri = c->kind_row[kd - RS_KINDS];
         if (ri >= 0)
             row->fit_s += c->r->rows[ri].fit_s;
+        if (kd && c->model_id[kd - RS_KINDS] > 0 && at < sizeof row->models)
+            at += (size_t)snprintf(row->models + at, sizeof row->models - at, "%s\"%s\":%" PRId64,
+                                   at ? "," : "{", kd->name, c->model_id[kd - RS_KINDS]);
     }
+    if (at && at + 1 < sizeof row->models)
+        snprintf(row->models + at, sizeof row->models - at, "}");
+    else
+        row->models[0] = 0;
 done:
     rs_completion_close(comp);
     free(pop);
@@ -264,6 +278,9 @@ static int eval_synonyms(ev_ctx *c, rs_error *e)
         rs_eval_syn_row *sy = &r->synonyms[r->n_synonyms];
         snprintf(sy->method, sizeof sy->method, "%s", kd->synonyms);
         sy->min_count = 20;
+        if (c->model_id[k] > 0)
+            snprintf(sy->models, sizeof sy->models, "{\"%s\":%" PRId64 "}", kd->name,
+                     c->model_id[k]);
         int rc = rs_eval_synonyms(c->model[k], c->train[0], c->knn, c->o->k, sy->min_count, 2000,
                                   &sy->m, e);
         if (rc)
@@ -290,6 +307,9 @@ char *rs_eval_row_json(const rs_eval_row *row)
 static int record(ev_ctx *c, rs_error *e)
 {
     const rs_eval_report *r = c->r;
+    int rc0 = rs_evaluations_models_column(c->s, e);
+    if (rc0)
+        return rc0;
     for (int b = 0; b < 2; b++)
         for (int i = 0; i < r->n_rows; i++) {
             if ((int)r->rows[i].baskets != b)
@@ -297,7 +317,8 @@ static int record(ev_ctx *c, rs_error *e)
             char *mj = rs_eval_row_json(&r->rows[i]);
             if (!mj)
                 return rs_seterr(e, RS_EINTERNAL, "out of memory");
-            int rc = rs_evaluations_insert(c->s, r->city_id, r->rows[i].method, r->split, mj, e);
+            int rc = rs_evaluations_insert(c->s, r->city_id, r->rows[i].method, r->split, mj,
+                                           r->rows[i].models, e);
             free(mj);
             if (rc)
                 return rc;
@@ -309,7 +330,8 @@ static int record(ev_ctx *c, rs_error *e)
                  "{\"k\":%d,\"items\":%" PRId64 ",\"category_purity@%d\":%.6f,"
                  "\"copurchase_rate\":%.6f}",
                  r->k, sy->m.n_items, r->k, sy->m.purity, sy->m.copurchase);
-        int rc = rs_evaluations_insert(c->s, r->city_id, sy->method, r->split, mj, e);
+        int rc = rs_evaluations_insert(c->s, r->city_id, sy->method, r->split, mj, sy->models,
+                                       e);
         if (rc)
             return rc;
     }

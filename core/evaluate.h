@@ -27,12 +27,16 @@ typedef struct rs_eval_row {
     rs_baskets baskets;
     rs_rank_metrics m;
     double fit_s;      /* seconds to fit (the choice: the sum of its parts') */
+    char models[192];  /* the registered models it measured, {"kind":id,...} (the
+                          active model whose parameters were refitted; the choice's
+                          parts); "" for baselines (model.h, rs_evaluation_stale) */
 } rs_eval_row;
 
 typedef struct rs_eval_syn_row {
     char method[64];   /* "synonyms sgns in.in" */
     int min_count;     /* items with at least this many training receipts */
     rs_synonym_metrics m;
+    char models[64];   /* as rs_eval_row.models */
 } rs_eval_syn_row;
 
 typedef struct rs_eval_report {

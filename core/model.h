@@ -84,4 +84,82 @@ int rs_registry_load_active(rs_store *s, int64_t city_id, const char *kind, cons
                             rs_embedding **out, int64_t *used_city, rs_model_info *info,
                             rs_error *e);
 
+/* Loads the file of a registry row (its path resolved as below); a file holding
+ * another kind than the row says is RS_EDATA. */
+int rs_registry_load(rs_store *s, const rs_model_info *info, rs_embedding **out, rs_error *e);
+/* A registered path as it is, or resolved against the database's directory when it is
+ * relative and not found from here; -1 when buf is too small. */
+int rs_registry_resolve(rs_store *s, const char *path, char *buf, size_t n);
+
+/* ---- model history (`recoscope models`) ------------------------------------------ */
+
+/* One registered model with what is known of its quality. */
+typedef struct rs_model_row {
+    rs_model_info info;
+    char city_name[128];   /* "all cities" for city 0 (raw data: sanitize to print) */
+    int active;
+    char *params;          /* JSON object text */
+    char *metrics;         /* validation metrics JSON (train's selection part), or NULL */
+    /* the latest held-out evaluation of this model (`recoscope eval`: an evaluations row
+     * of the kind's method recorded with this model, see rs_evaluations_models_column) */
+    int64_t eval_id;       /* 0: none */
+    char *eval_metrics;    /* its metrics JSON, or NULL */
+    char eval_created_at[32];
+    int eval_stale;        /* the model is no longer the one in use for its city */
+} rs_model_row;
+
+typedef struct rs_model_list {
+    rs_model_row *rows;    /* newest first */
+    size_t n;
+} rs_model_list;
+
+/* The registered models, newest first; city_id < 0 = every city, kind NULL = every
+ * kind. */
+int rs_registry_list(rs_store *s, int64_t city_id, const char *kind, rs_model_list *out,
+                     rs_error *e);
+void rs_model_list_free(rs_model_list *l);
+
+/* Makes model id the active one of its (city, kind, split), after loading its file in
+ * full (a missing, broken or non-finite file is refused and nothing changes).  *info
+ * (may be NULL) receives the model, *previous (may be NULL) the id that was active (0
+ * when none). */
+int rs_registry_activate(rs_store *s, int64_t id, rs_model_info *info, int64_t *previous,
+                         rs_error *e);
+
+typedef struct rs_prune_result {
+    int64_t rows;          /* registry rows removed */
+    int64_t files;         /* model files removed (with their sidecars) */
+    int64_t kept_outside;  /* rows removed whose file is outside the models directory (the
+                              file is left alone) */
+    int64_t bytes;         /* bytes of the files removed */
+} rs_prune_result;
+
+/* For every (city, kind, split) (filtered as rs_registry_list), removes all but the
+ * `keep` newest models, never the active one: registry rows first (one transaction;
+ * runs rows pointing at them are unlinked), then their files and sidecars when they
+ * live in the models directory and no remaining row uses them.  dry_run counts only. */
+int rs_registry_prune(rs_store *s, int64_t city_id, const char *kind, int keep, int dry_run,
+                      rs_prune_result *r, rs_error *e);
+
+/* The model of kind serving city: its active one, else the all-cities one; *model_id 0
+ * when there is none. */
+int rs_registry_in_use(rs_store *s, int64_t city_id, const char *kind, int64_t *model_id,
+                       rs_error *e);
+
+/* Evaluations and the models they measured.  evaluations.models (JSON object text,
+ * kind -> model id, e.g. {"product":9,"ease":12}) records which registered models an
+ * evaluation row was computed with; rows of older files have none.  Writers of
+ * evaluation rows call rs_evaluations_models_column() once (it adds the column to an
+ * older database) and fill it with rs_registry_models_json(). */
+int rs_evaluations_models_column(rs_store *s, rs_error *e);
+/* {"kind":id,...} of the models in use for city, for the NULL-terminated kinds (kinds
+ * with none are left out); malloc-ed text in *out. */
+int rs_registry_models_json(rs_store *s, int64_t city_id, const char *const *kinds,
+                            char **out, rs_error *e);
+/* Whether an evaluation of city computed with models_json is stale: one of its models
+ * is no longer the one in use for the city.  NULL or {} (baselines, older rows): never
+ * stale. */
+int rs_evaluation_stale(rs_store *s, int64_t city_id, const char *models_json, int *stale,
+                        rs_error *e);
+
 #endif

@@ -175,8 +175,7 @@ int rs_registry_active(rs_store *s, int64_t city_id, const char *kind, const cha
     return rc;
 }
 
-/* path as stored, or resolved against the database's directory when relative */
-static int resolve_path(rs_store *s, const char *path, char *buf, size_t n)
+int rs_registry_resolve(rs_store *s, const char *path, char *buf, size_t n)
 {
     if (path[0] == '/' || access(path, F_OK) == 0)
         return snprintf(buf, n, "%s", path) < (int)n ? 0 : -1;
@@ -186,6 +185,26 @@ static int resolve_path(rs_store *s, const char *path, char *buf, size_t n)
     int len = snprintf(buf, n, "%s/%s", dirname(copy), path);
     free(copy);
     return (len < 0 || (size_t)len >= n) ? -1 : 0;
+}
+
+int rs_registry_load(rs_store *s, const rs_model_info *info, rs_embedding **out, rs_error *e)
+{
+    char path[PATH_MAX];
+    rs_embedding *m = NULL;
+    *out = NULL;
+    if (rs_registry_resolve(s, info->path, path, sizeof path) != 0)
+        return rs_seterr(e, RS_EINTERNAL, "%s: model path too long", info->path);
+    int rc = rs_model_load(path, &m, e);
+    if (rc)
+        return rc;
+    if (strcmp(m->kind, info->kind) != 0) {
+        rc = rs_seterr(e, RS_EDATA, "%s: the file holds a %s model, the registry says %s", path,
+                       m->kind, info->kind);
+        rs_embedding_free(m);
+        return rc;
+    }
+    *out = m;
+    return RS_OK;
 }
 
 int rs_registry_load_active(rs_store *s, int64_t city_id, const char *kind, const char *split,
@@ -201,18 +220,9 @@ int rs_registry_load_active(rs_store *s, int64_t city_id, const char *kind, cons
         rc = rs_registry_active(s, 0, kind, split, info, e);
     if (rc)
         return rc;
-    char path[PATH_MAX];
-    if (resolve_path(s, info->path, path, sizeof path) != 0)
-        return rs_seterr(e, RS_EINTERNAL, "%s: model path too long", info->path);
     rs_embedding *m = NULL;
-    if ((rc = rs_model_load(path, &m, e))) {
+    if ((rc = rs_registry_load(s, info, &m, e))) {
         rs_errctx(e, "active %s model %lld", kind, (long long)info->id);
-        return rc;
-    }
-    if (strcmp(m->kind, kind) != 0) {
-        rc = rs_seterr(e, RS_EDATA, "%s: the file holds a %s model, the registry says %s", path,
-                       m->kind, kind);
-        rs_embedding_free(m);
         return rc;
     }
     if (used_city)

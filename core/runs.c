@@ -53,18 +53,21 @@ int rs_runs_select(rs_store *s, int64_t city, const char *kind, int64_t run_id,
 }
 
 int rs_evaluations_insert(rs_store *s, int64_t city, const char *method, const char *split,
-                          const char *metrics, rs_error *e)
+                          const char *metrics, const char *models, rs_error *e)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(rs_store_db(s),
-                           "INSERT INTO evaluations(city_id, method, split, metrics, created_at)"
-                           " VALUES (?,?,?,?, strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
+                           "INSERT INTO evaluations(city_id, method, split, metrics, models,"
+                           " created_at) VALUES (?,?,?,?,?,"
+                           " strftime('%Y-%m-%dT%H:%M:%SZ','now'))",
                            -1, &st, NULL) != SQLITE_OK)
         return rs_store_sqlerr(s, e, "recording an evaluation");
     sqlite3_bind_int64(st, 1, city);
     sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, split, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, metrics, -1, SQLITE_STATIC);
+    if (models && *models)
+        sqlite3_bind_text(st, 5, models, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? RS_OK
                                              : rs_store_sqlerr(s, e, "recording an evaluation");
     sqlite3_finalize(st);

@@ -17,9 +17,10 @@ int rs_runs_insert(rs_store *s, int64_t city, const char *kind, const char *grid
  * it is > 0. */
 int rs_runs_select(rs_store *s, int64_t city, const char *kind, int64_t run_id,
                    int64_t model_id, rs_error *e);
-/* One evaluations row. */
+/* One evaluations row; models ({"kind":id,...} of the registered models it measured,
+ * NULL or "" for none) needs the column (rs_evaluations_models_column, model.h). */
 int rs_evaluations_insert(rs_store *s, int64_t city, const char *method, const char *split,
-                          const char *metrics, rs_error *e);
+                          const char *metrics, const char *models, rs_error *e);
 /* The params JSON of the active model of (city, kind, split "all"), with fallback
  * falling back to all cities; *out NULL (and RS_OK) when there is none, else malloc-ed.  *model_id (may be
  * NULL) receives its id (0 when none), *metrics (may be NULL) its metrics JSON. */

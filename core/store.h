@@ -14,7 +14,8 @@
  *   models(id, city_id, kind, path, split, params, metrics, fingerprint, seconds,
  *          created_at, active)                    -- the model registry
  *   runs(id, city_id, kind, grid, params, metrics, seconds, created_at, model_id, selected)
- *   evaluations(id, city_id, method, split, metrics, created_at)
+ *   evaluations(id, city_id, method, split, metrics, created_at[, models])  -- models: the
+ *          registered models measured, {"kind":id} (added by the first writer, model.h)
  *   customers(id, city_id, ext_id, receipts, first_ts, last_ts)  -- derived, customers.h
  * Version 2 added customers (and the index receipts(customer, city_id)); a version-1
  * database is upgraded in place (one transaction) by the first command that writes to

@@ -492,6 +492,98 @@ static void i11_03_model_bytes_shared_once(void)
     rs_embedding_free(m);
 }
 
+/* Issue 12 item 6: which models an evaluation measured, and when it goes stale; the
+ * listing, activation and pruning of the registry (the CLI side: test_models_cli.sh). */
+static void i12_06_model_history(void)
+{
+    const char *dir = test_tmpdir();
+    char db[512];
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    rs_store *s = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(db, RS_STORE_CREATE, &s, &e), RS_OK);
+    if (!s)
+        return;
+    rs_embedding *m = toy(1);
+    rs_publish p = {.city_id = 0, .kind = RS_KIND_PRODUCT, .metrics_json = "{\"hr@10\":0.25}",
+                    .activate = 1, .ext_ids = IDS};
+    int64_t a = 0, b = 0, c = 0, use = -1;
+    char pa[1024], pb[1024];
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, &a, pa, sizeof pa, &e), RS_OK);
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, &b, pb, sizeof pb, &e), RS_OK);
+    p.city_id = 0;
+    p.activate = 0;
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, &c, NULL, 0, &e), RS_OK);
+    /* in use: the city's own, else all cities' */
+    CHECK_EQ_INT(rs_registry_in_use(s, 7, RS_KIND_PRODUCT, &use, &e), RS_OK);
+    CHECK_EQ_INT(use, b);
+    CHECK_EQ_INT(rs_registry_in_use(s, 7, RS_KIND_EASE, &use, &e), RS_OK);
+    CHECK_EQ_INT(use, 0);
+    static const char *const kinds[] = {RS_KIND_PRODUCT, RS_KIND_EASE, NULL};
+    char *mj = NULL, want[64];
+    CHECK_EQ_INT(rs_registry_models_json(s, 7, kinds, &mj, &e), RS_OK);
+    snprintf(want, sizeof want, "{\"product\":%lld}", (long long)b);
+    CHECK_STR(mj, want);
+    /* an evaluation recorded with it: current, then stale when another serves */
+    CHECK_EQ_INT(rs_evaluations_models_column(s, &e), RS_OK);
+    CHECK_EQ_INT(rs_evaluations_models_column(s, &e), RS_OK); /* twice is fine */
+    char sql[512];
+    snprintf(sql, sizeof sql, "INSERT INTO evaluations(city_id, method, split, metrics, models,"
+             " created_at) VALUES (0, 'sgns in.out', 'hash-test', '{\"hr@10\":0.5}', '%s',"
+             " 'now')", mj);
+    CHECK_EQ_INT(rs_store_exec(s, sql, &e), RS_OK);
+    int stale = -1;
+    CHECK_EQ_INT(rs_evaluation_stale(s, 0, mj, &stale, &e), RS_OK);
+    CHECK_EQ_INT(stale, 0);
+    CHECK_EQ_INT(rs_evaluation_stale(s, 0, NULL, &stale, &e), RS_OK); /* baselines */
+    CHECK_EQ_INT(stale, 0);
+    int64_t prev = 0;
+    rs_model_info info;
+    CHECK_EQ_INT(rs_registry_activate(s, a, &info, &prev, &e), RS_OK);
+    CHECK_EQ_INT(prev, b);
+    CHECK_EQ_INT(rs_evaluation_stale(s, 0, mj, &stale, &e), RS_OK);
+    CHECK_EQ_INT(stale, 1);
+    rs_model_list l;
+    CHECK_EQ_INT(rs_registry_list(s, 0, RS_KIND_PRODUCT, &l, &e), RS_OK);
+    CHECK_EQ_INT(l.n, 3);
+    if (l.n == 3) {
+        CHECK_EQ_INT(l.rows[0].info.id, c); /* newest first */
+        CHECK_EQ_INT(l.rows[1].info.id, b);
+        CHECK(l.rows[1].eval_id > 0 && l.rows[1].eval_stale == 1);
+        CHECK(l.rows[1].eval_metrics && strstr(l.rows[1].eval_metrics, "0.5"));
+        CHECK(l.rows[2].active && l.rows[2].eval_id == 0);
+        CHECK_STR(l.rows[2].city_name, "all cities");
+        CHECK(l.rows[2].metrics && strstr(l.rows[2].metrics, "0.25"));
+    }
+    rs_model_list_free(&l);
+    /* prune keeps the newest (c) and the active one (a): b goes, file and sidecar */
+    rs_prune_result r;
+    CHECK_EQ_INT(rs_registry_prune(s, -1, NULL, 1, 0, &r, &e), RS_OK);
+    CHECK_EQ_INT(r.rows, 1);
+    CHECK_EQ_INT(r.files, 1);
+    CHECK(access(pb, F_OK) != 0);
+    char side[1100];
+    snprintf(side, sizeof side, "%s.json", pb);
+    CHECK(access(side, F_OK) != 0 && access(pa, F_OK) == 0);
+    CHECK_EQ_INT(rs_registry_active(s, 0, RS_KIND_PRODUCT, "all", &info, &e), RS_OK);
+    CHECK_EQ_INT(info.id, a);
+    CHECK_EQ_INT(rs_registry_prune(s, -1, NULL, 0, 0, &r, &e), RS_EUSAGE);
+    /* a registered file outside the models directory: the row goes, the file stays */
+    char outside[512];
+    snprintf(outside, sizeof outside, "%s/outside.rsm", dir);
+    p.path = outside;
+    p.activate = 0;
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, NULL, NULL, 0, &e), RS_OK);
+    p.path = NULL;
+    CHECK_EQ_INT(rs_model_publish(s, m, &p, NULL, NULL, 0, &e), RS_OK);
+    CHECK_EQ_INT(rs_registry_prune(s, 0, RS_KIND_PRODUCT, 1, 0, &r, &e), RS_OK);
+    CHECK(r.rows == 2 && r.kept_outside == 1 && access(outside, F_OK) == 0);
+    CHECK_EQ_INT(rs_registry_activate(s, 424242, &info, NULL, &e), RS_EUSAGE);
+    free(mj);
+    rs_embedding_free(m);
+    rs_store_close(s);
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -541,5 +633,6 @@ int main(void)
     i11_06_publish_refuses_nonfinite();
     i11_07_nonfinite_model_refused();
     i11_12_model_path_fifo();
+    i12_06_model_history();
     return test_summary();
 }
