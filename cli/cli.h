@@ -25,6 +25,7 @@ int cmd_eval(rs_cli *cli, int argc, char **argv);
 int cmd_recommend(rs_cli *cli, int argc, char **argv);
 int cmd_export(rs_cli *cli, int argc, char **argv);
 int cmd_import_model(rs_cli *cli, int argc, char **argv);
+int cmd_models(rs_cli *cli, int argc, char **argv);
 int cmd_tui(rs_cli *cli, int argc, char **argv);
 int cmd_snapshot(rs_cli *cli, int argc, char **argv);
 

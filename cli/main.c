@@ -24,6 +24,7 @@ static const struct {
     {"recommend", cmd_recommend, "synonyms, categories, complements for a product or basket"},
     {"export", cmd_export, "export a model in word2vec text or binary format"},
     {"import-model", cmd_import_model, "import a word2vec text or binary model"},
+    {"models", cmd_models, "model history: list with scores, activate an older one, prune"},
     {"tui", cmd_tui, "open the terminal interface"},
     {"snapshot", cmd_snapshot, "print the screen the TUI would draw, as text"},
 };
