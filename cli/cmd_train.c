@@ -16,7 +16,8 @@ static void usage(FILE *f)
 {
     fputs("usage: recoscope train [--city C] [--kind K|all] [--split all|train] [--grid FILE]\n"
           "                       [--select METRIC] [--min-receipts N] [--ease-cap N]\n"
-          "                       [--max-valid N] [--max-runs N] [--yes] [PARAMS]\n"
+          "                       [--max-valid N] [--max-runs N] [--yes] [--if-changed]\n"
+          "                       [PARAMS]\n"
           "\n"
           "Fits models per city (every city with at least --min-receipts receipts, default\n"
           "1000, plus all cities) and makes the best of each kind active.  Each parameter\n"
@@ -44,6 +45,8 @@ static void usage(FILE *f)
             "                    (default %d) unless --yes\n"
             "  --yes             run a grid of any size\n"
             "  --seed N          random seed of every kind (default 1)\n"
+            "  --if-changed      only the cities with receipts newer than their active\n"
+            "                    models of these kinds (for a schedule: docs/SERVE.md)\n"
             "PARAMS (single values; a grid overrides them):\n",
             rs_kind_names(), RS_EASE_MAX_ITEMS, RS_TRAIN_MAX_RUNS);
     /* the parameter flags, from the kinds' tables */
@@ -63,7 +66,7 @@ static void usage(FILE *f)
 }
 
 enum { OPT_CITY = 1, OPT_KIND, OPT_SPLIT, OPT_GRID, OPT_SELECT, OPT_MIN_RECEIPTS,
-       OPT_EASE_CAP, OPT_MAX_VALID, OPT_MAX_RUNS, OPT_YES, OPT_SEED };
+       OPT_EASE_CAP, OPT_MAX_VALID, OPT_MAX_RUNS, OPT_YES, OPT_SEED, OPT_IF_CHANGED };
 
 static const cli_opt OPTS[] = {
     {"city", 'c', CLI_ARG, OPT_CITY},
@@ -77,6 +80,7 @@ static const cli_opt OPTS[] = {
     {"max-runs", 0, CLI_ARG, OPT_MAX_RUNS},
     {"yes", 'y', CLI_FLAG, OPT_YES},
     {"seed", 0, CLI_ARG, OPT_SEED},
+    {"if-changed", 0, CLI_FLAG, OPT_IF_CHANGED},
     {NULL, 0, 0, 0},
 };
 
@@ -206,6 +210,7 @@ static int parse_option(cli_parser *p, int id, rs_train_opts *o, const char **gr
         o->ease_cap = (int32_t)v;
         return RS_OK;
     case OPT_YES: o->yes = 1; return RS_OK;
+    case OPT_IF_CHANGED: o->if_changed = 1; return RS_OK;
     case OPT_SEED:
         if (cli_opt_u64(p, 0, UINT64_MAX, &u))
             return RS_EUSAGE;

@@ -18,6 +18,7 @@
 #include "model.h"
 #include "publish.h"
 #include "runs.h"
+#include "serve_store.h"
 
 #define MAX_KINDS 32
 
@@ -611,6 +612,40 @@ done:
     return rc;
 }
 
+/* if_changed: keeps the cities with receipts newer than their active models (the rule
+ * of serve_store.h), with a note for each. */
+static int keep_stale(rs_store *s, const rs_train_opts *o, city_list *cl, rs_error *e)
+{
+    const char *kinds[RS_N_KINDS + 1];
+    int nk = 0, m = 0, rc;
+    for (int k = 0; k < RS_N_KINDS; k++)
+        if (kind_selected(o, k))
+            kinds[nk++] = RS_KINDS[k].name;
+    kinds[nk] = NULL;
+    rs_serve_stale *v = calloc((size_t)cl->n + 1, sizeof *v);
+    if (!v)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    rc = rs_serve_stale_cities(s, cl->id, cl->n, rs_split_name(o->split), kinds, v, e);
+    for (int i = 0; rc == RS_OK && i < cl->n; i++) {
+        char text[200];
+        snprintf(text, sizeof text, "%s: %s", v[i].stale ? "retrain" : "skip", v[i].reason);
+        rs_train_event ev = {.type = RS_TRAIN_NOTE, .city_id = cl->id[i], .city = cl->name[i],
+                             .text = text};
+        if (o->event)
+            o->event(o->event_ctx, &ev);
+        if (v[i].stale) {
+            cl->id[m] = cl->id[i];
+            cl->name[m++] = cl->name[i];
+        } else {
+            free(cl->name[i]);
+        }
+    }
+    if (rc == RS_OK)
+        cl->n = m;
+    free(v);
+    return rc;
+}
+
 /* Issue 11 item 14: the whole plan is sized before anything trains. */
 static int check_plan(const rs_train_opts *o, int n_cities, rs_error *e)
 {
@@ -647,7 +682,8 @@ int rs_train(rs_store *s, const rs_train_opts *o, rs_error *e)
         rc = rs_seterr(e, RS_EUSAGE, "unknown selection metric '%s'", select);
         goto done;
     }
-    if ((rc = list_cities(s, o, cl, e)) || (rc = check_plan(o, cl->n, e)))
+    if ((rc = list_cities(s, o, cl, e)) || (o->if_changed && (rc = keep_stale(s, o, cl, e))) ||
+        (rc = check_plan(o, cl->n, e)))
         goto done;
     int failed = 0;
     for (int i = 0; i < cl->n; i++) {

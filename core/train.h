@@ -80,6 +80,9 @@ typedef struct rs_train_opts {
     int64_t max_valid;       /* validation receipts scored (0 = all) */
     int64_t max_runs;        /* 0: RS_TRAIN_MAX_RUNS */
     int yes;                 /* run a plan over max_runs */
+    int if_changed;          /* only the cities whose active models of these kinds are
+                                older than their receipts (serve_store.h); a NOTE
+                                event says why each city is trained or skipped */
     rs_train_params base;    /* parameters the grid varies */
     rs_train_event_fn event; /* may be NULL */
     void *event_ctx;
