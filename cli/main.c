@@ -27,6 +27,7 @@ static const struct {
     {"models", cmd_models, "model history: list with scores, activate an older one, prune"},
     {"tui", cmd_tui, "open the terminal interface"},
     {"snapshot", cmd_snapshot, "print the screen the TUI would draw, as text"},
+    {"serve", cmd_serve, "recommendations as a local HTTP service (JSON, metrics, reload)"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
