@@ -46,6 +46,11 @@ static int check_params(const rs_synth_params *p, const assets_t *as, rs_error *
         return rs_seterr(e, RS_EUSAGE, "Zipf exponents must lie in [0, 5]");
     if (p->days < 1 || p->days > 3650)
         return rs_seterr(e, RS_EUSAGE, "days must be 1..3650");
+    if (!(p->receipts_per_customer >= 1 && p->receipts_per_customer <= 1e6) ||
+        !(p->taste_prob >= 0 && p->taste_prob <= 1) || !(p->loyalty >= 0 && p->loyalty <= 1) ||
+        !(p->staple_prob >= 0 && p->staple_prob <= 1))
+        return rs_seterr(e, RS_EUSAGE, "customers: receipts per customer 1..1e6, "
+                         "probabilities in [0, 1]");
     return RS_OK;
 }
 
@@ -68,6 +73,10 @@ void rs_synth_defaults(rs_synth_params *p, int large)
     p->need_zipf = 0.8;
     p->member_zipf = 0.5;
     p->days = 90;
+    p->receipts_per_customer = 6.0;
+    p->taste_prob = 0.3;
+    p->loyalty = 0.6;
+    p->staple_prob = 0.8;
 }
 
 int rs_synth_run(const rs_synth_params *p, const char *out_dir, rs_synth_summary *sum,
@@ -101,7 +110,7 @@ int rs_synth_run(const rs_synth_params *p, const char *out_dir, rs_synth_summary
         (rc = sy_build_complements(&w, &r, e)) || (rc = sy_build_cities(&w, &r, e)))
         goto done;
     sy_build_companions(&w, &r);
-    if ((rc = sy_build_city_tables(&w, e)))
+    if ((rc = sy_build_city_tables(&w, e)) || (rc = sy_build_customers(&w, e)))
         goto done;
 
     if ((rc = sy_mkdir_p(out_dir, e)) ||

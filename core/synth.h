@@ -8,7 +8,8 @@
  *   receipts.csv    receipt_id,product_id,city,quantity,timestamp,customer_id
  *                   (one line per item; receipt ids ascend with the timestamp)
  *   truth.json      the planted structure: substitute groups, complementary category
- *                   pairs, city tastes, local products (keys in a fixed order)
+ *                   pairs, city tastes, local products, customers with at least three
+ *                   receipts (tastes, brand, staples) (keys in a fixed order)
  *
  * The generative model, built so that a skip-gram model can recover it:
  *   - categories (under departments) have Zipf popularity; products inside a category
@@ -26,7 +27,10 @@
  *     probability companion_prob, a companion of an item already in the receipt, else
  *     a fresh need by popularity;
  *   - each city multiplies the popularity of a handful of categories and has a few
- *     products sold only there.
+ *     products sold only there;
+ *   - every receipt belongs to a customer of its city (a skewed draw: some come often),
+ *     and customers have planted tastes (favourite categories), a favourite brand and
+ *     staples they buy again at their own intervals (synth_customers.c).
  *
  * Everything comes from one xoshiro256** generator per purpose, seeded by splitmix64
  * from the seed: the same parameters give byte-identical files on every run.  The
@@ -61,6 +65,11 @@ typedef struct rs_synth_params {
     double need_zipf;           /* 0.8 */
     double member_zipf;         /* 0.5 */
     int days;                   /* 90: period covered by the timestamps */
+    /* Customers (synth_customers.c): the personal structure planted in the receipts. */
+    double receipts_per_customer; /* 6: a city's customers = its receipts / this */
+    double taste_prob;          /* 0.3: a fresh need comes from the customer's tastes */
+    double loyalty;             /* 0.6: the favourite brand is picked when the need has it */
+    double staple_prob;         /* 0.8: a due staple is bought */
 } rs_synth_params;
 
 /* What one run produced (optional output of rs_synth_run). */

@@ -21,11 +21,11 @@
 
 /* ---------------------------------------------------------------------------------
  * Random numbers: xoshiro256** (core/rng.h).  One generator per purpose (catalogue,
- * receipts, timestamps), so that e.g. the receipt count does not change the catalogue.
+ * receipts, timestamps, customers), so that e.g. the receipt count does not change the catalogue.
  */
 typedef rs_rng rng_t;
 
-enum { STREAM_WORLD = 1, STREAM_RECEIPTS = 2, STREAM_TIMES = 3 };
+enum { STREAM_WORLD = 1, STREAM_RECEIPTS = 2, STREAM_TIMES = 3, STREAM_CUSTOMERS = 4 };
 
 static inline void rng_init(rng_t *r, uint64_t seed, uint64_t stream) { rs_rng_seed(r, seed, stream, 0); }
 static inline double rng_unif(rng_t *r) { return rs_rng_starstar_unif(r); }
@@ -140,6 +140,20 @@ typedef struct {
 
 typedef rs_alias_entry alias_t; /* core/rng.h */
 
+#define MAX_TASTES 4  /* favourite categories of a customer (2..4) */
+#define MAX_STAPLES 5 /* products a customer buys again and again (2..5) */
+
+/* A customer of one city (synth_customers.c): the planted personal structure. */
+typedef struct {
+    int city;
+    int ntaste, taste[MAX_TASTES]; /* favourite categories */
+    int brand;                     /* favourite brand (index into as.brands) */
+    int nstaple, staple[MAX_STAPLES];
+    int interval[MAX_STAPLES];     /* days between purchases of each staple */
+    uint32_t due[MAX_STAPLES];     /* when each staple is next bought (seconds) */
+    int64_t receipts;              /* receipts written for the customer */
+} cust_t;
+
 typedef struct {
     const rs_synth_params *p;
     assets_t as;
@@ -161,6 +175,9 @@ typedef struct {
     int pidlen;
     double *brand_factor;       /* [brands] price factor */
     nameset names;
+    cust_t *cust;               /* customers, city by city */
+    int64_t *cust0;             /* [ncity + 1] first customer of each city */
+    int cust_cw, cust_w;        /* widths of the two numbers of a customer id */
 } world_t;
 
 #define PID(w, i) ((w)->pid + (size_t)(i) * ID_STRIDE)
@@ -208,6 +225,12 @@ int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary 
                       rs_error *e);
 int sy_write_truth(world_t *w, outfile *o, const char *dir, int64_t lines, rs_error *e);
 void *sy_xcalloc(size_t n, size_t size);
+int sy_build_customers(world_t *w, rs_error *e);
+void sy_customer_id(const world_t *w, int64_t k, char *buf, size_t n);
+int64_t sy_draw_customer(const world_t *w, rng_t *r, int city);
+int sy_draw_basket(world_t *w, rng_t *r, int city, cust_t *k, uint32_t t, int size, int *rneed,
+                   int *rprod);
+int sy_pick_member(const world_t *w, rng_t *r, const need_t *nd);
 void sy_assets_free(assets_t *a);
 void sy_build_companions(world_t *w, rng_t *r);
 void sy_ns_free(nameset *s);

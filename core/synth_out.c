@@ -209,7 +209,7 @@ static int pad_width(int64_t n, int min)
 }
 
 /* Draws a member of need nd by the member shares. */
-static int pick_member(const world_t *w, rng_t *r, const need_t *nd)
+int sy_pick_member(const world_t *w, rng_t *r, const need_t *nd)
 {
     if (nd->nm == 1)
         return w->members[nd->m0];
@@ -221,7 +221,7 @@ static int pick_member(const world_t *w, rng_t *r, const need_t *nd)
 }
 
 int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary *sum,
-                          rs_error *e)
+                      rs_error *e)
 {
     const rs_synth_params *p = w->p;
     int64_t R = p->receipts;
@@ -233,8 +233,7 @@ int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary 
     char(*cityf)[256] = sy_xcalloc((size_t)w->ncity, sizeof *cityf);
     int *rneed = sy_xcalloc((size_t)maxsize, sizeof *rneed);
     int *rprod = sy_xcalloc((size_t)maxsize, sizeof *rprod);
-    int64_t *pool = sy_xcalloc((size_t)w->ncity, sizeof *pool);
-    if (!times || !dates || !cityf || !rneed || !rprod || !pool) {
+    if (!times || !dates || !cityf || !rneed || !rprod) {
         rc = OOM();
         goto done;
     }
@@ -245,10 +244,8 @@ int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary 
         rs_civil_from_days(start + d, &y, &m, &dd);
         snprintf(dates[d], sizeof dates[d], "%04d-%02u-%02u", y, m, dd);
     }
-    /* city names as CSV fields, customers: about 6 receipts per customer */
-    int cw = pad_width(w->ncity, 2), custw = 6;
     for (int c = 0; c < w->ncity; c++) {
-        /* quoting at most doubles the length plus two quotes */
+        /* city names as CSV fields: quoting at most doubles the length plus two quotes */
         if (strlen(w->city[c]) * 2 + 3 > sizeof cityf[c]) {
             rc = rs_seterr(e, RS_EDATA, "city name too long: %s", w->city[c]);
             goto done;
@@ -256,13 +253,6 @@ int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary 
         wbuf t = {.buf = cityf[c], .cap = sizeof cityf[c]};
         wb_csv(&t, w->city[c]);
         cityf[c][t.len] = '\0';
-        double share = (w->city_cum[c] - (c ? w->city_cum[c - 1] : 0)) / w->city_cum[w->ncity - 1];
-        pool[c] = (int64_t)(share * (double)R / 6.0);
-        if (pool[c] < 20)
-            pool[c] = 20;
-        int pwid = pad_width(pool[c], 6);
-        if (pwid > custw)
-            custw = pwid;
     }
     if ((rc = open_out(dir, o, &b, e)))
         goto done;
@@ -274,50 +264,20 @@ int sy_write_receipts(world_t *w, outfile *o, const char *dir, rs_synth_summary 
     int64_t lines = 0;
     for (int64_t ri = 0; ri < R && !b.err; ri++) {
         int c = cum_search(w->city_cum, w->ncity, rng_unif(&r) * w->city_cum[w->ncity - 1]);
-        const alias_t *ntab = w->need_alias + (size_t)c * w->nneed;
+        int64_t k = sy_draw_customer(w, &r, c);
         int size = 1 + rng_poisson(&r, lambda);
         if (size > maxsize)
             size = maxsize;
-        int cnt = 0;
-        int seed_need = sy_alias_draw(ntab, w->nneed, &r);
-        rneed[cnt] = seed_need;
-        rprod[cnt++] = pick_member(w, &r, &w->need[seed_need]);
-        for (int attempt = 0; cnt < size && attempt < 4 * size + 10; attempt++) {
-            int nd;
-            if (rng_unif(&r) < p->companion_prob) {
-                const need_t *src = &w->need[rneed[rng_below(&r, (uint64_t)cnt)]];
-                if (src->ncomp == 0)
-                    continue;
-                nd = src->comp[rng_below(&r, (uint64_t)src->ncomp)];
-                if (w->need[nd].local >= 0 && w->need[nd].local != c)
-                    continue;
-            } else {
-                nd = sy_alias_draw(ntab, w->nneed, &r);
-            }
-            const need_t *need = &w->need[nd];
-            if (sy_has(rneed, cnt, nd)) {
-                /* the need is already met: rarely a second member of its group */
-                if (need->nm > 1 && rng_unif(&r) < p->dup_prob) {
-                    int pr = pick_member(w, &r, need);
-                    if (!sy_has(rprod, cnt, pr)) {
-                        rneed[cnt] = nd;
-                        rprod[cnt++] = pr;
-                    }
-                }
-                continue;
-            }
-            rneed[cnt] = nd;
-            rprod[cnt++] = pick_member(w, &r, need);
-        }
-        /* lines */
-        char head[64], tail[128];
-        int hl = snprintf(head, sizeof head, "R%0*lld,", rw, (long long)(ri + 1));
         uint32_t t = times[ri];
+        int cnt = sy_draw_basket(w, &r, c, &w->cust[k], t, size, rneed, rprod);
+        w->cust[k].receipts++;
+        /* lines */
+        char head[64], tail[160], cid[48];
+        int hl = snprintf(head, sizeof head, "R%0*lld,", rw, (long long)(ri + 1));
         uint32_t day = t / 86400u, sec = t % 86400u;
-        int64_t cust = (int64_t)((double)pool[c] * rng_unif(&r) * rng_unif(&r));
-        int tl = snprintf(tail, sizeof tail, ",%s %02u:%02u:%02u,C%0*d-%0*lld\n", dates[day],
-                          sec / 3600u, sec / 60u % 60u, sec % 60u, cw, c + 1, custw,
-                          (long long)cust + 1);
+        sy_customer_id(w, k, cid, sizeof cid);
+        int tl = snprintf(tail, sizeof tail, ",%s %02u:%02u:%02u,%s\n", dates[day],
+                          sec / 3600u, sec / 60u % 60u, sec % 60u, cid);
         for (int i = 0; i < cnt; i++) {
             double u = rng_unif(&r);
             int qty = u < 0.80 ? 1 : u < 0.93 ? 2 : u < 0.97 ? 3 : 4 + (int)rng_below(&r, 3);
@@ -342,8 +302,35 @@ done:
     free(cityf);
     free(rneed);
     free(rprod);
-    free(pool);
     return rc;
+}
+
+/* One customer's planted structure: id, city, receipts, tastes, brand, staples. */
+static cJSON *truth_customer(const world_t *w, int64_t k)
+{
+    const cust_t *ck = &w->cust[k];
+    char id[48];
+    sy_customer_id(w, k, id, sizeof id);
+    cJSON *o = cJSON_CreateObject(), *t = NULL, *st = NULL;
+    int ok = o && cJSON_AddStringToObject(o, "id", id) &&
+             cJSON_AddStringToObject(o, "city", w->city[ck->city]) &&
+             cJSON_AddNumberToObject(o, "receipts", (double)ck->receipts) &&
+             (t = cJSON_AddArrayToObject(o, "tastes")) &&
+             cJSON_AddStringToObject(o, "brand", w->as.brands.v[ck->brand]) &&
+             (st = cJSON_AddArrayToObject(o, "staples"));
+    for (int i = 0; ok && i < ck->ntaste; i++)
+        ok = cJSON_AddItemToArray(t, cJSON_CreateString(w->cat[ck->taste[i]].name));
+    for (int i = 0; ok && i < ck->nstaple; i++) {
+        cJSON *s = cJSON_CreateObject();
+        ok = s && cJSON_AddItemToArray(st, s) &&
+             cJSON_AddStringToObject(s, "product", PID(w, ck->staple[i])) &&
+             cJSON_AddNumberToObject(s, "every_days", ck->interval[i]);
+    }
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
 }
 
 /* truth.json: cJSON keeps insertion order, so the key order is fixed. */
@@ -420,6 +407,10 @@ int sy_write_truth(world_t *w, outfile *o, const char *dir, int64_t lines, rs_er
             if (w->need[w->prod[i].need].local == c)
                 ADD(y, nokey, cJSON_CreateString(PID(w, i)));
     }
+    ADD(root, "customers", x = cJSON_CreateArray());
+    for (int64_t k = 0; ok && k < w->cust0[w->ncity]; k++)
+        if (w->cust[k].receipts >= 3)
+            ADD(x, nokey, truth_customer(w, k));
     ADD(root, "period", x = cJSON_CreateObject());
     if (ok) {
         int y0;

@@ -40,6 +40,8 @@ void sy_world_free(world_t *w)
     free(w->need_alias);
     free(w->pid);
     free(w->brand_factor);
+    free(w->cust);
+    free(w->cust0);
     sy_ns_free(&w->names);
     sy_assets_free(&w->as);
 }
