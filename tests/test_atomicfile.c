@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
@@ -85,8 +86,17 @@ int main(void)
     CHECK(r && fgets(buf, sizeof buf, r) && strcmp(buf, "keep\n") == 0);
     if (r)
         fclose(r);
-    /* /dev/null as a target: refused, not replaced */
-    CHECK_EQ_INT(write_text("/dev/null", "x", &e), RS_EUSAGE);
-    CHECK(lstat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    /* a character device as a target: refused, not replaced.  A private node (as root;
+     * skipped otherwise), never the machine's /dev/null, which a regression would
+     * replace for everyone. */
+    char dev[512];
+    snprintf(dev, sizeof dev, "%s/null-device", dir);
+    if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+        CHECK_EQ_INT(write_text(dev, "x", &e), RS_EUSAGE);
+        CHECK(strstr(e.msg, "device") != NULL);
+        CHECK(lstat(dev, &st) == 0 && S_ISCHR(st.st_mode));
+    } else {
+        printf("no private device node (not root): device target not checked\n");
+    }
     return test_summary();
 }
