@@ -270,9 +270,12 @@ void serve_models_close(serve_models *m)
 {
     if (!m)
         return;
-    if (m->cur)
+    if (m->cur) {
+        m->cur->next_retired = m->retired;
+        m->retired = m->cur;
         serve_release(m->cur);
-    m->cur = NULL;
+        m->cur = NULL;
+    }
     collect(m); /* the daemon is stopped: nobody holds a generation any more */
     rs_store_close(m->store);
     pthread_mutex_destroy(&m->mu);
