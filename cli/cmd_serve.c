@@ -9,13 +9,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "../core/store.h"
 #include "cli.h"
@@ -221,16 +221,54 @@ static int parse_args(int argc, char **argv, serve_config *cfg)
     return RS_OK;
 }
 
+/* Signals reach the main loop through a pipe: a handler (process-wide, so whichever
+ * thread the kernel picks, OpenBLAS's own included, runs it) writes the signal's
+ * number.  The one piece of global state here; set up once by cmd_serve. */
+static int sig_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    if (write(sig_pipe[1], &b, 1) < 0) {
+        /* the pipe is full: a signal is pending already */
+    }
+    errno = saved;
+}
+
+static int install_signals(void)
+{
+    if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+        sigaction(SIGHUP, &sa, NULL))
+        return -1;
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is EPIPE, not a signal */
+    return 0;
+}
+
+/* The next signal, or 0 after wait seconds. */
+static int wait_signal(double wait)
+{
+    struct pollfd pf = {.fd = sig_pipe[0], .events = POLLIN};
+    int ms = wait > 86400 ? 86400000 : (int)(wait * 1000);
+    if (poll(&pf, 1, ms) <= 0)
+        return 0;
+    unsigned char b = 0;
+    return read(sig_pipe[0], &b, 1) == 1 ? b : 0;
+}
+
 /* Waits for signals and polls for new models until SIGINT / SIGTERM. */
-static void main_loop(serve_ctx *c, const sigset_t *set)
+static void main_loop(serve_ctx *c)
 {
     for (;;) {
-        double wait = c->cfg.poll > 0 ? c->cfg.poll : 3600;
-        struct timespec ts = {(time_t)wait, (long)((wait - floor(wait)) * 1e9)};
-        int sig = sigtimedwait(set, NULL, &ts);
+        int sig = wait_signal(c->cfg.poll > 0 ? c->cfg.poll : 3600);
         if (sig == SIGINT || sig == SIGTERM)
-            return;
-        if (sig < 0 && errno != EAGAIN && errno != EINTR)
             return;
         int force = sig == SIGHUP;
         if (!force && c->cfg.poll <= 0)
@@ -267,17 +305,13 @@ int cmd_serve(rs_cli *cli, int argc, char **argv)
         return rc < 0 ? RS_OK : rc;
     }
     serve_metrics_init(&c->metrics);
-    /* every thread (libmicrohttpd's too) inherits this mask: the signals come to
-     * sigtimedwait in the main loop; a client gone mid-response is EPIPE, not SIGPIPE */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
     rs_error e = {0};
     int port = 0;
+    if (install_signals()) {
+        rc = rs_seterr(&e, RS_EINTERNAL, "cannot set up the signal handlers: %s",
+                       strerror(errno));
+        goto fail;
+    }
     if ((rc = serve_models_open(&c->cfg, &c->models, &e)))
         goto fail;
     if (serve_sessions_new(&c->cfg, &c->sessions)) {
@@ -291,7 +325,7 @@ int cmd_serve(rs_cli *cli, int argc, char **argv)
                 is6 ? "[" : "", c->cfg.host, is6 ? "]" : "", port, c->cfg.threads,
                 c->cfg.db_path);
     fflush(stdout);
-    main_loop(c, &set);
+    main_loop(c);
     if (!c->cfg.quiet)
         cli_message(stderr, "recoscope serve: stopping\n");
     rc = RS_OK;
@@ -303,5 +337,9 @@ done:
     serve_sessions_free(c->sessions);
     serve_models_close(c->models);
     free(c);
+    for (int i = 0; i < 2; i++)
+        if (sig_pipe[i] >= 0)
+            close(sig_pipe[i]);
+    sig_pipe[0] = sig_pipe[1] = -1;
     return rc;
 }
