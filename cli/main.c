@@ -28,6 +28,7 @@ static const struct {
     {"tui", cmd_tui, "open the terminal interface"},
     {"snapshot", cmd_snapshot, "print the screen the TUI would draw, as text"},
     {"serve", cmd_serve, "recommendations as a local HTTP service (JSON, metrics, reload)"},
+    {"map", cmd_map, "the map of a city's model as an SVG picture"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -390,3 +390,97 @@ int rs_browse_model_items(rs_store *s, int64_t city_id, const char *kind, int64_
     *rows = count;
     return RS_OK;
 }
+
+void rs_browse_receipts_free(rs_browse_receipt *v, int n)
+{
+    if (!v)
+        return;
+    for (int i = 0; i < n; i++) {
+        free(v[i].ext_id);
+        free(v[i].customer);
+        free(v[i].products);
+    }
+    free(v);
+}
+
+static int cmp_receipt(const void *x, const void *y)
+{
+    const rs_browse_receipt *a = x, *b = y;
+    if (a->has_ts != b->has_ts)
+        return b->has_ts - a->has_ts;
+    if (a->has_ts && a->ts != b->ts)
+        return a->ts > b->ts ? -1 : 1;
+    return (a->id < b->id) - (a->id > b->id);
+}
+
+/* The products of one receipt (ascending: the primary key's order). */
+static int receipt_products(rs_store *s, sqlite3_stmt *st, rs_browse_receipt *r, rs_error *e)
+{
+    int cap = 0, step;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, r->id);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (r->n_products == cap) {
+            int nc = cap ? 2 * cap : 16;
+            int32_t *v = realloc(r->products, (size_t)nc * sizeof *v);
+            if (!v)
+                return rs_seterr(e, RS_EINTERNAL, "out of memory");
+            r->products = v;
+            cap = nc;
+        }
+        r->products[r->n_products++] = (int32_t)(sqlite3_column_int64(st, 0) - 1);
+    }
+    return step == SQLITE_DONE ? RS_OK : rs_store_sqlerr(s, e, "receipt_items");
+}
+
+int rs_browse_receipts(rs_store *s, const int64_t *ids, int n_ids, rs_browse_receipt **out,
+                       int *n, rs_error *e)
+{
+    sqlite3_stmt *head = NULL, *items = NULL;
+    rs_browse_receipt *v = calloc((size_t)(n_ids > 0 ? n_ids : 0) + 1, sizeof *v);
+    int len = 0, rc = RS_OK;
+    *out = NULL;
+    *n = 0;
+    if (!v)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT ext_id, ts, customer FROM receipts"
+                           " WHERE id = ?1", -1, &head, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(rs_store_db(s), "SELECT product_id FROM receipt_items"
+                           " WHERE receipt_id = ?1 ORDER BY product_id", -1, &items,
+                           NULL) != SQLITE_OK) {
+        rc = rs_store_sqlerr(s, e, "receipts");
+        goto done;
+    }
+    for (int i = 0; i < n_ids && rc == RS_OK; i++) {
+        sqlite3_reset(head);
+        sqlite3_bind_int64(head, 1, ids[i]);
+        int step = sqlite3_step(head);
+        if (step == SQLITE_DONE)
+            continue; /* not in the store (any more) */
+        if (step != SQLITE_ROW) {
+            rc = rs_store_sqlerr(s, e, "receipts");
+            break;
+        }
+        rs_browse_receipt *r = &v[len++];
+        r->id = ids[i];
+        r->ext_id = dup_text(head, 0);
+        r->has_ts = sqlite3_column_type(head, 1) != SQLITE_NULL;
+        r->ts = sqlite3_column_int64(head, 1);
+        r->customer = dup_text(head, 2);
+        if (!r->ext_id)
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        else
+            rc = receipt_products(s, items, r, e);
+    }
+done:
+    sqlite3_finalize(head);
+    sqlite3_finalize(items);
+    if (rc != RS_OK) {
+        rs_browse_receipts_free(v, len);
+        return rc;
+    }
+    qsort(v, (size_t)len, sizeof *v, cmp_receipt);
+    *out = v;
+    *n = len;
+    return RS_OK;
+}

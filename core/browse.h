@@ -100,4 +100,22 @@ const char *rs_browse_kind_baseline(const char *kind);
 int rs_browse_model_items(rs_store *s, int64_t city_id, const char *kind, int64_t model_id,
                           int32_t n_items, uint8_t **in, int32_t *rows, rs_error *e);
 
+/* One receipt of the drill-down (the receipts behind a co-purchase count). */
+typedef struct rs_browse_receipt {
+    int64_t id;
+    char *ext_id;
+    int64_t ts;         /* unix seconds (has_ts 0: unknown) */
+    int has_ts;
+    char *customer;     /* NULL when unknown */
+    int32_t *products;  /* product indices (products.id - 1), ascending */
+    int n_products;
+} rs_browse_receipt;
+
+/* The receipts with these ids, latest first (by time, then id; receipts without a
+ * time last): *out is malloc-ed (rs_browse_receipts_free), *n may be below n_ids when
+ * an id is not in the store. */
+int rs_browse_receipts(rs_store *s, const int64_t *ids, int n_ids, rs_browse_receipt **out,
+                       int *n, rs_error *e);
+void rs_browse_receipts_free(rs_browse_receipt *v, int n);
+
 #endif

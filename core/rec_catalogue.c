@@ -381,11 +381,14 @@ static int build_postings(rs_recommender *r, const rs_corpus *c, rs_error *e)
     for (int32_t i = 0; i < r->n_products; i++)
         r->post_off[i + 1] += r->post_off[i];
     r->post = malloc(((size_t)r->post_off[r->n_products] + 1) * sizeof *r->post);
+    r->post_receipt = malloc(((size_t)c->n_receipts + 1) * sizeof *r->post_receipt);
     int64_t *fill = calloc(np, sizeof *fill);
-    if (!r->post || !fill) {
+    if (!r->post || !r->post_receipt || !fill) {
         free(fill);
         return rs_seterr(e, RS_EINTERNAL, "out of memory building the co-purchase index");
     }
+    memcpy(r->post_receipt, c->receipt_id, (size_t)c->n_receipts * sizeof *r->post_receipt);
+    r->n_post_receipts = c->n_receipts;
     /* receipts in order, so every posting list comes out ascending */
     for (int64_t rr = 0; rr < c->n_receipts; rr++)
         for (int64_t j = c->offsets[rr]; j < c->offsets[rr + 1]; j++) {

@@ -101,6 +101,9 @@ struct rs_recommender {
     /* co-purchase: receipts (0..n_receipts) of each product, ascending */
     int64_t *post_off;   /* [n_products + 1], NULL without the index */
     int32_t *post;
+    int64_t *post_receipt; /* [n_post_receipts] receipts.id of each receipt (0..) of the
+                              postings, for the receipts behind a count (rec_receipts.c) */
+    int64_t n_post_receipts;
 
     /* models */
     model_slot pm, cm;   /* product, category */

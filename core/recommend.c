@@ -255,6 +255,7 @@ static void free_contents(rs_recommender *r)
     free(r->cpct);
     free(r->post_off);
     free(r->post);
+    free(r->post_receipt);
     rs_embedding_free(r->pm.m);
     rs_embedding_free(r->cm.m);
     close_norm_cache(r->norm);

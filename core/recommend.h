@@ -270,6 +270,14 @@ int rs_rec_search(const rs_recommender *r, const char *text, int32_t *out, int m
  * match every name). */
 int rs_rec_resolve(const rs_recommender *r, const char *text, int32_t *index, rs_error *e);
 
+/* The receipts behind a co-purchase count: the receipts.id of the city's receipts
+ * holding product p and at least one of the nq query products other than p (the
+ * receipts rs_rec_row.copurchase counts), ascending; *ids is malloc-ed.  RS_EUSAGE
+ * when the recommender has no co-purchase index (opened with no_copurchase) or for
+ * an index out of range. */
+int rs_rec_copurchase_receipts(const rs_recommender *r, const int32_t *query, int nq,
+                               int32_t p, int64_t **ids, int64_t *n, rs_error *e);
+
 /* ---- pieces exposed for tests and explanations ---- */
 
 /* Largest-remainder allocation of k slots by shares (any non-negative numbers,

@@ -249,6 +249,24 @@ static void count_masked(tui_app *a, rs_recommender *r, const rs_rec_query *q0)
     }
 }
 
+void tui_query(const tui_app *a, rs_rec_query *q)
+{
+    rs_rec_query_defaults(q);
+    if (a->n_basket > 0) {
+        q->products = a->basket;
+        q->n_products = a->n_basket;
+    } else {
+        q->products = &a->product;
+        q->n_products = 1;
+    }
+    q->kinds = RS_REC_ALL_KINDS;
+    q->k[RS_REC_SYNONYMS] = q->k[RS_REC_CATEGORIES] = q->k[RS_REC_COMPLEMENTS] = a->k_used;
+    q->min_pct = a->min_pct;
+    q->max_pct = a->max_pct;
+    if (a->any_category)
+        q->flags |= RS_REC_SYNONYMS_ANY_CATEGORY;
+}
+
 void tui_compute(tui_app *a)
 {
     if (!a->dirty)
@@ -269,22 +287,9 @@ void tui_compute(tui_app *a)
     if (a->product < 0)
         return;
     rs_rec_query q;
-    rs_rec_query_defaults(&q);
-    if (a->n_basket > 0) {
-        q.products = a->basket;
-        q.n_products = a->n_basket;
-    } else {
-        q.products = &a->product;
-        q.n_products = 1;
-    }
-    q.kinds = RS_REC_ALL_KINDS;
     /* a wide screen fills its panes: as many rows as they show, at least k */
     a->k_used = a->k > a->k_rows ? a->k : a->k_rows;
-    q.k[RS_REC_SYNONYMS] = q.k[RS_REC_CATEGORIES] = q.k[RS_REC_COMPLEMENTS] = a->k_used;
-    q.min_pct = a->min_pct;
-    q.max_pct = a->max_pct;
-    if (a->any_category)
-        q.flags |= RS_REC_SYNONYMS_ANY_CATEGORY;
+    tui_query(a, &q);
     rs_error e = {0};
     if (rs_recommend(r, &q, a->res, &e) != RS_OK)
         snprintf(a->rec_err, sizeof a->rec_err, "%.290s", e.msg);
@@ -508,6 +513,9 @@ void tui_app_close(tui_app *a)
     if (!a)
         return;
     tui_loader_close(a);
+    tui_map_free(a);
+    tui_compare_free(a);
+    tui_receipts_free(a);
     for (int i = 0; i < a->n_cities; i++)
         free_city(&a->cities[i]);
     free(a->cities);
@@ -732,7 +740,8 @@ static void search_step(tui_app *a, int dir)
 /* The views a command of the main screen opens. */
 static const tui_view *const VIEWS[] = {
     &tui_view_help, &tui_view_metrics, &tui_view_explain,
-    &tui_view_city, &tui_view_search,  &tui_view_export, &tui_view_mask,
+    &tui_view_city, &tui_view_search,  &tui_view_export, &tui_view_mask, &tui_view_map,
+    &tui_view_compare, &tui_view_receipts,
 };
 
 static const tui_view *view_of(tui_cmd cmd)
@@ -865,6 +874,11 @@ unsigned tui_app_key(tui_app *a, int code)
     tui_cmd cmd = tui_key_command(code);
     if (cmd == TUI_CMD_REDRAW)
         return TUI_HANDLED | TUI_REDRAW;
+    if (cmd == TUI_CMD_NONE && a->ov) { /* a key of the view's own (the map's pan keys) */
+        unsigned r = a->ov->key(a, code, TUI_CMD_NONE);
+        if (!(r & TUI_IGNORED))
+            return r;
+    }
     if (cmd == TUI_CMD_NONE) {
         if (code > 0x20 && code < 0x7F)
             tui_message(a, TUI_ROLE_WARN, "'%c' does nothing here: ? shows the keys", code);

@@ -73,7 +73,8 @@ typedef struct tui_view {
 } tui_view;
 
 extern const tui_view tui_view_help, tui_view_metrics, tui_view_explain, tui_view_city,
-    tui_view_search, tui_view_export, tui_view_mask;
+    tui_view_search, tui_view_export, tui_view_mask, tui_view_map, tui_view_compare,
+    tui_view_receipts;
 
 /* Opens v (closing the open view first); closes the open view. */
 void tui_view_open(tui_app *a, const tui_view *v);
@@ -174,10 +175,15 @@ struct tui_app {
     int hist_nb;
     int64_t hist_max, hist_sold;
     int16_t *hist_bin_of; /* [n products], -1 unsold */
+    struct tui_map *map;  /* the map view's state (view_map.c), NULL before it opens */
+    struct tui_compare *cmp; /* the compare view's (view_compare.c) */
+    struct tui_receipts *rcpt; /* the receipts view's (view_receipts.c) */
 };
 
 /* app.c */
 rs_recommender *tui_rec(tui_app *a);
+/* The query of the panes: the basket (else the current product), k, mask, flags. */
+void tui_query(const tui_app *a, rs_rec_query *q);
 void tui_compute(tui_app *a);
 void tui_message(tui_app *a, tui_role role, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -213,6 +219,14 @@ void tui_request_city(tui_app *a);
 /* Reload after `train` or `import` (key r). */
 void tui_reload(tui_app *a);
 
+/* view_map.c: collects a layout fitted in the background (1 while one runs); frees
+ * the map view's state (waiting for a fit after cancelling it). */
+int tui_map_poll(tui_app *a);
+void tui_map_free(tui_app *a);
+/* view_compare.c, view_receipts.c: free those views' state. */
+void tui_compare_free(tui_app *a);
+void tui_receipts_free(tui_app *a);
+
 /* lines.c */
 void tui_lines_clear(tui_lines *l);
 void tui_lines_add(tui_lines *l, int x, tui_role role, const char *fmt, ...)
@@ -226,6 +240,11 @@ void tui_lines_wrap(tui_app *a, tui_lines *l, int x, tui_role role, const char *
  * and the position in the bottom border; q, Esc, the movement keys. */
 void tui_text_view_draw(tui_app *a, tui_canvas *c);
 unsigned tui_text_view_key(tui_app *a, int code, tui_cmd cmd);
+/* A text view whose lines depend on the box's width (columns, wrapping): build(a, w)
+ * runs again when the width differs from *built_w (0: always), the scroll position
+ * kept; then tui_text_view_draw. */
+void tui_text_view_draw_width(tui_app *a, tui_canvas *c, int *built_w,
+                              void (*build)(tui_app *a, int w));
 
 /* The line editor of the search box and the export prompt: Bksp removes a UTF-8
  * character, C-u clears, a typed byte is appended (ignored when s is full).  Returns 1

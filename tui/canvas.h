@@ -33,7 +33,13 @@
     X(WARN, 'W', "warning / fallback")                                                 \
     X(BORDER, 'B', "border")                                                           \
     X(MARK, 'M', "marked row (active run, basket)")                                    \
-    X(INPUT, 'I', "text input")
+    X(INPUT, 'I', "text input")                                                        \
+    X(MAP1, '1', "map: groups 1 and 7")                                                \
+    X(MAP2, '2', "map: groups 2 and 8")                                                \
+    X(MAP3, '3', "map: groups 3 and 9")                                                \
+    X(MAP4, '4', "map: groups 4 and 10")                                               \
+    X(MAP5, '5', "map: groups 5 and 11")                                               \
+    X(MAP6, '6', "map: groups 6 and 12")
 
 typedef enum {
 #define X(name, letter, desc) TUI_ROLE_##name,

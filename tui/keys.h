@@ -54,6 +54,10 @@ enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS }
     X(METRICS, TUI_SEC_VIEWS, "m", "metric panel: models, baselines, leaderboard", 'm')     \
     X(EXPLAIN, TUI_SEC_VIEWS, "e", "explain the highlighted row (in it: j/k rows, Enter)",    \
       'e')                                                                                  \
+    X(MAP, TUI_SEC_VIEWS, "M", "map of what the model learned (products / categories)", 'M') \
+    X(COMPARE, TUI_SEC_VIEWS, "C", "compare the lists with another city (in it: c)", 'C')  \
+    X(RECEIPTS, TUI_SEC_VIEWS, "R", "receipts holding the highlighted product and this one", \
+      'R')                                                                                  \
     X(HELP, TUI_SEC_VIEWS, "? F1", "this help", '?', KEY_F(1))                              \
     X(EXPORT, TUI_SEC_OTHER, "x", "export the view to a file (.json or .csv)", 'x')         \
     X(RELOAD, TUI_SEC_OTHER, "r", "reload models (after `recoscope train`)", 'r')           \

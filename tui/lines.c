@@ -107,6 +107,21 @@ void tui_text_view_draw(tui_app *a, tui_canvas *c)
         tui_text(c, y + h - 1, x + w - fw - 2, fw, foot, TUI_ROLE_BORDER);
 }
 
+void tui_text_view_draw_width(tui_app *a, tui_canvas *c, int *built_w,
+                              void (*build)(tui_app *a, int w))
+{
+    int y, x, h, w;
+    tui_view_area(c, &y, &x, &h, &w);
+    a->utf8 = c->g->utf8;
+    if (*built_w != w) {
+        int top = a->ov_list.top;
+        build(a, w);
+        *built_w = w;
+        a->ov_list.top = top;
+    }
+    tui_text_view_draw(a, c);
+}
+
 unsigned tui_text_view_key(tui_app *a, int code, tui_cmd cmd)
 {
     (void)code;

@@ -185,7 +185,15 @@ void tui_request_city(tui_app *a)
         c->loading = 1;
 }
 
+static int loader_background(tui_app *a);
+
 int tui_app_background(tui_app *a)
+{
+    int map = tui_map_poll(a); /* the map's layout, fitted in the background */
+    return loader_background(a) | map;
+}
+
+static int loader_background(tui_app *a)
 {
     struct tui_loader *l = a->loader;
     if (!l)

@@ -25,6 +25,13 @@ static const tui_style STYLES[TUI_NROLES] = {
     [TUI_ROLE_BORDER] = {4, -1, 0, 0},
     [TUI_ROLE_MARK] = {2, -1, TUI_A_BOLD, TUI_A_BOLD | TUI_A_UNDERLINE},
     [TUI_ROLE_INPUT] = {-1, -1, TUI_A_UNDERLINE, TUI_A_UNDERLINE},
+    /* the map's groups: colour only, their glyphs carry the meaning (view_map.c) */
+    [TUI_ROLE_MAP1] = {1, -1, 0, 0},
+    [TUI_ROLE_MAP2] = {2, -1, 0, 0},
+    [TUI_ROLE_MAP3] = {3, -1, 0, 0},
+    [TUI_ROLE_MAP4] = {4, -1, 0, 0},
+    [TUI_ROLE_MAP5] = {5, -1, 0, 0},
+    [TUI_ROLE_MAP6] = {6, -1, 0, 0},
 };
 
 const tui_style *tui_theme(tui_role r)

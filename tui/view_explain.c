@@ -103,7 +103,7 @@ static void explain_pair(tui_app *a, tui_lines *l, const rs_rec_row *r)
         ROW("product score", "%.6f  (sum of in[q].out[p]; complement rank %d)", k->score,
             pi + 1);
     if (k->copurchase >= 0) {
-        ROW("co-purchases", "%lld receipts with the query", (long long)k->copurchase);
+        ROW("co-purchases", "%lld receipts with the query (R lists them)", (long long)k->copurchase);
         ROW("lift", "%.3f  (co-purchases / expected if independent)", k->lift);
     } else {
         ROW("co-purchases", "%s",
@@ -215,6 +215,10 @@ static unsigned explain_key(tui_app *a, int code, tui_cmd cmd)
     if (cmd == TUI_CMD_FOLLOW) {
         tui_view_close(a);
         tui_follow(a);
+        return TUI_HANDLED;
+    }
+    if (cmd == TUI_CMD_RECEIPTS) { /* the receipts behind its co-purchase count */
+        tui_view_open(a, &tui_view_receipts);
         return TUI_HANDLED;
     }
     return tui_text_view_key(a, code, cmd);

@@ -30,6 +30,17 @@ static void help_open(tui_app *a)
     tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Up Down Enter Esc");
     tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "choose a match, pick it, or cancel");
 
+    tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
+    tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", "In the map (M)");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "arrows hjkl");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "cursor to the nearest point that way");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Enter");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "browse the point under the cursor");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "+ - g  HJKL");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "zoom in, out, the whole map; pan");
+    tui_lines_add(l, 2, TUI_ROLE_KEY, "%s", "Tab p d");
+    tui_lines_span(l, 21, TUI_ROLE_NORMAL, "%s", "products/categories, PCA/layout, dots/glyphs");
+
     /* what the columns mean (55 columns of text fit beside the names at 80x24) */
     const char *times = a->utf8 ? "\u00d7" : "x";
     tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
