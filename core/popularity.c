@@ -88,148 +88,169 @@ static int max_id(rs_store *s, const char *table, int64_t *out, rs_error *e)
  * scan of receipts (both are in receipt id order): a GROUP BY over the join is several
  * times slower on millions of lines.  Memory: (cities+1) x products counters, 8 bytes
  * each (20 cities x 100k products = 17 MB), nothing per receipt. */
-int rs_store_refresh_popularity(rs_store *s, rs_error *e)
+/* The counts of one refresh: receipts per (city, product) and (city, category), city
+ * 0 = all cities, and receipts per city. */
+typedef struct pop_counts {
+    int64_t ncity, nprod, ncat, nrec;
+    int64_t *pcount, *ccount, *city_total; /* [(ncity+1) * (nprod+1)], ..., [ncity+1] */
+    int64_t *prod_cat, *cat_seen;          /* [nprod+1], [ncat+1] */
+} pop_counts;
+
+static void pop_counts_free(pop_counts *pc)
 {
-    int rc = RS_OK;
-    int64_t ncity = 0, nprod = 0, ncat = 0, nrec = 0;
-    int64_t *pcount = NULL, *ccount = NULL, *city_total = NULL;
-    int64_t *prod_cat = NULL, *cat_seen = NULL;
-    sqlite3_stmt *st = NULL, *ins = NULL, *rst = NULL;
+    free(pc->pcount);
+    free(pc->ccount);
+    free(pc->city_total);
+    free(pc->prod_cat);
+    free(pc->cat_seen);
+}
 
-    if ((rc = max_id(s, "cities", &ncity, e)) || (rc = max_id(s, "products", &nprod, e)) ||
-        (rc = max_id(s, "categories", &ncat, e)) || (rc = max_id(s, "receipts", &nrec, e)))
-        return rc;
-    size_t nc1 = (size_t)ncity + 1;
-    pcount = calloc(nc1 * ((size_t)nprod + 1), sizeof *pcount);
-    ccount = calloc(nc1 * ((size_t)ncat + 1), sizeof *ccount);
-    city_total = calloc(nc1, sizeof *city_total);
-    prod_cat = calloc((size_t)nprod + 1, sizeof *prod_cat);
-    cat_seen = calloc((size_t)ncat + 1, sizeof *cat_seen);
-    if (!pcount || !ccount || !city_total || !prod_cat || !cat_seen) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory computing popularity");
-        goto done;
-    }
-
-    int step;
-    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT id, category_id FROM products", -1, &st, NULL) !=
-        SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "reading products");
-        goto done;
-    }
+static int read_product_categories(rs_store *s, pop_counts *pc, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int step, rc = RS_OK;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT id, category_id FROM products", -1, &st,
+                           NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading products");
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1);
-        if (id >= 1 && id <= nprod)
-            prod_cat[id] = (c >= 1 && c <= ncat) ? c : 0;
+        if (id >= 1 && id <= pc->nprod)
+            pc->prod_cat[id] = (c >= 1 && c <= pc->ncat) ? c : 0;
     }
-    if (step != SQLITE_DONE) {
+    if (step != SQLITE_DONE)
         rc = rs_store_sqlerr(s, e, "reading products");
-        goto done;
-    }
     sqlite3_finalize(st);
-    st = NULL;
+    return rc;
+}
 
-    /* receipt_items is clustered by (receipt_id, product_id): categories are counted
-     * once per receipt by remembering the last receipt that touched each category.  The
-     * receipts cursor advances alongside to find each line's city. */
-    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT receipt_id, product_id FROM receipt_items"
-                                  " ORDER BY receipt_id", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(rs_store_db(s), "SELECT id, city_id FROM receipts ORDER BY id", -1, &rst,
-                           NULL) != SQLITE_OK) {
+/* Advances the receipts cursor by one row, counting the receipt for its city. */
+static int next_receipt(sqlite3_stmt *rst, pop_counts *pc, int64_t *cur_id, int64_t *cur_city)
+{
+    int rstep = sqlite3_step(rst);
+    if (rstep != SQLITE_ROW)
+        return rstep;
+    *cur_id = sqlite3_column_int64(rst, 0);
+    *cur_city = sqlite3_column_int64(rst, 1);
+    if (*cur_id >= 1 && *cur_id <= pc->nrec && *cur_city >= 1 && *cur_city <= pc->ncity) {
+        pc->city_total[*cur_city]++;
+        pc->city_total[0]++;
+    }
+    return rstep;
+}
+
+/* receipt_items is clustered by (receipt_id, product_id): categories are counted once
+ * per receipt by remembering the last receipt that touched each category.  The receipts
+ * cursor advances alongside to find each line's city. */
+static int count_lines(rs_store *s, pop_counts *pc, rs_error *e)
+{
+    sqlite3_stmt *st = NULL, *rst = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT receipt_id, product_id FROM receipt_items ORDER BY receipt_id",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(rs_store_db(s), "SELECT id, city_id FROM receipts ORDER BY id", -1,
+                           &rst, NULL) != SQLITE_OK) {
         rc = rs_store_sqlerr(s, e, "reading receipt items");
         goto done;
     }
-    size_t np1 = (size_t)nprod + 1, nk1 = (size_t)ncat + 1;
+    size_t np1 = (size_t)pc->nprod + 1, nk1 = (size_t)pc->ncat + 1;
     int64_t cur_id = 0, cur_city = 0; /* the receipts cursor's row */
-    int rstep = SQLITE_ROW;
+    int step, rstep = SQLITE_ROW;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t r = sqlite3_column_int64(st, 0), p = sqlite3_column_int64(st, 1);
-        while (rstep == SQLITE_ROW && cur_id < r) {
-            if ((rstep = sqlite3_step(rst)) != SQLITE_ROW)
+        while (rstep == SQLITE_ROW && cur_id < r)
+            if ((rstep = next_receipt(rst, pc, &cur_id, &cur_city)) != SQLITE_ROW)
                 break;
-            cur_id = sqlite3_column_int64(rst, 0);
-            cur_city = sqlite3_column_int64(rst, 1);
-            if (cur_id >= 1 && cur_id <= nrec && cur_city >= 1 && cur_city <= ncity) {
-                city_total[cur_city]++;
-                city_total[0]++;
-            }
-        }
         if (rstep != SQLITE_ROW && rstep != SQLITE_DONE)
             break;
-        if (r < 1 || r > nrec || p < 1 || p > nprod)
+        if (r < 1 || r > pc->nrec || p < 1 || p > pc->nprod)
             continue;
-        int64_t c = (cur_id == r && cur_city >= 1 && cur_city <= ncity) ? cur_city : 0;
-        pcount[(size_t)c * np1 + (size_t)p]++;
-        pcount[(size_t)p]++;
-        int64_t k = prod_cat[p];
-        if (k && cat_seen[k] != r) {
-            cat_seen[k] = r;
-            ccount[(size_t)c * nk1 + (size_t)k]++;
-            ccount[(size_t)k]++;
+        int64_t c = (cur_id == r && cur_city >= 1 && cur_city <= pc->ncity) ? cur_city : 0;
+        pc->pcount[(size_t)c * np1 + (size_t)p]++;
+        pc->pcount[(size_t)p]++;
+        int64_t k = pc->prod_cat[p];
+        if (k && pc->cat_seen[k] != r) {
+            pc->cat_seen[k] = r;
+            pc->ccount[(size_t)c * nk1 + (size_t)k]++;
+            pc->ccount[(size_t)k]++;
         }
     }
     if (step == SQLITE_DONE) /* receipts after the last line still count */
-        while (rstep == SQLITE_ROW && (rstep = sqlite3_step(rst)) == SQLITE_ROW) {
-            cur_id = sqlite3_column_int64(rst, 0);
-            cur_city = sqlite3_column_int64(rst, 1);
-            if (cur_id >= 1 && cur_id <= nrec && cur_city >= 1 && cur_city <= ncity) {
-                city_total[cur_city]++;
-                city_total[0]++;
-            }
-        }
+        while (rstep == SQLITE_ROW &&
+               (rstep = next_receipt(rst, pc, &cur_id, &cur_city)) == SQLITE_ROW)
+            ;
     if ((step != SQLITE_ROW && step != SQLITE_DONE) ||
-        (rstep != SQLITE_ROW && rstep != SQLITE_DONE)) {
+        (rstep != SQLITE_ROW && rstep != SQLITE_DONE))
         rc = rs_store_sqlerr(s, e, "reading receipt items");
-        goto done;
-    }
+done:
     sqlite3_finalize(st);
     sqlite3_finalize(rst);
-    st = rst = NULL;
+    return rc;
+}
 
-    if ((rc = rs_store_exec(s, "DELETE FROM product_popularity; DELETE FROM category_popularity;",
-                            e)))
-        goto done;
+/* Replaces both popularity tables and the cities' receipt counts. */
+static int write_counts(rs_store *s, const pop_counts *pc, rs_error *e)
+{
+    sqlite3_stmt *ins = NULL;
+    int rc = rs_store_exec(s, "DELETE FROM product_popularity; DELETE FROM category_popularity;",
+                           e);
     const char *sqls[2] = {
         "INSERT INTO product_popularity(city_id, product_id, receipts, share, percentile)"
         " VALUES (?1, ?2, ?3, ?4, ?5)",
         "INSERT INTO category_popularity(city_id, category_id, receipts, share, percentile)"
         " VALUES (?1, ?2, ?3, ?4, ?5)"};
     for (int which = 0; which < 2 && rc == RS_OK; which++) {
-        if (sqlite3_prepare_v2(rs_store_db(s), sqls[which], -1, &ins, NULL) != SQLITE_OK) {
-            rc = rs_store_sqlerr(s, e, "writing popularity");
-            goto done;
-        }
-        int64_t n = which == 0 ? nprod : ncat;
-        int64_t *counts = which == 0 ? pcount : ccount;
-        size_t stride = which == 0 ? np1 : nk1;
-        for (int64_t c = 0; c <= ncity && rc == RS_OK; c++)
-            rc = write_popularity(s, ins, c, counts + (size_t)c * stride + 1, n, city_total[c], e);
+        if (sqlite3_prepare_v2(rs_store_db(s), sqls[which], -1, &ins, NULL) != SQLITE_OK)
+            return rs_store_sqlerr(s, e, "writing popularity");
+        int64_t n = which == 0 ? pc->nprod : pc->ncat;
+        int64_t *counts = which == 0 ? pc->pcount : pc->ccount;
+        size_t stride = (size_t)n + 1;
+        for (int64_t c = 0; c <= pc->ncity && rc == RS_OK; c++)
+            rc = write_popularity(s, ins, c, counts + (size_t)c * stride + 1, n,
+                                  pc->city_total[c], e);
         sqlite3_finalize(ins);
         ins = NULL;
     }
     if (rc)
-        goto done;
-    if (sqlite3_prepare_v2(rs_store_db(s), "UPDATE cities SET receipts = ?2 WHERE id = ?1", -1, &ins,
-                           NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "writing city counts");
-        goto done;
-    }
-    for (int64_t c = 1; c <= ncity && rc == RS_OK; c++) {
+        return rc;
+    if (sqlite3_prepare_v2(rs_store_db(s), "UPDATE cities SET receipts = ?2 WHERE id = ?1", -1,
+                           &ins, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "writing city counts");
+    for (int64_t c = 1; c <= pc->ncity && rc == RS_OK; c++) {
         sqlite3_bind_int64(ins, 1, c);
-        sqlite3_bind_int64(ins, 2, city_total[c]);
+        sqlite3_bind_int64(ins, 2, pc->city_total[c]);
         if (sqlite3_step(ins) != SQLITE_DONE)
             rc = rs_store_sqlerr(s, e, "writing city counts");
         sqlite3_reset(ins);
     }
+    sqlite3_finalize(ins);
+    return rc;
+}
+
+int rs_store_refresh_popularity(rs_store *s, rs_error *e)
+{
+    pop_counts pc;
+    memset(&pc, 0, sizeof pc);
+    int rc;
+    if ((rc = max_id(s, "cities", &pc.ncity, e)) || (rc = max_id(s, "products", &pc.nprod, e)) ||
+        (rc = max_id(s, "categories", &pc.ncat, e)) || (rc = max_id(s, "receipts", &pc.nrec, e)))
+        return rc;
+    size_t nc1 = (size_t)pc.ncity + 1;
+    pc.pcount = calloc(nc1 * ((size_t)pc.nprod + 1), sizeof *pc.pcount);
+    pc.ccount = calloc(nc1 * ((size_t)pc.ncat + 1), sizeof *pc.ccount);
+    pc.city_total = calloc(nc1, sizeof *pc.city_total);
+    pc.prod_cat = calloc((size_t)pc.nprod + 1, sizeof *pc.prod_cat);
+    pc.cat_seen = calloc((size_t)pc.ncat + 1, sizeof *pc.cat_seen);
+    if (!pc.pcount || !pc.ccount || !pc.city_total || !pc.prod_cat || !pc.cat_seen)
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory computing popularity");
+    if (rc == RS_OK)
+        rc = read_product_categories(s, &pc, e);
+    if (rc == RS_OK)
+        rc = count_lines(s, &pc, e);
+    if (rc == RS_OK)
+        rc = write_counts(s, &pc, e);
     if (rc == RS_OK)
         rc = rs_customers_refresh(s, e);
-done:
-    sqlite3_finalize(st);
-    sqlite3_finalize(rst);
-    sqlite3_finalize(ins);
-    free(pcount);
-    free(ccount);
-    free(city_total);
-    free(prod_cat);
-    free(cat_seen);
+    pop_counts_free(&pc);
     return rc;
 }

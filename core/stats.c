@@ -62,70 +62,46 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int rs_stats_compute(rs_store *s, int64_t city, rs_stats *st, rs_error *e)
+static int list_cities(rs_store *s, rs_stats *st, rs_error *e)
 {
-    memset(st, 0, sizeof *st);
-    st->city_id = city;
-    int rc;
-    sqlite3_stmt *q = NULL;
-    int64_t *sizes = NULL;
-    if ((rc = scalar(s, "SELECT count(*) FROM products", 0, &st->products, e)) ||
-        (rc = scalar(s, "SELECT count(*) FROM categories WHERE level >= 1", 0, &st->categories, e)) ||
-        (rc = scalar(s, "SELECT count(*) FROM categories WHERE level = 0", 0, &st->departments, e)) ||
-        (rc = scalar(s, "SELECT count(*) FROM cities", 0, &st->ncities, e)) ||
-        (rc = scalar(s, "SELECT count(*) FROM receipts WHERE ?1 = 0 OR city_id = ?1", city,
-                     &st->receipts, e)))
-        goto done;
-    if (city == 0)
-        rc = scalar(s, "SELECT count(*) FROM receipt_items", 0, &st->lines, e);
-    else
-        rc = scalar(s, "SELECT count(*) FROM receipt_items JOIN receipts r ON r.id = receipt_id"
-                       " WHERE r.city_id = ?1", city, &st->lines, e);
-    if (rc)
-        goto done;
     st->cities = calloc((size_t)st->ncities + 1, sizeof *st->cities);
-    if (!st->cities) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
+    if (!st->cities)
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    sqlite3_stmt *q = NULL;
     if (sqlite3_prepare_v2(rs_store_db(s),
                            "SELECT c.id, c.name, (SELECT count(*) FROM receipts r WHERE r.city_id"
-                           " = c.id) FROM cities c ORDER BY c.id", -1, &q, NULL) != SQLITE_OK) {
-        rc = rs_store_sqlerr(s, e, "listing cities");
-        goto done;
-    }
+                           " = c.id) FROM cities c ORDER BY c.id", -1, &q, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "listing cities");
     int64_t k = 0;
-    int step;
+    int step, rc = RS_OK;
     while ((step = sqlite3_step(q)) == SQLITE_ROW && k < st->ncities) {
         st->cities[k].id = sqlite3_column_int64(q, 0);
         st->cities[k].receipts = sqlite3_column_int64(q, 2);
         if (!(st->cities[k++].name = dup_col(q, 1))) {
             rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-            goto done;
+            break;
         }
     }
     st->ncities = k;
     sqlite3_finalize(q);
-    q = NULL;
-    if ((rc = top(s,
-                  "SELECT p.id, p.ext_id, p.name, pp.receipts, pp.share FROM product_popularity pp"
-                  " JOIN products p ON p.id = pp.product_id WHERE pp.city_id = ?1"
-                  " ORDER BY pp.receipts DESC, p.id LIMIT ?2",
-                  city, st->top_products, &st->ntop_products, e)) ||
-        (rc = top(s,
-                  "SELECT c.id, c.ext_id, c.name, cp.receipts, cp.share FROM category_popularity cp"
-                  " JOIN categories c ON c.id = cp.category_id WHERE cp.city_id = ?1"
-                  " ORDER BY cp.receipts DESC, c.id LIMIT ?2",
-                  city, st->top_categories, &st->ntop_categories, e)))
-        goto done;
+    return rc;
+}
 
-    /* receipt sizes: one ordered scan of receipt_items (clustered by receipt) */
+/* The distinct-product counts of the city's receipts (one ordered scan of receipt_items,
+ * clustered by receipt), into *out (n entries, malloc-ed). */
+static int receipt_sizes(rs_store *s, int64_t city, int64_t **out, size_t *n, rs_error *e)
+{
     int64_t nrec = 0;
+    int rc, step;
+    sqlite3_stmt *q = NULL;
+    int64_t *cnt = NULL, *keep = NULL;
+    *out = NULL;
+    *n = 0;
     if ((rc = scalar(s, "SELECT coalesce(max(id), 0) FROM receipts", 0, &nrec, e)))
-        goto done;
-    int64_t *cnt = calloc((size_t)nrec + 1, sizeof *cnt);
-    sizes = cnt;
-    if (!cnt) {
+        return rc;
+    cnt = calloc((size_t)nrec + 1, sizeof *cnt);
+    keep = calloc((size_t)nrec + 1, sizeof *keep);
+    if (!cnt || !keep) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto done;
     }
@@ -145,49 +121,87 @@ int rs_stats_compute(rs_store *s, int64_t city, rs_stats *st, rs_error *e)
         rc = rs_store_sqlerr(s, e, "reading receipt sizes");
         goto done;
     }
-    /* keep the receipts of the city: compact cnt in place */
-    size_t n = 0;
+    /* keep the receipts of the city */
     if (sqlite3_prepare_v2(rs_store_db(s), "SELECT id FROM receipts WHERE ?1 = 0 OR city_id = ?1",
                            -1, &q, NULL) != SQLITE_OK) {
         rc = rs_store_sqlerr(s, e, "reading receipts");
         goto done;
     }
     sqlite3_bind_int64(q, 1, city);
-    int64_t *keep = calloc((size_t)nrec + 1, sizeof *keep);
-    if (!keep) {
-        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
-        goto done;
-    }
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
         int64_t r = sqlite3_column_int64(q, 0);
         if (r >= 1 && r <= nrec)
-            keep[n++] = cnt[r];
+            keep[(*n)++] = cnt[r];
     }
-    free(cnt);
-    sizes = keep;
-    if (step != SQLITE_DONE) {
+    if (step != SQLITE_DONE)
         rc = rs_store_sqlerr(s, e, "reading receipts");
-        goto done;
-    }
-    if (n) {
-        qsort(sizes, n, sizeof *sizes, cmp_i64);
-        st->size_min = sizes[0];
-        st->size_max = sizes[n - 1];
-        st->size_median = n % 2 ? (double)sizes[n / 2]
-                                : ((double)sizes[n / 2 - 1] + (double)sizes[n / 2]) / 2.0;
-        double sum = 0;
-        for (size_t i = 0; i < n; i++) {
-            sum += (double)sizes[i];
-            int b = RS_STATS_BINS - 1;
-            while (b > 0 && sizes[i] < rs_stats_bin_lo[b])
-                b--;
-            if (sizes[i] >= 1)
-                st->hist[b]++;
-        }
-        st->size_mean = sum / (double)n;
-    }
 done:
     sqlite3_finalize(q);
+    free(cnt);
+    if (rc) {
+        free(keep);
+        *n = 0;
+    } else {
+        *out = keep;
+    }
+    return rc;
+}
+
+static void size_summary(rs_stats *st, int64_t *sizes, size_t n)
+{
+    if (n == 0)
+        return;
+    qsort(sizes, n, sizeof *sizes, cmp_i64);
+    st->size_min = sizes[0];
+    st->size_max = sizes[n - 1];
+    st->size_median = n % 2 ? (double)sizes[n / 2]
+                            : ((double)sizes[n / 2 - 1] + (double)sizes[n / 2]) / 2.0;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += (double)sizes[i];
+        int b = RS_STATS_BINS - 1;
+        while (b > 0 && sizes[i] < rs_stats_bin_lo[b])
+            b--;
+        if (sizes[i] >= 1)
+            st->hist[b]++;
+    }
+    st->size_mean = sum / (double)n;
+}
+
+int rs_stats_compute(rs_store *s, int64_t city, rs_stats *st, rs_error *e)
+{
+    memset(st, 0, sizeof *st);
+    st->city_id = city;
+    int rc;
+    int64_t *sizes = NULL;
+    size_t n = 0;
+    if ((rc = scalar(s, "SELECT count(*) FROM products", 0, &st->products, e)) ||
+        (rc = scalar(s, "SELECT count(*) FROM categories WHERE level >= 1", 0, &st->categories, e)) ||
+        (rc = scalar(s, "SELECT count(*) FROM categories WHERE level = 0", 0, &st->departments, e)) ||
+        (rc = scalar(s, "SELECT count(*) FROM cities", 0, &st->ncities, e)) ||
+        (rc = scalar(s, "SELECT count(*) FROM receipts WHERE ?1 = 0 OR city_id = ?1", city,
+                     &st->receipts, e)))
+        return rc;
+    if (city == 0)
+        rc = scalar(s, "SELECT count(*) FROM receipt_items", 0, &st->lines, e);
+    else
+        rc = scalar(s, "SELECT count(*) FROM receipt_items JOIN receipts r ON r.id = receipt_id"
+                       " WHERE r.city_id = ?1", city, &st->lines, e);
+    if (rc || (rc = list_cities(s, st, e)))
+        return rc;
+    if ((rc = top(s,
+                  "SELECT p.id, p.ext_id, p.name, pp.receipts, pp.share FROM product_popularity pp"
+                  " JOIN products p ON p.id = pp.product_id WHERE pp.city_id = ?1"
+                  " ORDER BY pp.receipts DESC, p.id LIMIT ?2",
+                  city, st->top_products, &st->ntop_products, e)) ||
+        (rc = top(s,
+                  "SELECT c.id, c.ext_id, c.name, cp.receipts, cp.share FROM category_popularity cp"
+                  " JOIN categories c ON c.id = cp.category_id WHERE cp.city_id = ?1"
+                  " ORDER BY cp.receipts DESC, c.id LIMIT ?2",
+                  city, st->top_categories, &st->ntop_categories, e)))
+        return rc;
+    if ((rc = receipt_sizes(s, city, &sizes, &n, e)) == RS_OK)
+        size_summary(st, sizes, n);
     free(sizes);
     return rc;
 }

@@ -93,21 +93,16 @@ static int split_counts(rng_t *r, int n, int64_t total, int min, const double *w
 }
 
 /* Cities, departments and categories with their names, popularity and product counts. */
-int sy_build_categories(world_t *w, rng_t *r, rs_error *e)
+/* Cities: a shuffled choice from the list; receipt share ~ 1/sqrt(rank). */
+static int pick_cities(world_t *w, rng_t *r, rs_error *e)
 {
-    const rs_synth_params *p = w->p;
     assets_t *as = &w->as;
-    int rc = RS_OK;
-    int *perm = NULL, *count = NULL, *cap = NULL, *combo = NULL;
-    double *wt = NULL;
-
-    /* cities: a shuffled choice from the list; receipt share ~ 1/sqrt(rank) */
-    perm = sy_xcalloc((size_t)as->cities.n, sizeof *perm);
+    int *perm = sy_xcalloc((size_t)as->cities.n, sizeof *perm);
     w->city = sy_xcalloc((size_t)w->ncity, sizeof *w->city);
     w->city_cum = sy_xcalloc((size_t)w->ncity, sizeof *w->city_cum);
     if (!perm || !w->city || !w->city_cum) {
-        rc = OOM();
-        goto done;
+        free(perm);
+        return OOM();
     }
     for (int i = 0; i < as->cities.n; i++)
         perm[i] = i;
@@ -119,35 +114,91 @@ int sy_build_categories(world_t *w, rng_t *r, rs_error *e)
         w->city_cum[i] = acc;
     }
     free(perm);
-    perm = NULL;
+    return RS_OK;
+}
 
-    /* departments: a random subset, in the order of the list */
-    perm = sy_xcalloc((size_t)as->ndept, sizeof *perm);
+/* Departments: a random subset, in the order of the list. */
+static int pick_departments(world_t *w, rng_t *r, rs_error *e)
+{
+    assets_t *as = &w->as;
+    int *perm = sy_xcalloc((size_t)as->ndept, sizeof *perm);
+    char *chosen = sy_xcalloc((size_t)as->ndept, 1);
     w->dept = sy_xcalloc((size_t)w->ndept, sizeof *w->dept);
-    if (!perm || !w->dept) {
-        rc = OOM();
-        goto done;
+    if (!perm || !chosen || !w->dept) {
+        free(perm);
+        free(chosen);
+        return OOM();
     }
     for (int i = 0; i < as->ndept; i++)
         perm[i] = i;
     shuffle_int(r, perm, as->ndept);
-    char *chosen = sy_xcalloc((size_t)as->ndept, 1);
-    if (!chosen) {
-        rc = OOM();
-        goto done;
-    }
     for (int i = 0; i < w->ndept; i++)
         chosen[perm[i]] = 1;
     for (int i = 0, k = 0; i < as->ndept; i++)
         if (chosen[i])
             w->dept[k++] = i;
+    free(perm);
     free(chosen);
+    return RS_OK;
+}
 
-    /* categories per department, within what the word lists can name */
-    count = sy_xcalloc((size_t)w->ndept, sizeof *count);
-    cap = sy_xcalloc((size_t)w->ndept, sizeof *cap);
-    wt = sy_xcalloc((size_t)(w->ndept > w->ncat ? w->ndept : w->ncat), sizeof *wt);
-    if (!count || !cap || !wt) {
+/* The count[d] categories of department d, named from its word lists (base names
+ * first, shuffled, then qualified names, shuffled), from w->cat[*k] on. */
+static int name_department(world_t *w, rng_t *r, int d, int cap, int count, int *k,
+                           rs_error *e)
+{
+    const asset_dept *ad = &w->as.dept[w->dept[d]];
+    int nb = ad->bases.n, rc = RS_OK;
+    int *combo = sy_xcalloc((size_t)cap, sizeof *combo);
+    if (!combo)
+        return OOM();
+    for (int j = 0; j < cap; j++)
+        combo[j] = j;
+    shuffle_int(r, combo, nb);
+    shuffle_int(r, combo + nb, cap - nb);
+    int made = 0;
+    for (int j = 0; j < cap && made < count; j++) {
+        int c = combo[j], b = c < nb ? c : (c - nb) % nb;
+        const char *q = c < nb ? NULL : ad->quals->v[(c - nb) / nb];
+        char *name = NULL;
+        if (asprintf(&name, "%s%s%s", q ? q : "", q ? " " : "", ad->bases.v[b]) < 0) {
+            rc = OOM();
+            break;
+        }
+        int added = sy_ns_add(&w->names, name);
+        if (added <= 0) {
+            free(name);
+            if (added < 0) {
+                rc = OOM();
+                break;
+            }
+            continue;
+        }
+        cat_t *ct = &w->cat[(*k)++];
+        ct->dept = d;
+        ct->name = name;
+        ct->qualifier = q;
+        ct->descs = ad->descs;
+        ct->sizes = ad->base_sizes[b];
+        ct->price = exp(log(250.0) + 0.6 * rng_normal(r));
+        made++;
+    }
+    free(combo);
+    if (rc == RS_OK && made < count)
+        rc = rs_seterr(e, RS_EUSAGE, "the word lists name too few distinct categories in '%s'",
+                       ad->name);
+    return rc;
+}
+
+/* Categories per department, within what the word lists can name; wt is scratch of
+ * max(ndept, ncat) entries. */
+static int name_categories(world_t *w, rng_t *r, double *wt, rs_error *e)
+{
+    assets_t *as = &w->as;
+    int rc = RS_OK;
+    int *count = sy_xcalloc((size_t)w->ndept, sizeof *count);
+    int *cap = sy_xcalloc((size_t)w->ndept, sizeof *cap);
+    if (!count || !cap) {
         rc = OOM();
         goto done;
     }
@@ -169,87 +220,41 @@ int sy_build_categories(world_t *w, rng_t *r, rs_error *e)
         rc = rs_seterr(e, RS_EINTERNAL, "cannot split categories over departments");
         goto done;
     }
-
     w->cat = sy_xcalloc((size_t)w->ncat, sizeof *w->cat);
     if (!w->cat || sy_ns_init(&w->names, (size_t)w->ncat + (size_t)w->nprod)) {
         rc = OOM();
         goto done;
     }
     int k = 0;
-    for (int d = 0; d < w->ndept; d++) {
-        const asset_dept *ad = &as->dept[w->dept[d]];
-        int nb = ad->bases.n;
-        free(combo);
-        combo = sy_xcalloc((size_t)cap[d], sizeof *combo);
-        if (!combo) {
-            rc = OOM();
-            goto done;
-        }
-        /* base names first (shuffled), then qualified names (shuffled) */
-        for (int j = 0; j < cap[d]; j++)
-            combo[j] = j;
-        shuffle_int(r, combo, nb);
-        shuffle_int(r, combo + nb, cap[d] - nb);
-        int made = 0;
-        for (int j = 0; j < cap[d] && made < count[d]; j++) {
-            int c = combo[j], b = c < nb ? c : (c - nb) % nb;
-            const char *q = c < nb ? NULL : ad->quals->v[(c - nb) / nb];
-            char *name = NULL;
-            if (asprintf(&name, "%s%s%s", q ? q : "", q ? " " : "", ad->bases.v[b]) < 0) {
-                rc = OOM();
-                goto done;
-            }
-            int added = sy_ns_add(&w->names, name);
-            if (added <= 0) {
-                free(name);
-                if (added < 0) {
-                    rc = OOM();
-                    goto done;
-                }
-                continue;
-            }
-            cat_t *ct = &w->cat[k++];
-            ct->dept = d;
-            ct->name = name;
-            ct->qualifier = q;
-            ct->descs = ad->descs;
-            ct->sizes = ad->base_sizes[b];
-            ct->price = exp(log(250.0) + 0.6 * rng_normal(r));
-            made++;
-        }
-        if (made < count[d]) {
-            rc = rs_seterr(e, RS_EUSAGE, "the word lists name too few distinct categories in '%s'",
-                           ad->name);
-            goto done;
-        }
-    }
+    for (int d = 0; rc == RS_OK && d < w->ndept; d++)
+        rc = name_department(w, r, d, cap[d], count[d], &k, e);
+done:
+    free(count);
+    free(cap);
+    return rc;
+}
 
-    /* popularity: Zipf over a random ranking */
-    free(perm);
-    perm = sy_xcalloc((size_t)w->ncat, sizeof *perm);
+/* Popularity: Zipf over a random ranking; products per category (at least 2, so that
+ * every category can hold a group). */
+static int size_categories(world_t *w, rng_t *r, double *wt, rs_error *e)
+{
+    int *perm = sy_xcalloc((size_t)w->ncat, sizeof *perm);
+    int *count = sy_xcalloc((size_t)w->ncat, sizeof *count);
     w->cat_cum = sy_xcalloc((size_t)w->ncat, sizeof *w->cat_cum);
-    if (!perm || !w->cat_cum) {
+    int rc = RS_OK;
+    if (!perm || !count || !w->cat_cum) {
         rc = OOM();
         goto done;
     }
     for (int i = 0; i < w->ncat; i++)
         perm[i] = i;
     shuffle_int(r, perm, w->ncat);
-    acc = 0;
-    for (int i = 0; i < w->ncat; i++) {
-        w->cat[perm[i]].weight = pow(i + 1.0, -p->category_zipf);
-    }
+    for (int i = 0; i < w->ncat; i++)
+        w->cat[perm[i]].weight = pow(i + 1.0, -w->p->category_zipf);
+    double acc = 0;
     for (int i = 0; i < w->ncat; i++) {
         acc += w->cat[i].weight;
         w->cat_cum[i] = acc;
-    }
-
-    /* products per category (at least 2, so that every category can hold a group) */
-    free(count);
-    count = sy_xcalloc((size_t)w->ncat, sizeof *count);
-    if (!count) {
-        rc = OOM();
-        goto done;
     }
     for (int i = 0; i < w->ncat; i++)
         wt[i] = 0.5 + rng_unif(r);
@@ -266,8 +271,21 @@ int sy_build_categories(world_t *w, rng_t *r, rs_error *e)
 done:
     free(perm);
     free(count);
-    free(cap);
-    free(combo);
+    return rc;
+}
+
+int sy_build_categories(world_t *w, rng_t *r, rs_error *e)
+{
+    double *wt = sy_xcalloc((size_t)(w->ndept > w->ncat ? w->ndept : w->ncat), sizeof *wt);
+    if (!wt)
+        return OOM();
+    int rc = pick_cities(w, r, e);
+    if (rc == RS_OK)
+        rc = pick_departments(w, r, e);
+    if (rc == RS_OK)
+        rc = name_categories(w, r, wt, e);
+    if (rc == RS_OK)
+        rc = size_categories(w, r, wt, e);
     free(wt);
     return rc;
 }
