@@ -126,6 +126,7 @@ void rs_browse_rows_free(rs_browse_rows *r)
         free(r->v[i].split);
         free(r->v[i].params);
         free(r->v[i].metrics);
+        free(r->v[i].models);
     }
     free(r->v);
     r->v = NULL;
@@ -134,7 +135,7 @@ void rs_browse_rows_free(rs_browse_rows *r)
 
 /* Column layout shared by the three row queries. */
 enum { COL_ID, COL_CITY, COL_MODEL, COL_KIND, COL_SPLIT, COL_PARAMS, COL_METRICS,
-       COL_SECONDS, COL_SELECTED, COL_CREATED };
+       COL_SECONDS, COL_SELECTED, COL_CREATED, COL_MODELS };
 
 /* Runs st (bound by the caller) and appends its rows to out; st is finalized. */
 static int collect_rows(rs_store *s, sqlite3_stmt *st, rs_browse_rows *out, const char *what,
@@ -166,6 +167,8 @@ static int collect_rows(rs_store *s, sqlite3_stmt *st, rs_browse_rows *out, cons
         r->selected = sqlite3_column_int(st, COL_SELECTED);
         const char *ca = (const char *)sqlite3_column_text(st, COL_CREATED);
         snprintf(r->created_at, sizeof r->created_at, "%s", ca ? ca : "");
+        if (sqlite3_column_count(st) > COL_MODELS)
+            r->models = dup_text(st, COL_MODELS);
         out->n++;
         /* a NULL kind or split stays NULL (the caller skips such rows); a text that
          * could not be copied is out of memory */
@@ -225,15 +228,40 @@ int rs_browse_active_models(rs_store *s, int64_t city_id, rs_browse_rows *out, r
                       city_id, out, "models", e);
 }
 
+/* Whether evaluations record the models they measured (a column added by the first
+ * writer of a newer recoscope). */
+static int evals_have_models(rs_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT 1 FROM pragma_table_info('evaluations')"
+                           " WHERE name = 'models'", -1, &st, NULL) == SQLITE_OK)
+        have = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return have;
+}
+
 int rs_browse_evaluations(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
 {
-    return query_rows(s,
-                      "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0,"
-                      " created_at FROM evaluations e WHERE city_id = ?1"
-                      " AND id = (SELECT max(id) FROM evaluations f WHERE f.city_id = ?1"
-                      " AND f.method = e.method AND f.split = e.split)"
-                      " ORDER BY method, split",
-                      rows_city(s, "evaluations", city_id), out, "evaluations", e);
+    int rc = query_rows(s,
+                        evals_have_models(s)
+                            ? "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0,"
+                              " created_at, models FROM evaluations e WHERE city_id = ?1"
+                              " AND id = (SELECT max(id) FROM evaluations f WHERE"
+                              " f.city_id = ?1 AND f.method = e.method AND f.split = e.split)"
+                              " ORDER BY method, split"
+                            : "SELECT 0, city_id, 0, method, split, NULL, metrics, NULL, 0,"
+                              " created_at FROM evaluations e WHERE city_id = ?1"
+                              " AND id = (SELECT max(id) FROM evaluations f WHERE"
+                              " f.city_id = ?1 AND f.method = e.method AND f.split = e.split)"
+                              " ORDER BY method, split",
+                        rows_city(s, "evaluations", city_id), out, "evaluations", e);
+    for (int i = 0; rc == RS_OK && i < out->n; i++)
+        if (out->v[i].models)
+            rc = rs_evaluation_stale(s, out->city_id, out->v[i].models, &out->v[i].stale, e);
+    if (rc != RS_OK)
+        rs_browse_rows_free(out);
+    return rc;
 }
 
 int rs_browse_runs(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e)
@@ -268,18 +296,31 @@ static double json_hr(const char *text)
     return r;
 }
 
-/* The latest evaluation of (city, method): its hr@10 and time; 0 when there is none. */
-static int latest_eval(rs_store *s, int64_t city, const char *method, double *hr,
-                       char *created, size_t n, char *split, size_t sn)
+/* The latest evaluation of (city, method): its hr@10 and time; 0 when there is none.
+ * With kind and model_id, only an evaluation recorded with that model (any city); with
+ * near, the one of that time first (the same evaluation run). */
+static int latest_eval(rs_store *s, int64_t city, const char *method, const char *kind,
+                       int64_t model_id, const char *near, double *hr, char *created,
+                       size_t n, char *split, size_t sn)
 {
     sqlite3_stmt *st = NULL;
     int found = 0;
-    if (sqlite3_prepare_v2(rs_store_db(s),
-                           "SELECT metrics, created_at, split FROM evaluations WHERE city_id = ?1"
-                           " AND method = ?2 ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+    const char *sql =
+        kind ? "SELECT metrics, created_at, split FROM evaluations WHERE method = ?2"
+               " AND json_valid(models) AND json_extract(models, '$.' || ?3) = ?4"
+               " ORDER BY id DESC LIMIT 1"
+             : "SELECT metrics, created_at, split FROM evaluations WHERE city_id = ?1"
+               " AND method = ?2 ORDER BY created_at = ?5 DESC, id DESC LIMIT 1";
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_int64(st, 1, city);
     sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
+    if (kind) {
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, model_id);
+    } else {
+        sqlite3_bind_text(st, 5, near ? near : "", -1, SQLITE_STATIC);
+    }
     if (sqlite3_step(st) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(st, 1);
         const char *sp = (const char *)sqlite3_column_text(st, 2);
@@ -337,17 +378,23 @@ int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, r
     int baskets = k ? (int)k->baskets : -1;
     sqlite3_finalize(st);
     double ehr = NAN, phr = NAN;
-    if (method && latest_eval(s, city, method, &ehr, ecreated, sizeof ecreated, split,
-                              sizeof split)) {
-        if (strcmp(ecreated, created) >= 0 && isfinite(ehr)) {
-            out->hr = ehr;
-            if (latest_eval(s, city, base, &phr, pcreated, sizeof pcreated, psplit,
-                            sizeof psplit))
-                out->pop_hr = phr;
-            snprintf(out->split, sizeof out->split, "held-out");
-            return RS_OK;
-        }
-        out->stale = 1;
+    int recorded = method && kind && evals_have_models(s) &&
+                   latest_eval(s, city, method, kind, model_id, NULL, &ehr, ecreated,
+                               sizeof ecreated, split, sizeof split);
+    if (!recorded && method &&
+        latest_eval(s, city, method, NULL, 0, NULL, &ehr, ecreated, sizeof ecreated, split,
+                    sizeof split)) {
+        /* an evaluation that does not say what it measured: by time */
+        recorded = strcmp(ecreated, created) >= 0;
+        out->stale = !recorded;
+    }
+    if (recorded && isfinite(ehr)) {
+        out->hr = ehr;
+        if (latest_eval(s, city, base, NULL, 0, ecreated, &phr, pcreated, sizeof pcreated,
+                        psplit, sizeof psplit))
+            out->pop_hr = phr;
+        snprintf(out->split, sizeof out->split, "held-out");
+        return RS_OK;
     }
     out->hr = valid_hr;
     if (baskets == RS_BASKETS_PRODUCTS)

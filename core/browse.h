@@ -50,6 +50,9 @@ typedef struct rs_browse_row {
     int has_seconds;  /* the column was not NULL */
     int selected;     /* runs: the grid search selected it */
     char created_at[32]; /* ISO 8601 UTC, "" when unknown */
+    char *models;     /* evaluations: the models it measured ({"kind":id}), or NULL (a
+                         baseline, or a row written before evaluations recorded them) */
+    int stale;        /* evaluations: one of those models is no longer in use */
 } rs_browse_row;
 
 typedef struct rs_browse_rows {
@@ -64,19 +67,21 @@ void rs_browse_rows_free(rs_browse_rows *r);
  * city's own first, then split. */
 int rs_browse_active_models(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e);
 /* The latest evaluation per (method, split) of the city, or of all cities when the
- * city has none (out->city_id says which), ordered by method and split. */
+ * city has none (out->city_id says which), ordered by method and split; with the
+ * models each measured and whether they are stale (rs_evaluation_stale, model.h). */
 int rs_browse_evaluations(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e);
 /* The grid-search runs of the city, or of all cities when the city has none, in run
  * order. */
 int rs_browse_runs(rs_store *s, int64_t city_id, rs_browse_rows *out, rs_error *e);
 
 /* The trust signal of a pane: the HR@10 of the model serving it beside popularity's,
- * on the same part of the data.  Held-out when the city of the model has an evaluation
- * of the model's method (kinds.h label: "sgns in.out", "category sgns in.out") that is
- * not older than the model (then popularity's is "popularity" / "category popularity"
- * of the latest evaluation); else validation: the model's own figures from `train` and
- * the popularity candidate of the same validation part (runs of kind "completion";
- * product baskets only).  Unknown figures are NaN. */
+ * on the same part of the data.  Held-out when an evaluation of the model's method
+ * (kinds.h label: "sgns in.out", "category sgns in.out") measured this very model (the
+ * evaluation's models record it; rows written before they did: an evaluation of the
+ * model's city not older than the model), with popularity's ("popularity", "category
+ * popularity") of the same evaluation run; else validation: the model's own figures from
+ * `train` and the popularity candidate of the same validation part (runs of kind
+ * "completion"; product baskets only).  Unknown figures are NaN. */
 typedef struct rs_browse_trust {
     char scorer[48];    /* the kind's title: "product SGNS", "category SGNS" */
     double hr, pop_hr;  /* HR@10 */

@@ -398,8 +398,9 @@ static void section_evaluations(tui_app *a, tui_lines *l, int64_t city,
         const rs_browse_row *r = &rows.v[i];
         cJSON *m = r->metrics ? cJSON_Parse(r->metrics) : NULL;
         const rs_browse_row *am = method_model(active, r->kind ? r->kind : "");
-        /* measured with an older model of its kind: that model is no longer active */
-        int old = am && strcmp(r->created_at, am->created_at) < 0;
+        /* measured with a model that is no longer in use: the row records its models;
+         * rows from before it did: older than the active model of its kind */
+        int old = r->models ? r->stale : am && strcmp(r->created_at, am->created_at) < 0;
         stale += old;
         if (isfinite(metric(m, SYN_PURITY)) || isfinite(metric(m, SYN_COPURCHASE))) {
             char a1[32], a2[32];

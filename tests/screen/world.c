@@ -271,6 +271,10 @@ int screen_world_build(const char *dir, int with_models, char *db_path, size_t n
          * after its models, all cities' before theirs (stale) */
         if (exec(s, "UPDATE models SET created_at = '2026-01-01T00:00:00Z'"))
             goto done;
+        if (rs_evaluations_models_column(s, &e) != RS_OK) {
+            fprintf(stderr, "world: %s\n", e.msg);
+            goto done;
+        }
         if (exec(s,
                  "INSERT INTO evaluations(city_id, method, split, metrics, created_at) VALUES"
                  " (1, 'popularity', 'hash-test', '{\"hr@10\":0.0831,\"ndcg@10\":0.0402,"
@@ -299,6 +303,16 @@ int screen_world_build(const char *dir, int with_models, char *db_path, size_t n
                  " '2025-12-31T00:00:00Z'),"
                  " (0, 'sgns in.out', 'hash-test', '{\"hr@10\":0.1010,\"ndcg@10\":0.0600}',"
                  " '2025-12-31T00:00:00Z')"))
+            goto done;
+        /* what each evaluation measured: Springfield's the active models; all cities'
+         * sgns row a product model since replaced (#99: stale) */
+        if (exec(s, "UPDATE evaluations SET models = CASE"
+                    " WHEN city_id = 1 AND method IN ('sgns in.out', 'synonyms sgns in.in')"
+                    " THEN '{\"product\":3}'"
+                    " WHEN city_id = 1 AND method = 'category sgns in.out' THEN '{\"category\":4}'"
+                    " WHEN city_id = 1 AND method = 'completion blend' THEN '{\"product\":3}'"
+                    " WHEN city_id = 0 AND method = 'sgns in.out' THEN '{\"product\":99}'"
+                    " END"))
             goto done;
         if (exec(s,
                  "INSERT INTO runs(city_id, kind, grid, params, metrics, seconds, created_at,"
