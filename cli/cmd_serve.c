@@ -27,7 +27,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: recoscope serve [--listen ADDR:PORT] [--threads N] [--allow-remote]\n"
             "                       [--max-connections N] [--timeout S] [--max-body BYTES]\n"
-            "                       [--max-basket N] [--poll S] [--preload] [--mix X]\n"
+            "                       [--max-basket N] [--poll S] [--preload] [--no-completion]\n"
+            "                       [--mix X]\n"
             "                       [--event-weights SPEC] [--session-ttl S]\n"
             "                       [--session-events N] [--max-sessions N] [--access-log] [-q]\n"
             "\n"
@@ -58,6 +59,9 @@ static void usage(FILE *f)
             "                       SIGHUP checks at once\n"
             "  --preload            open every city's recommender at start (default: the\n"
             "                       all-cities one; the others on their first request)\n"
+            "  --no-completion      do not load the basket-completion models (kind\n"
+            "                       completion; each request thread gets its own, and an\n"
+            "                       item-item one on a large world takes minutes to build)\n"
             "  --mix X              share of the session's rows in a mixed list, 0..1 (0.5)\n"
             "  --event-weights SPEC NAME=WEIGHT,... (default %s, as import)\n"
             "  --session-ttl S      a session without events for S seconds is forgotten (1800)\n"
@@ -73,7 +77,7 @@ static void usage(FILE *f)
 
 enum { OPT_LISTEN = 1, OPT_THREADS, OPT_REMOTE, OPT_MAXCONN, OPT_TIMEOUT, OPT_MAXBODY,
        OPT_MAXBASKET, OPT_POLL, OPT_PRELOAD, OPT_MIX, OPT_WEIGHTS, OPT_TTL, OPT_SEVENTS,
-       OPT_MAXSESS, OPT_ACCESS, OPT_QUIET };
+       OPT_MAXSESS, OPT_ACCESS, OPT_QUIET, OPT_NOCOMP };
 
 static const cli_opt OPTS[] = {
     {"listen", 0, CLI_ARG, OPT_LISTEN},
@@ -85,6 +89,7 @@ static const cli_opt OPTS[] = {
     {"max-basket", 0, CLI_ARG, OPT_MAXBASKET},
     {"poll", 0, CLI_ARG, OPT_POLL},
     {"preload", 0, CLI_FLAG, OPT_PRELOAD},
+    {"no-completion", 0, CLI_FLAG, OPT_NOCOMP},
     {"mix", 0, CLI_ARG, OPT_MIX},
     {"event-weights", 0, CLI_ARG, OPT_WEIGHTS},
     {"session-ttl", 0, CLI_ARG, OPT_TTL},
@@ -190,6 +195,7 @@ static int parse_args(int argc, char **argv, serve_config *cfg)
             break;
         case OPT_POLL: if (cli_opt_double(&p, 0, 86400, &cfg->poll)) return RS_EUSAGE; break;
         case OPT_PRELOAD: cfg->preload_all = 1; break;
+        case OPT_NOCOMP: cfg->no_completion = 1; break;
         case OPT_MIX: if (cli_opt_double(&p, 0, 1, &cfg->mix)) return RS_EUSAGE; break;
         case OPT_WEIGHTS: weights = p.value; break;
         case OPT_TTL: if (cli_opt_int32(&p, 1, 86400 * 30, &cfg->session_ttl)) return RS_EUSAGE; break;

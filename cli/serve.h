@@ -44,6 +44,7 @@ typedef struct serve_config {
     double mix;             /* share of online rows in a mixed list, 0..1 */
     rs_event_weights weights;
     int preload_all;        /* open every city's recommender at start (and on reload) */
+    int no_completion;      /* do not open the completion scorers (kind "completion") */
 } serve_config;
 
 /* ---------------------------------------------------------------- models */

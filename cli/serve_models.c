@@ -117,6 +117,7 @@ static int slot_open(serve_gen *g, city_slot *slot, rs_error *e)
     rs_rec_options o;
     rs_rec_options_defaults(&o);
     o.workers = g->workers;
+    o.no_completion = g->owner->cfg->no_completion;
     rs_recommender *r = NULL;
     pthread_mutex_lock(&g->owner->store_mu);
     int rc = rs_recommender_open(g->owner->store, slot->id, &o, &r, e);
@@ -178,8 +179,9 @@ static int gen_check(serve_gen *g, rs_error *e)
     for (int i = 0; i <= g->n_cities; i++) {
         rs_recommender *r = atomic_load(&g->slots[i].rec);
         int rc;
-        if (r && (rc = rs_rec_check_models(r, RS_REC_ALL_KINDS | RS_REC_BIT(RS_REC_COMPLETION),
-                                           e)))
+        unsigned kinds = RS_REC_ALL_KINDS |
+                         (g->owner->cfg->no_completion ? 0 : RS_REC_BIT(RS_REC_COMPLETION));
+        if (r && (rc = rs_rec_check_models(r, kinds, e)))
             return rc;
     }
     return RS_OK;
