@@ -10,6 +10,7 @@
 #include "../core/import.h"
 #include "../core/sanitize.h"
 #include "../core/store.h"
+#include "../core/timeutil.h"
 #include "cli.h"
 #include "opt.h"
 
@@ -46,9 +47,14 @@ static const char USAGE_HEAD[] =
 "  --price-col NAME       products: price                      (price)\n"
 "  --delimiter C          ',' ';' 'tab' or '|' (default: detected from the first line)\n"
 "  --default-city NAME    city of receipts without one (default \"default\")\n"
+"  --time-unit s|ms       numeric timestamps are unix seconds (default) or milliseconds;\n"
+"                         never guessed from the number of digits\n"
 "  --unknown-products error|skip\n"
 "                         a receipt line whose product is not in the catalogue: abort\n"
-"                         (default) or skip and count it\n"
+"                         or skip it (counted, with a warning); the default is the\n"
+"                         layout's (abort, completejourney: skip)\n"
+"  --header, --no-header  basket-lines: line 1 is (not) a header (default: it is when\n"
+"                         none of its 2 or more items occurs on another line)\n"
 "  --threads N            parser threads (default: one per CPU, at most 8)\n"
 "  --session-gap SECONDS  events: a gap longer than this starts a new receipt (1800)\n"
 "  --event-weights SPEC   events: weights per event type\n"
@@ -115,7 +121,7 @@ static void draw_progress(void *ctx, const char *path, uint64_t done, uint64_t t
 enum {
     O_PRODUCTS = 1, O_CATEGORIES, O_PRESET, O_MAPPING, O_RCOL, O_PCOL, O_CITYCOL, O_QTYCOL,
     O_TIMECOL, O_CUSTCOL, O_NAMECOL, O_CATCOL, O_DEPTCOL, O_BRANDCOL, O_PRICECOL, O_DELIM,
-    O_CITY, O_UNKNOWN, O_THREADS, O_GAP, O_WEIGHTS, O_QUIET,
+    O_CITY, O_UNKNOWN, O_THREADS, O_GAP, O_WEIGHTS, O_QUIET, O_TUNIT, O_HEADER, O_NOHEADER,
 };
 
 static const cli_opt OPTS[] = {
@@ -140,6 +146,9 @@ static const cli_opt OPTS[] = {
     {"threads", 0, CLI_ARG, O_THREADS},
     {"session-gap", 0, CLI_ARG, O_GAP},
     {"event-weights", 0, CLI_ARG, O_WEIGHTS},
+    {"time-unit", 0, CLI_ARG, O_TUNIT},
+    {"header", 0, CLI_FLAG, O_HEADER},
+    {"no-header", 0, CLI_FLAG, O_NOHEADER},
     {"quiet", 'q', CLI_FLAG, O_QUIET},
     {NULL, 0, 0, 0},
 };
@@ -179,6 +188,7 @@ static const char **string_dest(rs_import_opts *o, int id)
 static int typed_option(cli_parser *p, int id, import_args *a)
 {
     static const char *const UNKNOWN[] = {"error", "skip", NULL};
+    static const char *const UNITS[] = {"s", "ms", NULL};
     const char *v = p->value;
     int64_t n;
     int k;
@@ -197,6 +207,11 @@ static int typed_option(cli_parser *p, int id, import_args *a)
             return RS_EUSAGE;
         a->o.skip_unknown = k == 1;
         return RS_OK;
+    case O_TUNIT:
+        if (cli_opt_choice(p, UNITS, &k))
+            return RS_EUSAGE;
+        a->o.time_unit = k ? RS_TIME_MILLIS : RS_TIME_SECONDS;
+        return RS_OK;
     case O_THREADS:
         return cli_opt_int32(p, 1, 256, &a->o.threads) ? RS_EUSAGE : RS_OK;
     case O_GAP:
@@ -209,6 +224,10 @@ static int typed_option(cli_parser *p, int id, import_args *a)
         return RS_OK;
     case O_QUIET:
         a->quiet = 1;
+        return RS_OK;
+    case O_HEADER:
+    case O_NOHEADER:
+        a->o.header = id == O_HEADER;
         return RS_OK;
     default:
         return cli_usage_error(p->cmd, "internal: option %s has no reader", p->name);
@@ -251,25 +270,49 @@ static void print_summary(const rs_import_report *rep)
         cli_message(stdout, "%-12s %s: %lld rows", f->kind, f->path, (long long)f->rows);
         if (f->skipped)
             printf(", %lld skipped", (long long)f->skipped);
+        if (f->from_line)
+            cli_message(stdout, ", from line %lld (the lines before were imported from %s)",
+                        (long long)f->from_line, f->grows);
+        if (f->header_skipped)
+            printf(", line 1 taken as a header (--no-header imports it)");
         printf("\n");
     }
     printf("added: %lld products (%lld updated), %lld categories, %lld departments, "
-           "%lld cities, %lld receipts, %lld receipt lines in %.2f s\n",
+           "%lld cities, %lld receipts, %lld receipt lines",
            (long long)rep->products_added, (long long)rep->products_updated,
            (long long)rep->categories_added, (long long)rep->departments_added,
-           (long long)rep->cities_added, (long long)rep->receipts_added, (long long)rep->lines,
-           rep->seconds);
-    if (rep->skipped_unknown)
-        printf("skipped: %lld lines with products not in the catalogue\n",
-               (long long)rep->skipped_unknown);
+           (long long)rep->cities_added, (long long)rep->receipts_added, (long long)rep->lines);
+    if (rep->lines_read != rep->lines)
+        printf(" (from %lld lines read: lines of one receipt and product are one)",
+               (long long)rep->lines_read);
+    printf(" in %.2f s\n", rep->seconds);
     if (rep->skipped_cancelled || rep->skipped_nonpositive)
         printf("skipped: %lld cancelled lines, %lld lines with quantity <= 0\n",
                (long long)rep->skipped_cancelled, (long long)rep->skipped_nonpositive);
     if (rep->skipped_events)
         printf("skipped: %lld events of unknown types\n", (long long)rep->skipped_events);
     if (rep->uncategorised)
-        printf("note: %lld products without a category are in \"(uncategorised)\"\n",
-               (long long)rep->uncategorised);
+        printf("note: %lld products without a category are in \"(uncategorised)\" (of their "
+               "department when they have one)\n", (long long)rep->uncategorised);
+    if (rep->categories_split)
+        cli_message(stdout, "note: %lld category names appear under more than one department: "
+                            "kept apart as \"dept:<department>/<name>\" (first: %s)\n",
+                    (long long)rep->categories_split, rep->split_example);
+}
+
+/* What a user must see even with -q (stderr). */
+static void warn_report(const rs_import_report *rep)
+{
+    for (int i = 0; i < rep->nfiles; i++)
+        if (rep->files[i].changed_at[0])
+            cli_warn("recoscope import: warning: %s was imported before (%s) with other "
+                     "content, and is not that content with lines appended: all its lines "
+                     "were read (a receipt id seen before gets these lines added)\n",
+                     rep->files[i].path, rep->files[i].changed_at);
+    if (rep->skipped_unknown)
+        cli_warn("recoscope import: warning: %lld receipt line(s) name products that are not "
+                 "in the catalogue (the first: '%s'): skipped\n",
+                 (long long)rep->skipped_unknown, rep->unknown_example);
 }
 
 /* Opens (creating) the store, imports, reports.  Returns the exit code (printed). */
@@ -299,6 +342,7 @@ static int run_import(rs_cli *cli, import_args *a)
     if (rc != RS_OK)
         rc = cli_fail(&e);
     else {
+        warn_report(&rep);
         if (rep.name_fixes)
             cli_warn("recoscope import: warning: %lld name(s) had invalid UTF-8, replaced "
                      "with U+FFFD\n", (long long)rep.name_fixes);

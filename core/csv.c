@@ -28,7 +28,7 @@ int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e)
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto fail;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = rs_seterr(e, errno == ENOENT ? RS_EUSAGE : RS_EINTERNAL, "%s: cannot open: %s",
                        path, strerror(errno));
@@ -55,7 +55,16 @@ int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e)
             goto ok;
         }
     }
-    /* Pipes, empty files, or mmap refused: read everything. */
+    if (!S_ISREG(sb.st_mode)) { /* a pipe, a device, a socket: copied as it is read */
+        rs_csv_file_close(f);
+        f = NULL;
+        rc = rs_csv_file_stream(fd, path, &f, e);
+        if (fd != STDIN_FILENO)
+            close(fd);
+        *out = f;
+        return rc;
+    }
+    /* An empty file, or mmap refused: read it whole (a regular file has an end). */
     size_t cap = 1 << 16, n = 0;
     if (!(buf = malloc(cap))) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
@@ -87,11 +96,12 @@ int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e)
     buf = NULL;
     set_body(f);
 ok:
-    close(fd);
+    if (fd != STDIN_FILENO)
+        close(fd);
     *out = f;
     return RS_OK;
 fail:
-    if (fd >= 0)
+    if (fd >= 0 && fd != STDIN_FILENO)
         close(fd);
     free(buf);
     rs_csv_file_close(f);
@@ -146,7 +156,9 @@ void rs_csv_file_close(rs_csv_file *f)
 
 char rs_csv_detect_delim(const char *data, size_t n)
 {
-    size_t comma = 0, semi = 0, tab = 0;
+    /* candidates in the order that wins a tie */
+    static const char CAND[4] = {',', ';', '\t', '|'};
+    size_t count[4] = {0, 0, 0, 0};
     int inq = 0;
     for (size_t i = 0; i < n; i++) {
         char c = data[i];
@@ -156,18 +168,15 @@ char rs_csv_detect_delim(const char *data, size_t n)
             continue;
         else if (c == '\n')
             break;
-        else if (c == ',')
-            comma++;
-        else if (c == ';')
-            semi++;
-        else if (c == '\t')
-            tab++;
+        else
+            for (int k = 0; k < 4; k++)
+                count[k] += c == CAND[k];
     }
-    if (semi > comma && semi >= tab)
-        return ';';
-    if (tab > comma && tab > semi)
-        return '\t';
-    return ',';
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (count[k] > count[best])
+            best = k;
+    return CAND[best];
 }
 
 int rs_csv_find(const rs_csv_field *f, size_t nf, const char *name)
@@ -291,6 +300,7 @@ void rs_csv_reader_init(rs_csv_reader *r, const char *buf, size_t start, size_t 
     r->special[(unsigned char)delim] = 1;
     r->special['\n'] = 1;
     r->special['"'] = 1;
+    r->special[0] = 1; /* NUL: refused (csv_stream.c refuses it in streams too) */
 }
 
 void rs_csv_reader_free(rs_csv_reader *r)
@@ -374,6 +384,11 @@ static int read_quoted(rs_csv_reader *r, rs_csv_field *fl, const char **pp, size
             r->line++;
             r->line_start = ++nl;
         }
+        const char *nul = memchr(p, '\0', (size_t)(q - p));
+        if (nul) {
+            r->p = end;
+            return rs_csv_fail(r, nul, "NUL byte (a binary file, not CSV text?)");
+        }
         if (q + 1 < end && q[1] == '"') {
             if (scratch_add(r, seg, (size_t)(q + 1 - seg)))
                 return RS_CSV_NOMEM;
@@ -456,6 +471,10 @@ int rs_csv_read(rs_csv_reader *r)
                 r->p = end;
                 return rs_csv_fail(r, p, "quote inside an unquoted field (quote the whole "
                                          "field and double the quote)");
+            }
+            if (p < end && *p == '\0') {
+                r->p = end;
+                return rs_csv_fail(r, p, "NUL byte (a binary file, not CSV text?)");
             }
             size_t n = (size_t)(p - s);
             if (n && (p == end || *p == '\n') && s[n - 1] == '\r')

@@ -1,7 +1,7 @@
 /* csv.h - an RFC 4180 CSV reader over a memory-mapped file (or any buffer).
  *
- * Records end at LF or CRLF; fields are separated by one delimiter byte (',', ';' or
- * tab, detected from the header line or forced).  A field that starts with '"' is
+ * Records end at LF or CRLF; fields are separated by one delimiter byte (',', ';', tab
+ * or '|', detected from the header line or forced).  A field that starts with '"' is
  * quoted: it may hold delimiters, newlines and doubled quotes ("" = one quote) and ends
  * at a single quote followed by a delimiter or the end of the record.  A quote inside
  * an unquoted field is an error (RFC 4180 §2.5): this strictness is what lets
@@ -40,7 +40,13 @@ typedef struct rs_csv_file {
     int mapped;
 } rs_csv_file;
 
+/* Opens path ("-" = standard input): a regular file is mapped; a pipe, a device or a
+ * socket is read through rs_csv_file_stream. */
 int rs_csv_file_open(const char *path, rs_csv_file **out, rs_error *e);
+/* Reads the stream fd (not closed) to its end into an unlinked temporary file that is
+ * then mapped (csv_stream.c): bounded memory, and a NUL byte or a record longer than
+ * RS_CSV_MAX_RECORD stops the reading at once with RS_EDATA "name:line:col: ...". */
+int rs_csv_file_stream(int fd, const char *name, rs_csv_file **out, rs_error *e);
 /* Wraps a buffer (not copied, not freed) for tests and in-memory data. */
 int rs_csv_file_wrap(const char *name, const char *data, size_t size, rs_csv_file **out,
                      rs_error *e);
@@ -52,8 +58,9 @@ void rs_csv_file_close(rs_csv_file *f);
  * file size (mapped file pages count in RSS). */
 void rs_csv_file_release(const rs_csv_file *f, size_t from, size_t to);
 
-/* Picks the delimiter among ',', ';' and tab: the one that occurs most often outside
- * quotes in the first record from data (',' when none occurs). */
+/* Picks the delimiter among ',', ';', tab and '|': the one that occurs most often
+ * outside quotes in the first record from data; a tie goes to the earlier in that order
+ * (',' when none occurs). */
 char rs_csv_detect_delim(const char *data, size_t n);
 
 typedef struct rs_csv_reader {

@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "import_int.h"
-#include "sha256.h"
 
 int imp_oom(rs_error *e) { return rs_seterr(e, RS_EINTERNAL, "out of memory"); }
 
@@ -44,23 +43,25 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s, size_t n)
 
 /* ---- the context ------------------------------------------------------------------ */
 
-static void mark_parent(imp *im, int64_t id)
+/* Records category id's department (0: none); -1 when out of memory. */
+static int set_parent(imp *im, int64_t id, int64_t parent)
 {
-    if ((size_t)id >= im->cat_has_parent_n) {
+    if ((size_t)id >= im->cat_parent_n) {
         size_t nn = (size_t)id * 2 + 64;
-        unsigned char *p = realloc(im->cat_has_parent, nn);
+        int64_t *p = realloc(im->cat_parent, nn * sizeof *p);
         if (!p)
-            return; /* only an optimisation: the UPDATE is idempotent */
-        memset(p + im->cat_has_parent_n, 0, nn - im->cat_has_parent_n);
-        im->cat_has_parent = p;
-        im->cat_has_parent_n = nn;
+            return -1;
+        memset(p + im->cat_parent_n, 0, (nn - im->cat_parent_n) * sizeof *p);
+        im->cat_parent = p;
+        im->cat_parent_n = nn;
     }
-    im->cat_has_parent[id] = 1;
+    im->cat_parent[id] = parent;
+    return 0;
 }
 
-static int has_parent(const imp *im, int64_t id)
+static int64_t parent_of(const imp *im, int64_t id)
 {
-    return (size_t)id < im->cat_has_parent_n && im->cat_has_parent[id];
+    return (size_t)id < im->cat_parent_n ? im->cat_parent[id] : 0;
 }
 
 static int load_map(imp *im, const char *sql, strmap *m, int64_t *next, rs_error *e)
@@ -81,12 +82,10 @@ static int load_map(imp *im, const char *sql, strmap *m, int64_t *next, rs_error
         }
         if (id >= *next)
             *next = id + 1;
-        if (m == &im->cats && sqlite3_column_type(st, 2) != SQLITE_NULL) {
-            mark_parent(im, id);
-            if (!has_parent(im, id)) {
-                rc = imp_oom(e);
-                break;
-            }
+        if (m == &im->cats && sqlite3_column_type(st, 2) != SQLITE_NULL &&
+            set_parent(im, id, sqlite3_column_int64(st, 2))) {
+            rc = imp_oom(e);
+            break;
         }
     }
     if (rc == RS_OK && step != SQLITE_DONE)
@@ -164,7 +163,7 @@ static void imp_free(imp *im)
     sm_free(&im->prods);
     sm_free(&im->cities);
     sm_free(&im->visitors);
-    free(im->cat_has_parent);
+    free(im->cat_parent);
     free(im->ev);
     free(im->ev_name);
     free(im->ev_w);
@@ -210,12 +209,13 @@ int imp_category_id(imp *im, const char *ext, size_t extn, const char *name, siz
     int rc;
     if (v) {
         *out = *v;
-        if (parent && !has_parent(im, *v)) {
+        if (parent && !parent_of(im, *v)) {
             sqlite3_bind_int64(im->st_cat_parent, 1, *v);
             sqlite3_bind_int64(im->st_cat_parent, 2, parent);
             if ((rc = imp_step_done(im, im->st_cat_parent, e, "setting a category's department")))
                 return rc;
-            mark_parent(im, *v);
+            if (set_parent(im, *v, parent))
+                return imp_oom(e);
         }
         return RS_OK;
     }
@@ -232,8 +232,8 @@ int imp_category_id(imp *im, const char *ext, size_t extn, const char *name, siz
         return rc;
     if (sm_put(&im->cats, ext, extn, id))
         return imp_oom(e);
-    if (parent)
-        mark_parent(im, id);
+    if (parent && set_parent(im, id, parent))
+        return imp_oom(e);
     if (level == 0)
         im->rep->departments_added++;
     else
@@ -253,14 +253,35 @@ int imp_department_id(imp *im, const char *name, size_t n, int64_t *out, rs_erro
     return imp_category_id(im, ext, n + 5, name, n, 0, 0, out, e);
 }
 
+/* "dept:<department>/<name>": the ext id of a category of a department when its name
+ * alone is taken (by a category of another department, or by the one "(uncategorised)"
+ * without a department). */
+static int qualified_category(imp *im, const char *cat, size_t catn, const char *dept,
+                              size_t deptn, int64_t parent, int64_t *out, rs_error *e)
+{
+    size_t n = 5 + deptn + 1 + catn;
+    char *ext = strpool_alloc(&im->ar, n + 1);
+    if (!ext)
+        return imp_oom(e);
+    snprintf(ext, n + 1, "dept:%.*s/%.*s", (int)deptn, dept, (int)catn, cat);
+    int fresh = !sm_get(&im->cats, ext, n);
+    int rc = imp_category_id(im, ext, n, cat, catn, parent, 1, out, e);
+    if (rc == RS_OK && fresh && catn && strcmp(cat, UNCAT_NAME) != 0) {
+        rs_import_report *r = im->rep;
+        if (r->categories_split++ == 0)
+            snprintf(r->split_example, sizeof r->split_example, "'%.*s' under '%.*s'",
+                     (int)(catn > 60 ? 60 : catn), cat, (int)(deptn > 60 ? 60 : deptn), dept);
+    }
+    return rc;
+}
+
 int imp_category_under(imp *im, const char *cat, size_t catn, const char *dept, size_t deptn,
                        int64_t *out, int *uncat, rs_error *e)
 {
     int64_t parent = 0;
     int rc;
-    *uncat = 0;
-    if (catn == 0) {
-        *uncat = 1;
+    *uncat = catn == 0;
+    if (catn == 0 && deptn == 0) {
         if (!im->uncat &&
             (rc = imp_category_id(im, UNCAT_NAME, strlen(UNCAT_NAME), UNCAT_NAME,
                                   strlen(UNCAT_NAME), 0, 1, &im->uncat, e)))
@@ -270,6 +291,11 @@ int imp_category_under(imp *im, const char *cat, size_t catn, const char *dept, 
     }
     if (deptn && (rc = imp_department_id(im, dept, deptn, &parent, e)))
         return rc;
+    if (catn == 0) /* the department keeps its products: "(uncategorised)" of its own */
+        return qualified_category(im, UNCAT_NAME, strlen(UNCAT_NAME), dept, deptn, parent, out, e);
+    int64_t *v = sm_get(&im->cats, cat, catn);
+    if (v && parent && parent_of(im, *v) && parent_of(im, *v) != parent)
+        return qualified_category(im, cat, catn, dept, deptn, parent, out, e);
     return imp_category_id(im, cat, catn, cat, catn, parent, 1, out, e);
 }
 
@@ -309,113 +335,10 @@ int imp_put_product(imp *im, const char *ext, size_t extn, const char *name, siz
     return RS_OK;
 }
 
-/* ---- the ledger ----------------------------------------------------------------- */
-
-void imp_file_hash(const rs_csv_file *f, char hex[65])
-{
-    const size_t block = (size_t)8 << 20;
-    rs_sha256 c;
-    unsigned char d[32];
-    rs_sha256_init(&c);
-    for (size_t off = 0; off < f->size; off += block) {
-        size_t n = f->size - off < block ? f->size - off : block;
-        rs_sha256_update(&c, f->data + off, n);
-        rs_csv_file_release(f, off, off + n);
-    }
-    rs_sha256_final(&c, d);
-    rs_sha256_tohex(d, hex);
-}
-
-int imp_ledger_check(imp *im, const char *hex, int *already, rs_error *e)
-{
-    sqlite3_stmt *st = im->st_ledger_find;
-    sqlite3_bind_text(st, 1, hex, 64, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    *already = step == SQLITE_ROW;
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return imp_sqlfail(im, e, "reading the import ledger");
-    return RS_OK;
-}
-
-int imp_ledger_size_seen(imp *im, size_t size, int *seen, rs_error *e)
-{
-    sqlite3_stmt *st = im->st_ledger_size;
-    sqlite3_bind_int64(st, 1, (int64_t)size);
-    int step = sqlite3_step(st);
-    *seen = step == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0;
-    sqlite3_reset(st);
-    if (step != SQLITE_ROW)
-        return imp_sqlfail(im, e, "reading the import ledger");
-    return RS_OK;
-}
-
-int imp_report_file(imp *im, const char *path, const char *kind, rs_error *e)
-{
-    rs_import_report *r = im->rep;
-    rs_import_file *nf = realloc(r->files, (size_t)(r->nfiles + 1) * sizeof *nf);
-    if (!nf) {
-        imp_oom(e);
-        return -1;
-    }
-    r->files = nf;
-    rs_import_file *f = &nf[r->nfiles];
-    memset(f, 0, sizeof *f);
-    if (!(f->path = strdup(path))) {
-        imp_oom(e);
-        return -1;
-    }
-    snprintf(f->kind, sizeof f->kind, "%s", kind);
-    return r->nfiles++;
-}
-
-int imp_ledger_add(imp *im, const rs_csv_file *f, const char *hex, const char *kind,
-                   int64_t rows, int64_t skipped, rs_error *e)
-{
-    sqlite3_stmt *st = im->st_ledger;
-    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (int64_t)f->size);
-    sqlite3_bind_text(st, 3, hex, 64, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, rows);
-    sqlite3_bind_int64(st, 6, skipped);
-    return imp_step_done(im, st, e, "writing the import ledger");
-}
-
-int imp_open_checked(imp *im, const char *path, const char *kind, rs_csv_file **out,
-                     char hex[65], int *rf, int *skip, rs_error *e)
-{
-    *out = NULL;
-    *skip = 0;
-    int rc = rs_csv_file_open(path, out, e);
-    if (rc)
-        return rc;
-    imp_file_hash(*out, hex);
-    int already = 0;
-    if ((rc = imp_ledger_check(im, hex, &already, e)))
-        goto fail;
-    if ((*rf = imp_report_file(im, path, kind, e)) < 0) {
-        rc = RS_EINTERNAL;
-        goto fail;
-    }
-    if (already) {
-        RF(*rf)->already = 1;
-        *skip = 1;
-        rs_csv_file_close(*out);
-        *out = NULL;
-    }
-    return RS_OK;
-fail:
-    rs_csv_file_close(*out);
-    *out = NULL;
-    return rc;
-}
-
 void imp_progress(imp *im, const char *path, uint64_t done, uint64_t total)
 {
     if (im->o->progress)
-        im->o->progress(im->o->progress_ctx, path, done, total, im->rep->lines);
+        im->o->progress(im->o->progress_ctx, path, done, total, im->rep->lines_read);
 }
 
 /* ---- inputs --------------------------------------------------------------------- */
@@ -438,6 +361,8 @@ void rs_import_opts_init(rs_import_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->session_gap = 1800;
+    o->skip_unknown = -1;
+    o->header = -1;
 }
 
 void rs_import_opts_free(rs_import_opts *o)
@@ -449,8 +374,10 @@ void rs_import_opts_free(rs_import_opts *o)
 
 void rs_import_report_free(rs_import_report *r)
 {
-    for (int i = 0; i < r->nfiles; i++)
+    for (int i = 0; i < r->nfiles; i++) {
         free(r->files[i].path);
+        free(r->files[i].grows);
+    }
     free(r->files);
     memset(r, 0, sizeof *r);
 }
@@ -472,6 +399,22 @@ static int import_all(imp *im, rs_error *e)
     return p->run(im, p, e);
 }
 
+/* The number of stored receipt lines (the summary reports what was stored, not what
+ * was read: lines of one receipt and product are merged). */
+static int count_lines(imp *im, int64_t *n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    if (sqlite3_prepare_v2(im->db, "SELECT count(*) FROM receipt_items", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = imp_sqlfail(im, e, "counting receipt lines");
+    else
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int rs_import_run(rs_store *s, const rs_import_opts *o, rs_import_report *rep, rs_error *e)
 {
     memset(rep, 0, sizeof *rep);
@@ -486,9 +429,13 @@ int rs_import_run(rs_store *s, const rs_import_opts *o, rs_import_report *rep, r
         return rc;
     if ((rc = rs_store_begin(s, e)))
         return rc;
-    if ((rc = imp_init(&im, s, o, rep, e)) == RS_OK && (rc = import_all(&im, e)) == RS_OK &&
+    int64_t before = 0, after = 0;
+    if ((rc = imp_init(&im, s, o, rep, e)) == RS_OK &&
+        (rc = count_lines(&im, &before, e)) == RS_OK && (rc = import_all(&im, e)) == RS_OK &&
+        (rc = count_lines(&im, &after, e)) == RS_OK &&
         (rc = rs_store_refresh_popularity(s, e)) == RS_OK)
         rc = rs_store_commit(s, e);
+    rep->lines = after - before;
     imp_free(&im);
     if (rc)
         rs_store_rollback(s);

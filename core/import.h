@@ -53,9 +53,14 @@ typedef struct rs_import_opts {
     const char *pcol[RS_PCOLS];
     const char *ccol[RS_CCOLS];
     const char *default_city; /* city for data without a city column ("default") */
-    int skip_unknown;         /* receipt lines with unknown products: 0 error, 1 skip */
+    int skip_unknown;         /* receipt lines with unknown products: 0 error, 1 skip,
+                                 -1 (rs_import_opts_init) the preset's default */
+    int header;               /* basket-lines: line 1 is a header: 1 yes, 0 no, -1 (init)
+                                 when none of its 2+ items occurs on another line */
     int threads;              /* parser threads; 0 = one per CPU (at most 8) */
     size_t chunk_bytes;       /* receipt files are parsed in chunks of this size (0: 4 MiB) */
+    int time_unit;            /* numeric timestamps: RS_TIME_SECONDS (0 = this) or
+                                 RS_TIME_MILLIS (timeutil.h); never guessed */
     int64_t session_gap;      /* events: seconds between sessions (default 1800) */
     const char *event_weights; /* events: "view=1,addtocart=5,transaction=3" */
     /* progress (called on the calling thread; NULL = none) */
@@ -89,6 +94,8 @@ enum {
     RS_PF_INPUT_OPTIONAL = 1u << 7, /* the preset runs without positional inputs */
     RS_PF_PRODUCTS_NA = 1u << 8,    /* products file: NA / NO COMMODITY mean "none" */
     RS_PF_PRODUCTS_COMPOSE = 1u << 9, /* products file: no name column, name = brand type size */
+    RS_PF_UNKNOWN_SKIP = 1u << 10,  /* unknown products are skipped (and reported) unless
+                                       --unknown-products error */
 };
 
 struct rs_imp; /* the context of one import run (core/import_int.h) */
@@ -117,16 +124,30 @@ typedef struct rs_import_file {
     char kind[24];
     int64_t rows, skipped;
     int already; /* content hash already in the ledger: not imported again */
+    int64_t from_line; /* > 0: the file grows `grows` (a ledger file with lines appended):
+                          only its lines from this one on were read */
+    char *grows;
+    int header_skipped; /* basket-lines: line 1 was taken as a header */
+    char changed_at[32]; /* the same path was imported then with other content (not a
+                            prefix of this one): every line was read again */
 } rs_import_file;
 
 typedef struct rs_import_report {
     rs_import_file *files;
     int nfiles;
     int64_t products_added, products_updated, categories_added, departments_added;
-    int64_t cities_added, receipts_added, lines;
+    int64_t cities_added, receipts_added;
+    int64_t lines; /* receipt lines stored (rows added to receipt_items: lines of one
+                      receipt and product, or of one session and item, are one) */
     int64_t skipped_unknown, skipped_cancelled, skipped_nonpositive, skipped_events;
+    char unknown_example[64]; /* the first unknown product id skipped */
     int64_t name_fixes;    /* names with invalid UTF-8 repaired with U+FFFD */
-    int64_t uncategorised; /* products put into "(uncategorised)" */
+    int64_t uncategorised; /* products put into "(uncategorised)" (their department's
+                              own, "dept:<department>/(uncategorised)", when they have one) */
+    int64_t categories_split; /* category names seen under a second department: kept
+                                 apart as "dept:<department>/<name>" */
+    char split_example[160];  /* the first of those, "'name' under 'department'" */
+    int64_t lines_read;       /* input lines that became receipt lines (before merging) */
     double seconds;
 } rs_import_report;
 

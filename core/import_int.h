@@ -145,8 +145,8 @@ typedef struct rs_imp {
     int recs_loaded;
     int64_t next_cat, next_prod, next_city, next_rec;
     int64_t default_city, uncat;
-    unsigned char *cat_has_parent; /* by category id */
-    size_t cat_has_parent_n;
+    int64_t *cat_parent; /* by category id: its department's id, 0 = none */
+    size_t cat_parent_n;
     sqlite3_stmt *st_cat, *st_cat_parent, *st_prod, *st_prod_upd, *st_item_sum, *st_city,
         *st_ledger, *st_ledger_find, *st_ledger_size;
     int nthreads;
@@ -206,6 +206,30 @@ int imp_open_checked(imp *im, const char *path, const char *kind, rs_csv_file **
                      char hex[65], int *rf, int *skip, rs_error *e);
 void imp_progress(imp *im, const char *path, uint64_t done, uint64_t total);
 
+/* What the ledger knows of a receipt file before it is parsed.  A file that is a ledger
+ * file of the same kind with text appended (its first bytes hash to that file's hash)
+ * "grows" it: only the lines after that file's end are imported, so re-importing an
+ * export that was appended to adds only the new lines. */
+typedef struct imp_prior {
+    int hashed;          /* hex is the file's hash (else it is computed while parsing) */
+    char hex[65];
+    int already;         /* the same content is in the ledger */
+    int grows;           /* an earlier version is in the ledger */
+    size_t resume;       /* grows: the first byte not imported yet, at a line start */
+    int64_t resume_line; /* grows: its line number */
+    char origin[65];     /* grows: the hash of the first version imported */
+    char grown[512];     /* grows: the path of the longest earlier version */
+    char changed_at[32]; /* not grows: when a file of this path and kind with other content
+                            was imported, or "" */
+} imp_prior;
+
+/* Checks the ledger for f (of the report kind `kind`).  The file is hashed up front when
+ * need_hash is set or when the ledger holds a file of its size or earlier versions of
+ * its kind; RS_EDATA when f continues the last line of an earlier version that did not
+ * end with a newline (the receipt on that line would change). */
+int imp_ledger_prior(imp *im, const rs_csv_file *f, const char *kind, int need_hash,
+                     imp_prior *pr, rs_error *e);
+
 /* ---- headers and rows (import_catalog.c) ----------------------------------------- */
 
 /* Reads the header record of f.  On success r is positioned on the first data record. */
@@ -256,6 +280,12 @@ int imp_push_event(imp *im, const char *visitor, size_t n, int64_t prod, int64_t
                    rs_error *e);
 
 /* ---- presets (import_presets.c, preset_*.c) -------------------------------------- */
+
+/* basket-lines: when line 1 of f is a header (--header, or the rule of
+ * preset_basket_lines.c unless --no-header), *start and *line move past it and
+ * *skipped = 1. */
+int imp_basket_header(const imp *im, const rs_csv_file *f, char delim, size_t *start,
+                      int64_t *line, int *skipped);
 
 /* The descriptors, one per preset_*.c file. */
 extern const rs_import_preset rs_preset_canonical, rs_preset_instacart,

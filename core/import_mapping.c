@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "import_int.h"
+#include "timeutil.h"
 
 static int map_section(const cJSON *sec, const char *secname, const char *const *keys,
                        const char **dst, int nkeys, const char *path, rs_error *e)
@@ -107,18 +108,26 @@ static int map_key(rs_import_opts *o, const cJSON *it, const char *path, rs_erro
             o->default_city = it->valuestring;
         return RS_OK;
     }
+    if (strcmp(k, "time_unit") == 0) {
+        const char *u = cJSON_IsString(it) ? it->valuestring : "";
+        if (strcmp(u, "s") != 0 && strcmp(u, "ms") != 0)
+            return rs_seterr(e, RS_EDATA, "%s: \"time_unit\" must be \"s\" or \"ms\"", path);
+        if (!o->time_unit)
+            o->time_unit = strcmp(u, "ms") == 0 ? RS_TIME_MILLIS : RS_TIME_SECONDS;
+        return RS_OK;
+    }
     if (strcmp(k, "unknown_products") == 0) {
         if (!cJSON_IsString(it) || (strcmp(it->valuestring, "skip") != 0 &&
                                     strcmp(it->valuestring, "error") != 0))
             return rs_seterr(e, RS_EDATA, "%s: \"unknown_products\" must be \"error\" or "
                                           "\"skip\"", path);
-        if (strcmp(it->valuestring, "skip") == 0)
-            o->skip_unknown = 1;
+        if (o->skip_unknown < 0)
+            o->skip_unknown = strcmp(it->valuestring, "skip") == 0;
         return RS_OK;
     }
     return rs_seterr(e, RS_EDATA, "%s: unknown key \"%s\" (known: delimiter, preset, "
-                                  "default_city, unknown_products, receipts, products, "
-                                  "categories)", path, k);
+                                  "default_city, time_unit, unknown_products, receipts, "
+                                  "products, categories)", path, k);
 }
 
 int rs_import_mapping_load(rs_import_opts *o, const char *path, rs_error *e)

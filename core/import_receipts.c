@@ -19,6 +19,8 @@
 #include "timeutil.h"
 
 #define CHUNK_BYTES ((size_t)4 << 20)
+/* Quantities are finite numbers within +-IMP_QTY_MAX (their sums stay exact in a double). */
+#define IMP_QTY_MAX 1e9
 
 typedef struct sref {
     const char *p;
@@ -45,6 +47,7 @@ typedef struct chunk {
     int64_t eline, ecol;
     char emsg[600];
     int64_t rows_read, skipped_unknown, skipped_cancel, skipped_nonpos, skipped_events, name_fixes;
+    char unknown_example[64];
 } chunk;
 
 typedef struct rjob {
@@ -52,10 +55,11 @@ typedef struct rjob {
     rs_csv_file *f;
     const rs_import_preset *pre;
     unsigned flags; /* pre->flags */
+    int skip_unknown; /* the option, or the preset's default */
     char delim;
     size_t nhdr;
     int col[RS_COL_ROLES];
-    char base[64]; /* basket-lines: receipt id prefix */
+    char base[24]; /* basket-lines: receipt id prefix (import_ledger.c) */
     chunk *ch;
     size_t nch, next, consumed, window;
     int abort;
@@ -166,17 +170,14 @@ static int check_nf(const rjob *j, chunk *c, rs_csv_reader *r)
     return cfail(c, r, endp, "expected %zu fields (as in the header), found %zu", j->nhdr, r->nf);
 }
 
-/* RS_PF_BASKET_LINES: the record is one receipt "<base>:<line>", each field an item. */
-static int parse_basket(rjob *j, chunk *c, rs_csv_reader *r)
+/* RS_PF_BASKET_LINES: the record is one receipt, each field an item.  Its id
+ * "<base>:<line>" needs the line number in the file, which only the writer knows (a
+ * chunk counts its lines from 1): rows keep the line, write_chunk makes the id. */
+static int parse_basket(chunk *c, rs_csv_reader *r)
 {
     size_t last = r->nf;
     while (last && r->f[last - 1].n == 0)
         last--;
-    char idbuf[96];
-    int idn = snprintf(idbuf, sizeof idbuf, "%s:%lld", j->base, (long long)r->rec_line);
-    char *rid = strpool_dup(&c->ar, idbuf, (size_t)idn);
-    if (!rid)
-        return chunk_oom(c);
     for (size_t i = 0; i < last; i++) {
         const char *p = r->f[i].p;
         size_t n = r->f[i].n;
@@ -188,15 +189,36 @@ static int parse_basket(rjob *j, chunk *c, rs_csv_reader *r)
         rrow *x = new_row(c);
         if (!x || keep(c, r, p, n, &x->pext))
             return chunk_oom(c);
-        x->rid = (sref){rid, (uint32_t)idn};
         x->pname = x->pext;
         x->line = r->rec_line;
     }
     return 0;
 }
 
-/* The line's time: the time column, or (Complete Journey) DAY (1-based) and TRANS_TIME
- * (HHMM).  *has = 0 when the line has none. */
+/* The message for a timestamp that rs_parse_time refused: why, and when the number
+ * is a valid time in the other unit, the option that reads it so. */
+static int bad_time(const rjob *j, chunk *c, rs_csv_reader *r, const rs_csv_field *fl,
+                    const char *p, size_t n, const char *why)
+{
+    int unit = j->im->o->time_unit == RS_TIME_MILLIS ? RS_TIME_MILLIS : RS_TIME_SECONDS;
+    int other = unit == RS_TIME_MILLIS ? RS_TIME_SECONDS : RS_TIME_MILLIS;
+    int64_t alt;
+    char hint[160] = "", when[32];
+    if (rs_time_number(p, n, other, &alt) == 0 && alt >= RS_TIME_MIN && alt < RS_TIME_END) {
+        rs_time_format(alt, when, sizeof when);
+        snprintf(hint, sizeof hint, "; read as %s it is %s UTC: use --time-unit %s",
+                 other == RS_TIME_MILLIS ? "milliseconds" : "seconds", when,
+                 other == RS_TIME_MILLIS ? "ms" : "s");
+    }
+    return cfail(c, r, fl->raw,
+                 "invalid timestamp '%.*s': %s (expected unix %s, YYYY-MM-DD[ HH:MM[:SS]] "
+                 "or M/D/YYYY H:MM)%s",
+                 (int)(n > 40 ? 40 : n), p, why,
+                 unit == RS_TIME_MILLIS ? "milliseconds" : "seconds", hint);
+}
+
+/* The line's time: the time column, or (Complete Journey) DAY (1-based, day 1 =
+ * 1970-01-01) and TRANS_TIME (HHMM).  *has = 0 when the line has none. */
 static int parse_when(const rjob *j, chunk *c, rs_csv_reader *r, int64_t *ts, int *has)
 {
     const int *col = j->col;
@@ -204,27 +226,26 @@ static int parse_when(const rjob *j, chunk *c, rs_csv_reader *r, int64_t *ts, in
     *has = 0;
     if (col[RS_COL_TIME] >= 0) {
         const rs_csv_field *fl = &r->f[col[RS_COL_TIME]];
-        const char *p = fl->p;
+        const char *p = fl->p, *why = NULL;
         size_t n = fl->n;
         imp_trim(&p, &n);
         if (n) {
-            if (rs_parse_time(p, n, ts))
-                return cfail(c, r, fl->raw,
-                             "unreadable timestamp '%.*s' (expected unix seconds, "
-                             "YYYY-MM-DD[ HH:MM[:SS]] or M/D/YYYY H:MM)",
-                             (int)(n > 40 ? 40 : n), p);
+            if (rs_parse_time(p, n, j->im->o->time_unit, ts, &why))
+                return bad_time(j, c, r, fl, p, n, why);
             *has = 1;
         } else if (j->flags & RS_PF_EVENTS)
             return cfail(c, r, fl->raw, "empty timestamp");
     } else if (col[RS_COL_DAY] >= 0) {
         double day, hm = 0;
         const rs_csv_field *fd = &r->f[col[RS_COL_DAY]];
-        if (imp_parse_num(fd->p, fd->n, &day) || day < 0 || day > 1e8)
-            return cfail(c, r, fd->raw, "DAY is not a day number");
+        if (imp_parse_num(fd->p, fd->n, &day) || day < 0 || day > 83000 || day != (int64_t)day)
+            return cfail(c, r, fd->raw, "DAY is not a day number (a whole number of days "
+                                        "from 0 to 83000, day 1 = 1970-01-01)");
         if (col[RS_COL_DAYTIME] >= 0) {
             const rs_csv_field *ft = &r->f[col[RS_COL_DAYTIME]];
-            if (imp_parse_num(ft->p, ft->n, &hm) || hm < 0 || hm > 2400)
-                return cfail(c, r, ft->raw, "TRANS_TIME is not a time (HHMM)");
+            if (imp_parse_num(ft->p, ft->n, &hm) || hm < 0 || hm > 2400 ||
+                hm != (int64_t)hm || (int64_t)hm % 100 > 59)
+                return cfail(c, r, ft->raw, "TRANS_TIME is not a time (HHMM, 0000 to 2400)");
         }
         int64_t h = (int64_t)hm;
         *ts = ((int64_t)day - 1) * 86400 + (h / 100) * 3600 + (h % 100) * 60;
@@ -242,7 +263,7 @@ static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
     if (check_nf(j, c, r))
         return -1;
     if (fl & RS_PF_BASKET_LINES)
-        return parse_basket(j, c, r);
+        return parse_basket(c, r);
     sref rid, pext;
     if (fl & RS_PF_SKIP_CANCELLED) {
         const char *p = r->f[col[RS_COL_RECEIPT]].p;
@@ -265,6 +286,10 @@ static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
         if (n && imp_parse_num(p, n, &qty))
             return cfail(c, r, r->f[col[RS_COL_QUANTITY]].raw, "non-numeric quantity '%.*s'",
                          (int)(n > 40 ? 40 : n), p);
+        if (!(qty >= -IMP_QTY_MAX && qty <= IMP_QTY_MAX))
+            return cfail(c, r, r->f[col[RS_COL_QUANTITY]].raw,
+                         "quantity '%.*s' out of range (-%g to %g)", (int)(n > 40 ? 40 : n), p,
+                         IMP_QTY_MAX, IMP_QTY_MAX);
         if ((fl & RS_PF_SKIP_NONPOSITIVE) && qty <= 0) {
             c->skipped_nonpos++;
             return 0;
@@ -289,8 +314,10 @@ static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
     if (fl & RS_PF_CATALOGUE) {
         int64_t *v = sm_get(&im->prods, pext.p, pext.n);
         if (!v) {
-            if (im->o->skip_unknown) {
-                c->skipped_unknown++;
+            if (j->skip_unknown) {
+                if (c->skipped_unknown++ == 0)
+                    snprintf(c->unknown_example, sizeof c->unknown_example, "%.*s",
+                             (int)(pext.n > 60 ? 60 : pext.n), pext.p);
                 return 0;
             }
             return cfail(c, r, r->f[col[RS_COL_PRODUCT]].raw,
@@ -412,21 +439,30 @@ typedef struct prevrec {
     int64_t rec;
 } prevrec;
 
-/* Writes one parsed chunk (in file order). */
-static int write_chunk(rjob *j, chunk *c, prevrec *pr, rs_error *e)
+/* Writes one parsed chunk (in file order); line_base is the file line of its first. */
+static int write_chunk(rjob *j, chunk *c, int64_t line_base, prevrec *pr, rs_error *e)
 {
     imp *im = j->im;
     const unsigned fl = j->flags;
     int rc = RS_OK;
+    char idbuf[64];
     for (size_t i = 0; i < c->nrows; i++) {
-        const rrow *x = &c->rows[i];
+        rrow *x = &c->rows[i];
         int64_t prod = x->prod, rec;
+        if (fl & RS_PF_BASKET_LINES) { /* the receipt id of the line, once per line */
+            if (i == 0 || x->line != c->rows[i - 1].line)
+                x->rid.n = (uint32_t)snprintf(idbuf, sizeof idbuf, "%s:%lld", j->base,
+                                              (long long)(line_base + x->line - 1));
+            else
+                x->rid.n = c->rows[i - 1].rid.n;
+            x->rid.p = idbuf;
+        }
         if (!prod && !(fl & RS_PF_CATALOGUE) && (rc = auto_product(im, fl, x, &prod, e)))
             return rc;
         if (fl & RS_PF_EVENTS) {
             if ((rc = imp_push_event(im, x->rid.p, x->rid.n, prod, x->ts, x->weight, e)))
                 return rc;
-            im->rep->lines++;
+            im->rep->lines_read++;
             continue;
         }
         if (pr->rec && x->rid.n == pr->n && memcmp(x->rid.p, pr->p, pr->n) == 0)
@@ -449,7 +485,7 @@ static int write_chunk(rjob *j, chunk *c, prevrec *pr, rs_error *e)
         }
         if ((rc = imp_queue_item(im, rec, prod, x->qty, x->weight, e)))
             return rc;
-        im->rep->lines++;
+        im->rep->lines_read++;
     }
     imp_sort_items(im);
     /* the rows' strings live in the chunk: write before it is freed */
@@ -472,16 +508,6 @@ static void *hasher(void *arg)
     return NULL;
 }
 
-static void basename_of(const char *path, char *out, size_t n)
-{
-    const char *b = strrchr(path, '/');
-    b = b ? b + 1 : path;
-    snprintf(out, n, "%s", b);
-    char *dot = strrchr(out, '.');
-    if (dot && dot != out)
-        *dot = '\0';
-}
-
 /* Resolves the receipt file's columns from the preset's aliases and the user's names.
  * Returns RS_OK or a missing column. */
 static int resolve_cols(rjob *j, const rs_csv_reader *h, rs_error *e)
@@ -497,9 +523,20 @@ static int resolve_cols(rjob *j, const rs_csv_reader *h, rs_error *e)
     for (int i = 0; i < RS_RCOLS; i++)
         if (u[i] && col[i] < 0)
             return imp_missing_col(j->f, h, u[i], e);
+    int any = 0;
     for (int i = 0; i < RS_COL_ROLES; i++)
-        if ((p->required & (1u << i)) && col[i] < 0)
-            return imp_missing_col(j->f, h, p->aliases[i] ? p->aliases[i][0] : "?", e);
+        any |= col[i] >= 0;
+    for (int i = 0; i < RS_COL_ROLES; i++)
+        if ((p->required & (1u << i)) && col[i] < 0) {
+            int rc = imp_missing_col(j->f, h, p->aliases[i] ? p->aliases[i][0] : "?", e);
+            size_t len = e ? strlen(e->msg) : 0;
+            if (e && !any) /* no column name known at all: maybe not this layout */
+                snprintf(e->msg + len, sizeof e->msg - len,
+                         "; if each line is one basket of items, use --preset basket-lines; "
+                         "else name the columns with --receipt-col and --product-col (or "
+                         "--mapping)");
+            return rc;
+        }
     return RS_OK;
 }
 
@@ -512,36 +549,47 @@ typedef struct rfile {
     size_t *cut, start;
     int64_t first_line;
     rs_csv_reader h;
+    imp_prior prior;
 } rfile;
 
-/* Opens the file and checks the ledger; *skip = 1 when it is already imported.  The
- * hash is only needed up front when a ledger file has the same size; otherwise it is
- * computed on its own thread while the file is parsed. */
+/* Opens the file and checks the ledger (imp_ledger_prior); *skip = 1 when it is already
+ * imported.  Unless the ledger needed it, the hash is computed on its own thread while
+ * the file is parsed. */
 static int rfile_open(rfile *x, imp *im, const char *path, const rs_import_preset *p, int *skip,
                       rs_error *e)
 {
-    int rc, seen;
+    int rc;
     *skip = 0;
     x->rf = -1;
     x->j.im = im;
     x->j.pre = p;
     x->j.flags = p->flags;
+    x->j.skip_unknown = im->o->skip_unknown >= 0 ? im->o->skip_unknown > 0
+                                                 : (p->flags & RS_PF_UNKNOWN_SKIP) != 0;
     if ((rc = rs_csv_file_open(path, &x->j.f, e)) || (rc = imp_load_receipts(im, e)))
         return rc;
     if ((x->rf = imp_report_file(im, path, p->kind, e)) < 0)
         return RS_EINTERNAL;
-    if ((rc = imp_ledger_size_seen(im, x->j.f->size, &seen, e)))
+    int ids_from_hash = (p->flags & RS_PF_BASKET_LINES) != 0;
+    if ((rc = imp_ledger_prior(im, x->j.f, p->kind, ids_from_hash, &x->prior, e)))
         return rc;
     x->hj.f = x->j.f;
-    if (seen) {
-        imp_file_hash(x->j.f, x->hj.hex);
-        int already;
-        if ((rc = imp_ledger_check(im, x->hj.hex, &already, e)))
-            return rc;
-        if (already) {
-            RF(x->rf)->already = 1;
-            *skip = 1;
-        }
+    if (x->prior.already) {
+        RF(x->rf)->already = 1;
+        *skip = 1;
+        return RS_OK;
+    }
+    if (x->prior.grows) {
+        RF(x->rf)->from_line = x->prior.resume_line;
+        if (!(RF(x->rf)->grows = strdup(x->prior.grown)))
+            return imp_oom(e);
+    }
+    snprintf(RF(x->rf)->changed_at, sizeof RF(x->rf)->changed_at, "%s", x->prior.changed_at);
+    if (ids_from_hash) /* basket-lines ids: <16 hex digits of the first version>:<line> */
+        snprintf(x->j.base, sizeof x->j.base, "%.16s",
+                 x->prior.grows ? x->prior.origin : x->prior.hex);
+    if (x->prior.hashed) {
+        memcpy(x->hj.hex, x->prior.hex, sizeof x->hj.hex);
         return RS_OK;
     }
     if (pthread_create(&x->hth, NULL, hasher, &x->hj) != 0)
@@ -551,7 +599,7 @@ static int rfile_open(rfile *x, imp *im, const char *path, const rs_import_prese
 }
 
 /* The delimiter, the header and the columns; x->start = the first data byte. */
-static int rfile_layout(rfile *x, const char *path, rs_error *e)
+static int rfile_layout(rfile *x, rs_error *e)
 {
     rjob *j = &x->j;
     const rs_csv_file *f = j->f;
@@ -561,16 +609,23 @@ static int rfile_layout(rfile *x, const char *path, rs_error *e)
     x->start = f->body;
     x->first_line = 1;
     if (j->flags & RS_PF_NO_HEADER) {
-        basename_of(path, j->base, sizeof j->base);
         for (int i = 0; i < RS_COL_ROLES; i++)
             j->col[i] = -1;
-        return RS_OK;
+        if ((j->flags & RS_PF_BASKET_LINES) && !x->prior.grows &&
+            (rc = imp_basket_header(j->im, f, j->delim, &x->start, &x->first_line,
+                                    &j->im->rep->files[x->rf].header_skipped)))
+            return rc;
+    } else {
+        if ((rc = imp_read_header(f, j->delim, &x->h, e)) || (rc = resolve_cols(j, &x->h, e)))
+            return rc;
+        j->nhdr = x->h.nf;
+        x->start = (size_t)(x->h.p - f->data);
+        x->first_line = x->h.line;
     }
-    if ((rc = imp_read_header(f, j->delim, &x->h, e)) || (rc = resolve_cols(j, &x->h, e)))
-        return rc;
-    j->nhdr = x->h.nf;
-    x->start = (size_t)(x->h.p - f->data);
-    x->first_line = x->h.line;
+    if (x->prior.grows && x->prior.resume > x->start) { /* only the lines appended */
+        x->start = x->prior.resume;
+        x->first_line = x->prior.resume_line;
+    }
     return RS_OK;
 }
 
@@ -614,6 +669,8 @@ static void count_chunk(imp *im, rs_import_file *rf, const chunk *c)
 {
     rf->rows += c->rows_read;
     rf->skipped += c->skipped_unknown + c->skipped_cancel + c->skipped_nonpos + c->skipped_events;
+    if (c->skipped_unknown && !im->rep->unknown_example[0])
+        memcpy(im->rep->unknown_example, c->unknown_example, sizeof c->unknown_example);
     im->rep->skipped_unknown += c->skipped_unknown;
     im->rep->skipped_cancelled += c->skipped_cancel;
     im->rep->skipped_nonpositive += c->skipped_nonpos;
@@ -647,7 +704,7 @@ static int rfile_write(rfile *x, const char *path, rs_error *e)
                            "(rerun with --threads 1)",
                            path, (long long)(line_base + c->nlines));
         else
-            rc = write_chunk(j, c, &pr, e);
+            rc = write_chunk(j, c, line_base, &pr, e);
         if (rc == RS_OK)
             count_chunk(im, RF(x->rf), c);
         line_base += c->nlines;
@@ -702,7 +759,7 @@ int imp_receipts_file(imp *im, const char *path, const rs_import_preset *p, rs_e
     memset(&x, 0, sizeof x);
     int skip = 0;
     int rc = rfile_open(&x, im, path, p, &skip, e);
-    if (rc == RS_OK && !skip && (rc = rfile_layout(&x, path, e)) == RS_OK &&
+    if (rc == RS_OK && !skip && (rc = rfile_layout(&x, e)) == RS_OK &&
         (rc = rfile_start(&x, e)) == RS_OK)
         rc = rfile_write(&x, path, e);
     if (rc == RS_OK && !skip) {

@@ -24,8 +24,10 @@ const rs_import_preset rs_preset_canonical = {
             "              timestamp,customer_id]\n"
             "Lines of the same (receipt, product) are merged, quantities\n"
             "summed; a receipt id seen again (later file, later import)\n"
-            "adds to the same receipt.  Timestamps: unix seconds,\n"
-            "YYYY-MM-DD[ HH:MM[:SS]] (ISO 8601) or M/D/YYYY H:MM.",
+            "adds to the same receipt.  Timestamps: unix seconds (a\n"
+            "fraction is dropped; --time-unit ms for milliseconds),\n"
+            "YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM] (ISO 8601) or\n"
+            "M/D/YYYY H:MM, from 1900 to 2199, dates that exist.",
     .kind = "receipts",
     .aliases = {IMP_CANONICAL_ALIASES},
     .required = IMP_ROLE(RS_COL_RECEIPT) | IMP_ROLE(RS_COL_PRODUCT),

@@ -116,14 +116,17 @@ const rs_import_preset rs_preset_completejourney = {
     .inputs = "DIR|FILE ...",
     .help = "DIR (or files) of Dunnhumby \"The Complete Journey\":\n"
             "original layout (transaction_data.csv + product.csv) or its\n"
-            "R-package export (transactions.csv + products.csv).\n"
-            "Category = COMMODITY_DESC / product_category under\n"
-            "DEPARTMENT; name = brand, type and size; products without a\n"
-            "category go to \"(uncategorised)\".  Original layout\n"
-            "timestamps are DAY/TRANS_TIME relative to day 1 = 1970-01-01.",
+            "R-package export (transactions.csv + products.csv, float\n"
+            "unix timestamps).  Category = COMMODITY_DESC /\n"
+            "product_category under DEPARTMENT; name = brand, type and\n"
+            "size; products without a category go to \"(uncategorised)\"\n"
+            "of their department.  Lines whose product is missing from\n"
+            "the catalogue (222 in the R data) are skipped and reported\n"
+            "(--unknown-products error refuses them).  Original layout\n"
+            "times: DAY/TRANS_TIME, day 1 = 1970-01-01.",
     .kind = "receipts",
     .aliases = {IMP_CANONICAL_ALIASES, [RS_COL_DAY] = CJ_DAY, [RS_COL_DAYTIME] = CJ_TTIME},
     .required = IMP_ROLE(RS_COL_RECEIPT) | IMP_ROLE(RS_COL_PRODUCT),
-    .flags = RS_PF_CATALOGUE | RS_PF_PRODUCTS_NA | RS_PF_PRODUCTS_COMPOSE,
+    .flags = RS_PF_CATALOGUE | RS_PF_PRODUCTS_NA | RS_PF_PRODUCTS_COMPOSE | RS_PF_UNKNOWN_SKIP,
     .run = run_completejourney,
 };

@@ -60,6 +60,12 @@ static int cmp_ev(const void *a, const void *b)
     return (x->prod > y->prod) - (x->prod < y->prod);
 }
 
+/* Event weights: finite numbers in this range (a weight of 0 would add lines that
+ * carry nothing; leave a type out to skip its events).  The bound keeps the weights of
+ * a session's item, summed, far from what float factors in ALS can hold. */
+#define EV_WEIGHT_MIN 0.001
+#define EV_WEIGHT_MAX 1000.0
+
 static int parse_event_weights(imp *im, rs_error *e)
 {
     const char *spec = im->o->event_weights ? im->o->event_weights
@@ -70,12 +76,19 @@ static int parse_event_weights(imp *im, rs_error *e)
     for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');
-        char *end = NULL;
-        double w = eq ? strtod(eq + 1, &end) : 0;
-        if (!eq || eq == tok || end == eq + 1 || *end)
-            return rs_seterr(e, RS_EUSAGE, "bad event weight '%s' (expected NAME=WEIGHT, e.g. "
-                                           "view=1,addtocart=5,transaction=3)", tok);
+        double w = 0;
+        if (!eq || eq == tok || imp_parse_num(eq + 1, strlen(eq + 1), &w))
+            return rs_seterr(e, RS_EUSAGE, "--event-weights: bad weight '%s' (expected "
+                                           "NAME=WEIGHT, e.g. view=1,addtocart=5,transaction=3)",
+                             tok);
+        if (!(w >= EV_WEIGHT_MIN && w <= EV_WEIGHT_MAX))
+            return rs_seterr(e, RS_EUSAGE, "--event-weights: weight '%s' is not a number from "
+                                           "%g to %g%s", tok, EV_WEIGHT_MIN, EV_WEIGHT_MAX,
+                             w <= 0 ? " (leave a type out to skip its events)" : "");
         *eq = '\0';
+        for (int i = 0; i < im->nev; i++)
+            if (strcasecmp(im->ev_name[i], tok) == 0)
+                return rs_seterr(e, RS_EUSAGE, "--event-weights: '%s' is given twice", tok);
         char **nn = realloc(im->ev_name, (size_t)(im->nev + 1) * sizeof *nn);
         if (!nn)
             return imp_oom(e);
@@ -159,8 +172,9 @@ const rs_import_preset rs_preset_events = {
     .inputs = "FILE ...",
     .help = "FILE(s) of event logs (timestamp,visitorid,event,itemid,\n"
             "...): a visitor's events within --session-gap form one\n"
-            "receipt; event types carry --event-weights; unknown event\n"
-            "types are skipped.",
+            "receipt; event types carry --event-weights (numbers from\n"
+            "0.001 to 1000); unknown event types are skipped.\n"
+            "RetailRocket's timestamps are milliseconds: --time-unit ms.",
     .kind = "events",
     .aliases = {[RS_COL_RECEIPT] = E_RID, [RS_COL_PRODUCT] = E_PID, [RS_COL_CITY] = IMP_A_CITY,
                 [RS_COL_QUANTITY] = IMP_A_QTY, [RS_COL_TIME] = E_TS,

@@ -4,7 +4,9 @@
  * taken as a header and looked up like the importer does (header mapping); the rest is
  * the file.  Also cuts the buffer with rs_csv_split and checks the chunk boundaries.
  * Invariants: every field lies inside the input or the reader's scratch buffer; errors
- * carry a positive line and column.
+ * carry a positive line and column.  Bit 4 of byte 0 also reads the bytes as a stream
+ * through a pipe (rs_csv_file_stream, issue 11 item 13): it must give back exactly the
+ * bytes, or refuse them with RS_EDATA and a position exactly when they hold a NUL byte.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "csv.h"
 #include "fuzz_common.h"
+#include "fuzz_stream.h"
 
 static void check_fields(const rs_csv_reader *r, const char *buf, size_t size)
 {
@@ -29,6 +32,23 @@ static void check_fields(const rs_csv_reader *r, const char *buf, size_t size)
         (void)sum;
         (void)rs_utf8_valid(f->p, f->n);
     }
+}
+
+static void check_stream(const char *buf, size_t n)
+{
+    fuzz_stream fs;
+    fuzz_stream_begin(&fs, (const uint8_t *)buf, n);
+    rs_csv_file *f = NULL;
+    rs_error e;
+    int rc = rs_csv_file_stream(fs.rfd, "stream", &f, &e);
+    fuzz_stream_end(&fs);
+    int has_nul = n && memchr(buf, 0, n) != NULL;
+    if (rc == RS_OK) {
+        if (has_nul || f->size != n || (n && memcmp(f->data, buf, n) != 0))
+            abort();
+        rs_csv_file_close(f);
+    } else if (rc != RS_EDATA || !has_nul || strncmp(e.msg, "stream:", 7) != 0)
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -53,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char delim = delims[mode & 3];
     if (!delim)
         delim = rs_csv_detect_delim(f->data + f->body, f->size - f->body);
-    if (delim != ',' && delim != ';' && delim != '\t')
+    if (delim != ',' && delim != ';' && delim != '\t' && delim != '|')
         abort();
 
     rs_csv_reader r;
@@ -112,6 +132,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         rs_csv_reader_free(&r);
     }
     rs_csv_file_close(f);
+    if (mode & 16)
+        check_stream(buf, n);
     free(buf);
     return 0;
 }

@@ -14,6 +14,11 @@
  * files.  After a successful import the store must pass PRAGMA integrity_check and
  * every receipt line must reference an existing product and receipt; after a failed one
  * the store must be empty again (the transaction rolled back).
+ *
+ * Streamed input (issue 11 item 13): for the layouts whose receipts are one file (0, 4,
+ * 5, 6), inputs whose size has bit 1 set are imported a second time with that file read
+ * through a pipe (/dev/fd/N) into a fresh store: the outcome (the code and every
+ * table's row count) must be the same as from the regular file.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,8 +27,10 @@
 #include <sqlite3.h>
 
 #include "fuzz_common.h"
+#include "fuzz_stream.h"
 #include "import.h"
 #include "store.h"
+#include "timeutil.h"
 
 #ifndef FUZZ_LAYOUT
 #define FUZZ_LAYOUT 0
@@ -67,6 +74,46 @@ static void check_store(rs_store *s, int ok)
     /* dense product numbering 1..n */
     if (q1(db, "SELECT count(*) FROM products") != q1(db, "SELECT coalesce(max(id), 0) FROM products"))
         abort();
+}
+
+/* The row counts that a streamed import must reproduce. */
+static void counts(rs_store *s, int64_t out[5])
+{
+    static const char *const SQL[5] = {
+        "SELECT count(*) FROM products", "SELECT count(*) FROM categories",
+        "SELECT count(*) FROM receipts", "SELECT count(*) FROM receipt_items",
+        "SELECT coalesce(sum(quantity), 0) * 1000 + coalesce(sum(weight), 0) FROM receipt_items"};
+    for (int i = 0; i < 5; i++)
+        out[i] = q1(rs_store_db(s), SQL[i]);
+}
+
+/* Imports o with o->inputs[0] replaced by a pipe carrying the bytes of that file; the
+ * result must equal (rc0, c0). */
+static void check_streamed(rs_import_opts *o, const uint8_t *bytes, size_t n, int rc0,
+                           const int64_t c0[5])
+{
+    rs_store *s = NULL;
+    rs_error e;
+    if (rs_store_open(":memory:", RS_STORE_CREATE, &s, &e) != RS_OK)
+        abort();
+    fuzz_stream fs;
+    fuzz_stream_begin(&fs, bytes, n);
+    const char *in[1] = {fs.path};
+    const char *const *saved = o->inputs;
+    o->inputs = in;
+    rs_import_report rep;
+    int rc = rs_import_run(s, o, &rep, &e);
+    fuzz_stream_end(&fs);
+    o->inputs = saved;
+    if (rc != rc0)
+        abort();
+    int64_t c[5];
+    counts(s, c);
+    for (int i = 0; i < 5; i++)
+        if (c[i] != c0[i])
+            abort();
+    rs_import_report_free(&rep);
+    rs_store_close(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -124,6 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.inputs = in1;
         o.ninputs = 1;
         o.skip_unknown = (size & 1) != 0;
+        if (FUZZ_LAYOUT == 6) /* the corpus is RetailRocket's layout */
+            o.time_unit = RS_TIME_MILLIS;
         break;
     }
     rs_import_report rep;
@@ -132,6 +181,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* internal errors on bad input are bugs */
     check_store(s, rc == RS_OK);
     rs_import_report_free(&rep);
+    int one_file = FUZZ_LAYOUT == 0 || FUZZ_LAYOUT >= 4;
+    if (one_file && (size & 2)) {
+        int64_t c0[5];
+        counts(s, c0);
+        int part = FUZZ_LAYOUT == 0 ? 2 : 0;
+        check_streamed(&o, data + off[part], len[part], rc, c0);
+    }
     rs_import_opts_free(&o);
     rs_store_close(s);
     for (int i = 0; i < 4; i++)

@@ -241,29 +241,124 @@ static void test_sha256(void)
     CHECK(same);
 }
 
+/* rs_parse_time with the default unit (seconds). */
+static int pt(const char *s, int64_t *t) { return rs_parse_time(s, strlen(s), RS_TIME_SECONDS, t, NULL); }
+
 static void test_time(void)
 {
     int64_t t = 0;
-    CHECK_EQ_INT(rs_parse_time("1700000000", 10, &t), 0);
+    CHECK_EQ_INT(pt("1700000000", &t), 0);
     CHECK_EQ_INT(t, 1700000000);
-    CHECK_EQ_INT(rs_parse_time("1433221332117", 13, &t), 0); /* milliseconds */
+    CHECK_EQ_INT(rs_parse_time("1433221332117", 13, RS_TIME_MILLIS, &t, NULL), 0);
     CHECK_EQ_INT(t, 1433221332);
-    CHECK_EQ_INT(rs_parse_time("2024-01-02", 10, &t), 0);
+    CHECK_EQ_INT(pt("2024-01-02", &t), 0);
     CHECK_EQ_INT(t, 1704153600);
-    CHECK_EQ_INT(rs_parse_time("2024-01-02 10:00", 16, &t), 0);
+    CHECK_EQ_INT(pt("2024-01-02 10:00", &t), 0);
     CHECK_EQ_INT(t, 1704189600);
-    CHECK_EQ_INT(rs_parse_time("2024-01-02T10:00:30Z", 20, &t), 0);
+    CHECK_EQ_INT(pt("2024-01-02T10:00:30Z", &t), 0);
     CHECK_EQ_INT(t, 1704189630);
-    CHECK_EQ_INT(rs_parse_time("2024-01-02T12:00:30+02:00", 25, &t), 0);
+    CHECK_EQ_INT(pt("2024-01-02T12:00:30+02:00", &t), 0);
     CHECK_EQ_INT(t, 1704189630);
-    CHECK_EQ_INT(rs_parse_time("12/1/2010 8:26", 14, &t), 0); /* Online Retail */
+    CHECK_EQ_INT(pt("12/1/2010 8:26", &t), 0); /* Online Retail */
     CHECK_EQ_INT(t, 1291191960);
-    CHECK_EQ_INT(rs_parse_time("2009-12-01 07:45:00", 19, &t), 0);
+    CHECK_EQ_INT(pt("2009-12-01 07:45:00", &t), 0);
     CHECK_EQ_INT(t, 1259653500);
-    CHECK(rs_parse_time("yesterday", 9, &t) != 0);
-    CHECK(rs_parse_time("2024-13-01", 10, &t) != 0);
-    CHECK(rs_parse_time("2024-01-02 10", 13, &t) != 0);
-    CHECK(rs_parse_time("", 0, &t) != 0);
+    CHECK(pt("yesterday", &t) != 0);
+    CHECK(pt("2024-13-01", &t) != 0);
+    CHECK(pt("2024-01-02 10", &t) != 0);
+    CHECK(pt("", &t) != 0);
+}
+
+/* Issue 11 item 8: no unit guessing, invalid dates and overflow refused with a reason,
+ * the accepted range and forms exactly as documented in timeutil.h. */
+static void i11_08_timestamps(void)
+{
+    int64_t t = 42;
+    const char *why = NULL;
+    /* 12 and 13 digits are not taken as milliseconds: out of range as seconds */
+    CHECK(rs_parse_time("200000000000", 12, RS_TIME_SECONDS, &t, &why) != 0);
+    CHECK(why && strstr(why, "out of range"));
+    CHECK(pt("1433221332117", &t) != 0);
+    CHECK_EQ_INT(rs_parse_time("200000000000", 12, RS_TIME_MILLIS, &t, NULL), 0);
+    CHECK_EQ_INT(t, 200000000); /* 1976-05-03, only when asked for */
+    /* overflow: no saturation */
+    CHECK(pt("99999999999999999999999", &t) != 0);
+    CHECK(pt("-9223372036854775809", &t) != 0);
+    CHECK(pt("7258118400", &t) != 0);  /* 2200-01-01: the end, exclusive */
+    CHECK_EQ_INT(pt("7258118399", &t), 0);
+    CHECK_EQ_INT(pt("-2208988800", &t), 0); /* 1900-01-01 */
+    CHECK(pt("-2208988801", &t) != 0);
+    /* dates that do not exist */
+    why = NULL;
+    CHECK(rs_parse_time("2025-02-30", 10, RS_TIME_SECONDS, &t, &why) != 0);
+    CHECK(why && strstr(why, "no such day"));
+    CHECK(pt("2025-02-29", &t) != 0);
+    CHECK_EQ_INT(pt("2024-02-29", &t), 0);
+    CHECK(pt("1900-02-29", &t) != 0);
+    CHECK_EQ_INT(pt("2000-02-29", &t), 0);
+    CHECK(pt("2025-04-31", &t) != 0);
+    CHECK(pt("2/30/2025 10:00", &t) != 0);
+    CHECK(pt("2025-01-00", &t) != 0);
+    CHECK(pt("2025-01-02 24:00", &t) != 0);
+    CHECK(pt("2025-01-02 10:60", &t) != 0);
+    CHECK(pt("2025-01-02 10:00:61", &t) != 0);
+    CHECK(pt("2025-01-02T10:00+15:00", &t) != 0);
+    CHECK(pt("2025-01-02 10:00 junk", &t) != 0);
+    CHECK(pt("2250-01-01", &t) != 0);
+    CHECK(pt("1899-12-31", &t) != 0);
+    /* R's float seconds (item 18): the fraction is dropped, rounding down */
+    CHECK_EQ_INT(pt("1485630413.0", &t), 0);
+    CHECK_EQ_INT(t, 1485630413);
+    CHECK_EQ_INT(pt("1485630413.75", &t), 0);
+    CHECK_EQ_INT(t, 1485630413);
+    CHECK_EQ_INT(pt("-1.5", &t), 0);
+    CHECK_EQ_INT(t, -2);
+    CHECK(pt("1.", &t) != 0);
+    CHECK(pt("1e9", &t) != 0);
+    CHECK_EQ_INT(rs_parse_time("1433221332117.0", 15, RS_TIME_MILLIS, &t, NULL), 0);
+    CHECK_EQ_INT(t, 1433221332);
+    CHECK_EQ_INT(rs_parse_time("-1", 2, RS_TIME_MILLIS, &t, NULL), 0);
+    CHECK_EQ_INT(t, -1);
+    char buf[32];
+    rs_time_format(1704189630, buf, sizeof buf);
+    CHECK_STR(buf, "2024-01-02 10:00:30");
+    rs_time_format(-1, buf, sizeof buf);
+    CHECK_STR(buf, "1969-12-31 23:59:59");
+    /* days: both directions agree over the whole range */
+    int ok = 1;
+    for (int64_t z = RS_TIME_MIN / 86400; z < RS_TIME_END / 86400; z += 37) {
+        int y;
+        unsigned m, d;
+        rs_civil_from_days(z, &y, &m, &d);
+        ok &= rs_days_from_civil(y, m, d) == z;
+    }
+    CHECK(ok);
+}
+
+/* Issue 11 item 17: '|' is detected like ',', ';' and tab (documented in --help). */
+static void i11_17_pipe_delimiter(void)
+{
+    const char *a = "receipt_id|product_id|city\nr1|p1|Berlin\n";
+    CHECK_EQ_INT(rs_csv_detect_delim(a, strlen(a)), '|');
+    const char *b = "a,b|c\n";      /* a tie goes to ',' */
+    CHECK_EQ_INT(rs_csv_detect_delim(b, strlen(b)), ',');
+    const char *c = "\"a|b|c\",d,e\n"; /* inside quotes it does not count */
+    CHECK_EQ_INT(rs_csv_detect_delim(c, strlen(c)), ',');
+    const char *d = "a;b|c|d\n";
+    CHECK_EQ_INT(rs_csv_detect_delim(d, strlen(d)), '|');
+    const char *t = "a\tb\tc|d\n";
+    CHECK_EQ_INT(rs_csv_detect_delim(t, strlen(t)), '\t');
+    rs_csv_reader r;
+    rs_csv_reader_init(&r, a, 0, strlen(a), '|', 1);
+    CHECK_EQ_INT(rs_csv_read(&r), RS_CSV_ROW);
+    CHECK_EQ_INT(r.nf, 3);
+    CHECK_EQ_INT(rs_csv_read(&r), RS_CSV_ROW);
+    CHECK(r.nf == 3 && r.f[2].n == 6 && memcmp(r.f[2].p, "Berlin", 6) == 0);
+    rs_csv_reader_free(&r);
+}
+
+static void test_utf8(void)
+{
     CHECK(rs_utf8_valid("caf\xC3\xA9", 5));
     CHECK(!rs_utf8_valid("caf\xE9", 4));
     CHECK(!rs_utf8_valid("\xC0\xAF", 2));      /* overlong */
@@ -277,5 +372,8 @@ int main(void)
     test_split();
     test_sha256();
     test_time();
+    i11_08_timestamps();
+    i11_17_pipe_delimiter();
+    test_utf8();
     return test_summary();
 }

@@ -71,5 +71,129 @@ printf '{"receipts": {"receipt": "x"}}' >"$dir/map.json"
 expect_rc 2 "bad mapping" "$bin" --db "$db" import --mapping "$dir/map.json" "$dir/other.csv"
 has "$dir/err" '"receipts.receipt"' "mapping error names the key"
 
+# ---- issue 11: one case per item, named i11_<item>_<what> ----------------------------
+# no_controls FILE WHAT: FILE holds no C0 control but newline and no C1 control (UTF-8
+# C2 80..C2 9F, or a raw 0x9B byte)
+no_controls() {
+    if LC_ALL=C grep -qP '[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\x9b' "$1"; then
+        fail "$2: raw control bytes in $(od -c "$1" | head -5)"
+    else ok; fi
+}
+
+i11_06_event_weights() {
+    printf 'timestamp,visitorid,event,itemid\n1433221332,1,view,10\n' >"$dir/ev.csv"
+    expect_rc 1 "i11_06 huge weight" "$bin" --db "$dir/i11_06.db" import --preset events \
+        --event-weights view=1e38 "$dir/ev.csv"
+    has "$dir/err" "--event-weights: weight 'view=1e38' is not a number from 0.001 to 1000" \
+        "i11_06 message"
+    [ ! -e "$dir/i11_06.db" ] && ok || fail "i11_06: a failed first import left a database"
+    expect_rc 0 "i11_06 weight in range" "$bin" --db "$dir/i11_06.db" import --preset events \
+        --event-weights view=1000 "$dir/ev.csv"
+}
+
+i11_08_timestamps() {
+    printf 'receipt_id,product_id,timestamp\nr1,p1,2025-02-30\n' >"$dir/t1.csv"
+    expect_rc 2 "i11_08 invalid date" "$bin" --db "$dir/i11_08.db" import \
+        --products "$dir/products.csv" "$dir/t1.csv"
+    has "$dir/err" "$dir/t1.csv:2:7: invalid timestamp '2025-02-30': no such day in that month" \
+        "i11_08 file:line:column"
+    printf 'receipt_id,product_id,timestamp\nr1,p1,200000000000\n' >"$dir/t2.csv"
+    expect_rc 2 "i11_08 no unit guessing" "$bin" --db "$dir/i11_08.db" import \
+        --products "$dir/products.csv" "$dir/t2.csv"
+    has "$dir/err" "use --time-unit ms" "i11_08 hint"
+    expect_rc 0 "i11_08 --time-unit ms" "$bin" --db "$dir/i11_08.db" import --time-unit ms \
+        --products "$dir/products.csv" "$dir/t2.csv"
+    expect_rc 1 "i11_08 bad unit" "$bin" --db "$dir/i11_08.db" import --time-unit us "$dir/t2.csv"
+}
+
+i11_10_summary() {
+    printf 'product_id,name,category,department\np1,Chews,Snacks,Pets\np2,Crisps,Snacks,Grocery\np3,Saw,,Tools\n' >"$dir/p10.csv"
+    printf 'receipt_id,product_id\nr1,p1\nr1,p1\nr1,p2\nr2,p3\n' >"$dir/r10.csv"
+    expect_rc 0 "i11_10 import" "$bin" --db "$dir/i11_10.db" import --products "$dir/p10.csv" "$dir/r10.csv"
+    has "$dir/out" "3 receipt lines (from 4 lines read" "i11_10 stored lines"
+    has "$dir/out" "kept apart" "i11_10 equal names reported"
+    expect_rc 0 "i11_10 stats" "$bin" --db "$dir/i11_10.db" stats
+    has "$dir/out" "3 departments" "i11_10 Tools kept"
+}
+
+i11_13_streams() {
+    expect_rc 2 "i11_13 /dev/zero" timeout 20 "$bin" --db "$dir/i11_13.db" import /dev/zero
+    has "$dir/err" "/dev/zero:1:1: NUL byte" "i11_13 NUL reported"
+    [ ! -e "$dir/i11_13.db" ] && ok || fail "i11_13: a failed first import left a database"
+    cat "$dir/receipts.csv" | "$bin" --db "$dir/i11_13.db" import --products "$dir/products.csv" - \
+        >"$dir/out" 2>"$dir/err" && ok || fail "i11_13 stdin: $(cat "$dir/err")"
+    has "$dir/out" "3 receipts" "i11_13 stdin imported"
+    mkfifo "$dir/fifo"
+    printf 'receipt_id,product_id\nr9,p1\n' >"$dir/fifo" &
+    expect_rc 0 "i11_13 fifo" timeout 20 "$bin" --db "$dir/i11_13.db" import "$dir/fifo"
+    wait
+    has "$dir/out" "1 receipts" "i11_13 fifo imported"
+}
+
+i11_15_sanitized() {
+    # ESC, OSC 0 (title) and 52 (clipboard), CSI 2J, U+009B in a header and in values
+    esc=$'\e' bel=$'\a' c1=$'\xc2\x9b'
+    hdr="receipt_id,product_id,${esc}]0;pwned${bel}qty${esc}[2J${c1}"
+    printf '%s\n' "$hdr" "r1,p1,1" >"$dir/h.csv"
+    expect_rc 2 "i11_15 header" "$bin" --db "$dir/i11_15.db" import --products "$dir/products.csv" \
+        --quantity-col quantity "$dir/h.csv"
+    has "$dir/err" "missing required column 'quantity'" "i11_15 header message"
+    no_controls "$dir/err" "i11_15 header"
+    printf 'receipt_id,product_id\nr1,p1%s]52;c;aGk=%s\n' "$esc" "$bel" >"$dir/u.csv"
+    expect_rc 2 "i11_15 unknown product" "$bin" --db "$dir/i11_15.db" import \
+        --products "$dir/products.csv" "$dir/u.csv"
+    has "$dir/err" "unknown product" "i11_15 unknown product message"
+    no_controls "$dir/err" "i11_15 unknown product"
+    printf 'receipt_id,product_id,quantity,timestamp\nr1,p1,1%s[2J,2024-01-01\n' "$esc" >"$dir/q.csv"
+    expect_rc 2 "i11_15 quantity" "$bin" --db "$dir/i11_15.db" import --products "$dir/products.csv" "$dir/q.csv"
+    no_controls "$dir/err" "i11_15 quantity"
+    printf 'receipt_id,product_id,timestamp\nr1,p1,2024%s01-01\n' "$c1" >"$dir/t.csv"
+    expect_rc 2 "i11_15 timestamp" "$bin" --db "$dir/i11_15.db" import --products "$dir/products.csv" "$dir/t.csv"
+    has "$dir/err" "invalid timestamp" "i11_15 timestamp message"
+    no_controls "$dir/err" "i11_15 timestamp"
+    # warnings: an unknown product skipped (its id quoted), a file name with controls
+    printf 'receipt_id,product_id\nr1,p1\nr2,zz%s[31m\n' "$esc" >"$dir/w${esc}[2J.csv"
+    expect_rc 0 "i11_15 warning" "$bin" --db "$dir/i11_15.db" import --products "$dir/products.csv" \
+        --unknown-products skip "$dir/w${esc}[2J.csv"
+    has "$dir/err" "not in the catalogue" "i11_15 warning printed"
+    no_controls "$dir/err" "i11_15 warning"
+    no_controls "$dir/out" "i11_15 summary"
+    expect_rc 0 "i11_15 again" "$bin" --db "$dir/i11_15.db" import "$dir/w${esc}[2J.csv"
+    has "$dir/err" "already imported" "i11_15 notice"
+    no_controls "$dir/err" "i11_15 notice"
+}
+
+i11_17_pipe_delimiter() {
+    printf 'receipt_id|product_id|city\nr1|p1|Berlin\nr1|p2|Berlin\n' >"$dir/pipe.csv"
+    expect_rc 0 "i11_17 | detected" "$bin" --db "$dir/i11_17.db" import --products "$dir/products.csv" "$dir/pipe.csv"
+    has "$dir/out" "1 receipts, 2 receipt lines" "i11_17 imported"
+    "$bin" import --help >"$dir/out"
+    has "$dir/out" "',' ';' 'tab' or '|' (default: detected" "i11_17 documented"
+}
+
+i11_18_completejourney() {
+    mkdir -p "$dir/cj"
+    printf 'product_id,manufacturer_id,department,brand,product_category,product_type,package_size\n25671,2,GROCERY,National,FRZN ICE,ICE,22 LB\n' >"$dir/cj/products.csv"
+    printf 'household_id,store_id,basket_id,product_id,quantity,sales_value,retail_disc,coupon_disc,coupon_match_disc,week,transaction_timestamp\n900,330,311,25671,1,0.5,0,0,0,1,1485630413.0\n900,330,311,99999,1,0.5,0,0,0,1,1485630413.0\n' >"$dir/cj/transactions.csv"
+    expect_rc 0 "i11_18 R export" "$bin" --db "$dir/i11_18.db" import -q --preset completejourney "$dir/cj"
+    has "$dir/err" "1 receipt line(s) name products that are not in the catalogue (the first: '99999'): skipped" \
+        "i11_18 unknown products reported even with -q"
+    printf 'citrus fruit,whole milk\nwhole milk,yogurt\n' >"$dir/groc.csv"
+    expect_rc 2 "i11_18 basket file without preset" "$bin" --db "$dir/i11_18b.db" import "$dir/groc.csv"
+    has "$dir/err" "use --preset basket-lines" "i11_18 hint"
+    printf 'Item 1,Item 2\ncitrus fruit,whole milk\nwhole milk,yogurt\n' >"$dir/groch.csv"
+    expect_rc 0 "i11_18 header" "$bin" --db "$dir/i11_18c.db" import --preset basket-lines "$dir/groch.csv"
+    has "$dir/out" "line 1 taken as a header" "i11_18 header reported"
+    has "$dir/out" "3 products" "i11_18 no junk products"
+}
+
+i11_06_event_weights
+i11_08_timestamps
+i11_10_summary
+i11_13_streams
+i11_15_sanitized
+i11_17_pipe_delimiter
+i11_18_completejourney
+
 echo "$passes passed, $fails failed"
 [ "$fails" -eq 0 ]
