@@ -292,8 +292,8 @@ static int load_projections(rs_map *m, rs_error *e)
         snprintf(m->note, sizeof m->note, "%.500s; computing the map again", ce.msg);
         m->note_error = 1;
     } else if (stale) {
-        snprintf(m->note, sizeof m->note, "the model changed since the map was cached: "
-                 "computing it again");
+        snprintf(m->note, sizeof m->note, "the map cached beside the model is of another "
+                 "model or version: computing it again");
     }
     if (!m->raw[RS_PROJ_PCA]) {
         rs_proj_free(m->raw[RS_PROJ_LAYOUT]); /* a layout is only kept with its PCA */

@@ -20,7 +20,9 @@
 #include "topheap.h"
 
 #define PROJ_MAGIC "RSCOPEP1"
-#define PROJ_VERSION 1u
+/* the file's version: raised whenever the file or an algorithm changes, so a cache made
+ * by another version is stale (computed again), not trusted */
+#define PROJ_VERSION 2u
 #define BLOCK 256 /* query rows per sgemm block of the neighbour search */
 #define PLACE_K 5 /* sample rows a placed row is averaged over */
 #define REFINE_EPOCHS 100 /* epochs over every row after the placement */
@@ -882,8 +884,11 @@ int rs_proj_cache_read(const char *path, int32_t rows, int32_t dim, uint64_t fin
         BROKEN("%s: the map cache is damaged (checksum mismatch)", path);
     uint32_t version = get_u32(b + 8), frows = get_u32(b + 12), fdim = get_u32(b + 16),
              methods = get_u32(b + 20);
-    if (version != PROJ_VERSION)
-        BROKEN("%s: map cache version %u (this program reads %u)", path, version, PROJ_VERSION);
+    if (version != PROJ_VERSION) {
+        if (stale)
+            *stale = 1; /* made by another version of the projections: recompute */
+        goto done;
+    }
     if (methods & ~((1u << RS_PROJ_NMETHODS) - 1))
         BROKEN("%s: the map cache names unknown projections (%#x)", path, methods);
     int nm = 0;

@@ -34,7 +34,9 @@
  *
  * Cache layout (little-endian):
  *   "RSCOPEP1"  magic
- *   u32 version (1), u32 rows, u32 dim, u32 methods (bit 0 PCA, bit 1 layout)
+ *   u32 version (2: raised with any change of the file or of an algorithm; a cache of
+ *       another version is stale), u32 rows, u32 dim, u32 methods (bit 0 PCA, bit 1
+ *       layout)
  *   u64 fingerprint (rs_proj_fingerprint of the model)
  *   f32 pca_var[2] (share of the variance of each PCA axis)
  *   for each method present, in bit order: rows x (f32 x, f32 y)
@@ -94,8 +96,9 @@ int rs_proj_cache_path(const char *model_path, char *buf, size_t n);
 /* Reads the cache at path for a model of `rows` rows and `dim` dims with this
  * fingerprint.  The projections found go to out[RS_PROJ_PCA] / out[RS_PROJ_LAYOUT]
  * (NULL when absent), var to the PCA's variance shares.  A missing file, or one made
- * for another model (stale), is RS_OK with nothing found and *stale set (may be NULL)
- * for the latter; a broken file is RS_EDATA naming it and what is wrong. */
+ * for another model or by another version (stale), is RS_OK with nothing found and
+ * *stale set (may be NULL) for the latter; a broken file is RS_EDATA naming it and
+ * what is wrong. */
 int rs_proj_cache_read(const char *path, int32_t rows, int32_t dim, uint64_t fingerprint,
                        rs_proj *out[RS_PROJ_NMETHODS], float var[2], int *stale, rs_error *e);
 

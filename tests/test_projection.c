@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "projection.h"
 #include "fixture_emb.h"
 #include "testlib.h"
@@ -194,6 +195,23 @@ static void test_cache(const char *dir)
     m->in[5] += 0.25f;
     uint64_t fp2 = rs_proj_fingerprint(m);
     CHECK(fp2 != fp);
+    CHECK_EQ_INT(rs_proj_cache_read(path, m->rows, m->dim, fp2, got, NULL, &stale, &e), RS_OK);
+    CHECK(!got[0] && !got[1] && stale == 1);
+    /* a cache of another version (an older algorithm): stale, not trusted */
+    CHECK_EQ_INT(rs_proj_cache_write(path, m->rows, m->dim, fp2, both, var, &e), RS_OK);
+    FILE *vf = fopen(path, "r+b");
+    CHECK(vf != NULL);
+    if (vf) {
+        unsigned char buf[1 << 16];
+        size_t len = fread(buf, 1, sizeof buf, vf);
+        buf[8] = 1; /* version 1 */
+        uint64_t h = rs_fnv1a64(RS_FNV64_INIT, buf, len - 8);
+        for (int i = 0; i < 8; i++)
+            buf[len - 8 + i] = (unsigned char)(h >> (8 * i));
+        fseek(vf, 0, SEEK_SET);
+        CHECK(fwrite(buf, 1, len, vf) == len);
+        fclose(vf);
+    }
     CHECK_EQ_INT(rs_proj_cache_read(path, m->rows, m->dim, fp2, got, NULL, &stale, &e), RS_OK);
     CHECK(!got[0] && !got[1] && stale == 1);
     /* PCA alone */
