@@ -30,6 +30,7 @@ int cmd_tui(rs_cli *cli, int argc, char **argv);
 int cmd_snapshot(rs_cli *cli, int argc, char **argv);
 int cmd_serve(rs_cli *cli, int argc, char **argv);
 int cmd_map(rs_cli *cli, int argc, char **argv);
+int cmd_cluster(rs_cli *cli, int argc, char **argv);
 
 /* Messages and data text printed by the CLI go through the one sanitizer
  * (core/sanitize.h): control characters from data never reach the terminal.

@@ -29,6 +29,7 @@ static const struct {
     {"snapshot", cmd_snapshot, "print the screen the TUI would draw, as text"},
     {"serve", cmd_serve, "recommendations as a local HTTP service (JSON, metrics, reload)"},
     {"map", cmd_map, "the map of a city's model as an SVG picture"},
+    {"cluster", cmd_cluster, "derived categories: clusters of the product model, named"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

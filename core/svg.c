@@ -152,8 +152,8 @@ static void write_head(FILE *f, const rs_map *m, const rs_recommender *r, const 
     fputs("</title>\n<defs>\n", f);
     double scale = marker_scale(m->n);
     for (int s = 0; s <= NSTYLES; s++)
-        fprintf(f, "<path id=\"m%d\" d=\"%s\" transform=\"scale(%.1f)\"/>\n", s, SHAPES[s],
-                scale);
+        fprintf(f, "<path id=\"m%d\" d=\"%s\" fill=\"%s\" transform=\"scale(%.1f)\"/>\n", s,
+                SHAPES[s], COLOURS[s], scale);
     fprintf(f, "</defs>\n<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n"
                "<text x=\"20\" y=\"32\" font-size=\"20\" font-weight=\"bold\">",
             o->width, o->height);
@@ -175,25 +175,19 @@ static void write_head(FILE *f, const rs_map *m, const rs_recommender *r, const 
 static void write_points(FILE *f, const rs_map *m, const frame *fr, const order_ctx *ord,
                          const float *xy)
 {
-    /* one <g> per style, in popularity order inside each (best sellers drawn last) */
-    for (int s = 0; s <= NSTYLES; s++) {
-        int any = 0;
-        for (int32_t j = 0; j < m->n; j++) {
-            int32_t i = ord[j].i;
-            if (m->item[i] < 0 || style_of(m, i) != s)
-                continue;
-            if (!any)
-                fprintf(f, "<g fill=\"%s\" fill-opacity=\"0.85\" stroke=\"none\">\n",
-                        COLOURS[s]);
-            any = 1;
-            double px, py;
-            to_px(fr, xy, i, &px, &py);
-            fprintf(f, "<use class=\"point\" xlink:href=\"#m%d\" x=\"%.1f\" y=\"%.1f\"/>\n", s,
-                    px, py);
-        }
-        if (any)
-            fputs("</g>\n", f);
+    /* in popularity order, least popular first, whatever the group: the best sellers
+     * stay on top and no group hides another (each marker's shape carries its colour) */
+    fputs("<g fill-opacity=\"0.85\" stroke=\"none\">\n", f);
+    for (int32_t j = 0; j < m->n; j++) {
+        int32_t i = ord[j].i;
+        if (m->item[i] < 0)
+            continue;
+        double px, py;
+        to_px(fr, xy, i, &px, &py);
+        fprintf(f, "<use class=\"point\" xlink:href=\"#m%d\" x=\"%.1f\" y=\"%.1f\"/>\n",
+                style_of(m, i), px, py);
     }
+    fputs("</g>\n", f);
 }
 
 typedef struct box {

@@ -5,8 +5,9 @@
  *   <title>, a heading (what, city, model, method) and a footer (the model file,
  *   the number of points, whether the groups are derived);
  *   the points: one marker per point, a shape and a colour per group (meaning never
- *   rests on colour alone), drawn least popular first so the best sellers stay on
- *   top; points of groups beyond the twelfth share a grey "other";
+ *   rests on colour alone), drawn least popular first whatever their group, so the
+ *   best sellers stay on top and no group hides another; points of groups beyond
+ *   the twelfth share a grey "other";
  *   labels for the most popular points (greedy: a label that would overlap one
  *   already placed is left out), with a light halo;
  *   the legend: shape, colour, group name and points per group.

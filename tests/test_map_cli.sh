@@ -89,6 +89,17 @@ expect_rc 0 "TUI map over a broken cache" "$BIN" --db "$DB" snapshot --city Spri
 expect_msg "$T/out" "map cache" "TUI reports the broken cache"
 expect_msg "$T/out" "Map: products of Springfield" "TUI map drawn anyway"
 
+# derived categories: the world's 8 planted categories come back as 8 clusters, named
+expect_rc 0 "cluster" "$BIN" --db "$DB" cluster --city Springfield
+expect_msg "$T/out" "8 clusters" "silhouette picks the planted number"
+expect_msg "$T/out" "bread baguette loaf" "a cluster named by its words"
+expect_rc 0 "cluster --json" "$BIN" --db "$DB" cluster --k 4 --top 2 --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["k"]==4 and len(d["clusters"])==4 and all(c["derived"] and len(c["top"])<=2 for c in d["clusters"]), d' "$T/out" \
+  && ok || bad "cluster --json shape"
+expect_rc 1 "cluster --k too many" "$BIN" --db "$DB" cluster --k 30
+expect_msg "$T/err" "at most 20 clusters" "too many clusters named"
+expect_rc 1 "cluster --k junk" "$BIN" --db "$DB" cluster --k many
+
 # refusals
 expect_rc 1 "unknown kind" "$BIN" --db "$DB" map --kind brand --out "$T/x.svg"
 expect_msg "$T/err" "--kind" "unknown kind message"
@@ -107,7 +118,34 @@ printf 'receipt_id,product_id\nr1,p1\nr1,p2\n' >"$T/receipts.csv"
 expect_rc 0 "import a tiny world" "$BIN" --db "$T/tiny.db" import --products "$T/products.csv" "$T/receipts.csv"
 expect_rc 1 "map without a model" "$BIN" --db "$T/tiny.db" map --out "$T/x.svg"
 expect_msg "$T/err" "no active product model" "no model message"
+expect_rc 1 "cluster without a model" "$BIN" --db "$T/tiny.db" cluster
+expect_msg "$T/err" "no active product model" "cluster: no model message"
 [ -e "$T/x.svg" ] && bad "an SVG was written without a model" || ok
+
+# a catalogue without categories (every product "(none)"): the map groups the products
+# by derived clusters and says so (SVG legend, TUI legend); vectors from word2vec
+printf 'product_id,name,category\n' >"$T/flat.csv"
+printf 'receipt_id,product_id\n' >"$T/flat_r.csv"
+printf '24 3\n' >"$T/flat.vec"
+for i in $(seq 1 24); do
+  g=$((i % 3))
+  case $g in 0) w="red candle";; 1) w="blue mug";; 2) w="green bag";; esac
+  printf 'f%d,%s %d,(none)\n' "$i" "$w" "$i" >>"$T/flat.csv"
+  printf 'r%d,f%d\nr%d,f%d\n' "$i" "$i" "$i" $(( (i % 24) + 1 )) >>"$T/flat_r.csv"
+  case $g in
+    0) printf 'f%d 1 0.%d 0.1\n' "$i" "$i" ;;
+    1) printf 'f%d 0.1 1 0.%d\n' "$i" "$i" ;;
+    2) printf 'f%d 0.%d 0.1 1\n' "$i" "$i" ;;
+  esac >>"$T/flat.vec"
+done
+expect_rc 0 "import a flat catalogue" "$BIN" --db "$T/flat.db" import --products "$T/flat.csv" "$T/flat_r.csv"
+expect_rc 0 "import its vectors" "$BIN" --db "$T/flat.db" import-model "$T/flat.vec" --format word2vec
+expect_rc 0 "map of a flat catalogue" "$BIN" --db "$T/flat.db" map --out "$T/flat.svg" --method pca
+expect_msg "$T/out" "groups: clusters (derived)" "derived groups reported"
+expect_msg "$T/flat.svg" "Clusters (derived from the model)" "derived groups in the SVG legend"
+expect_rc 0 "TUI map of a flat catalogue" "$BIN" --db "$T/flat.db" snapshot --keys Mp
+expect_msg "$T/out" "clusters (derived):" "derived groups in the TUI legend"
+expect_msg "$T/out" "candle red" "a derived group named by its words"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -164,6 +164,9 @@ static void add_list(tui_app *a, struct tui_compare *cm, tui_lines *l, int pane,
     }
     if (nl > 0 || nr > 0)
         tui_lines_add(l, 2, TUI_ROLE_DIM, "in both: %d (left %d, right %d)", both, nl, nr);
+    else if (L && L->status == RS_OK && R && R->status == RS_OK)
+        tui_lines_add(l, 2, TUI_ROLE_DIM, "no rows on either side (the popularity mask may "
+                      "hide them: [ ] { } or %% move it)");
     tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
 }
 

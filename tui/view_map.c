@@ -610,6 +610,8 @@ static int legend_entries(const struct tui_map *mp, const rs_map *m, const tui_c
                           int glyphs, legend_entry *v, int namew)
 {
     int n = 0, shown = m->n_groups < NGLYPHS ? m->n_groups : NGLYPHS;
+    if (m->grouping == RS_MAP_BY_CLUSTER && namew < LEGEND_W) /* below the plot: say so */
+        v[n++] = (legend_entry){L' ', TUI_ROLE_DIM, "clusters (derived):"};
     for (int g = 0; g < shown; g++) {
         v[n].ch = group_glyph(g, c->g->utf8);
         v[n].role = group_role(g, c->color);
@@ -798,7 +800,7 @@ static void map_draw(tui_app *a, tui_canvas *c)
     }
     int glyphs = mp->glyphs_set ? mp->glyphs : !c->color;
     int wide = c->cols >= 110;
-    legend_entry v[NGLYPHS + 6];
+    legend_entry v[NGLYPHS + 8];
     int nv = legend_entries(mp, m, c, glyphs, v, wide ? LEGEND_W : 16);
     int info_y = c->rows - 2, top = 2;
     int lrows = wide ? 0 : legend_rows(v, nv, c->cols);

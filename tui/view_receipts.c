@@ -89,7 +89,7 @@ static void add_products(tui_app *a, struct tui_receipts *t, tui_lines *l,
         if (in_pair)
             continue;
         char name[256];
-        int nw = rs_sanitize_str(product_name(r, p), !a->utf8, 40, name, sizeof name);
+        int nw = rs_sanitize_str(product_name(r, p), !a->utf8, 56, name, sizeof name);
         if (any && cols + 2 + nw > w) {
             tui_lines_add(l, 4, TUI_ROLE_NORMAL, "%s,", line);
             used = 0;
