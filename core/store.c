@@ -265,46 +265,31 @@ static char *immutable_uri(const char *path)
 
 /* The database path must name a regular file (or nothing yet).  SQLite would block
  * forever opening a FIFO, create "/dev/null-journal" for a link to /dev/null, and say
- * "disk I/O error" for a directory; a non-blocking open and fstat say what it is.
+ * "disk I/O error" for a directory; stat() says what it is without opening it.  (Not
+ * open + fstat: closing any descriptor of a file drops every POSIX lock the process
+ * holds on it, the locks of this process's other SQLite connections included, and the
+ * next of them to close would then delete the -wal and -shm files under the others.)
  * *exists receives whether there is a file. */
 static int check_db_file(const char *path, int *exists, rs_error *e)
 {
     *exists = 0;
-    int fd = -1;
-    for (int attempt = 0; attempt < 3 && fd < 0; attempt++) {
-        fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-        if (fd >= 0 || errno != ENOENT)
-            break;
-        struct stat lsb;
-        if (lstat(path, &lsb) != 0)
-            return RS_OK; /* nothing there: a new database */
-        if (S_ISLNK(lsb.st_mode))
-            return rs_seterr(e, RS_EUSAGE, "%s: a symbolic link to nothing", path);
-        /* the file appeared meanwhile (another process creating it): open it again */
-    }
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return RS_OK;
-        if (errno == EISDIR)
-            return rs_seterr(e, RS_EUSAGE, "%s: is a directory, not a database file", path);
-        if (errno == EACCES)
-            return rs_seterr(e, RS_EINTERNAL, "%s: permission denied", path);
-        return rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(errno));
-    }
     struct stat sb;
-    int rc = RS_OK;
-    if (fstat(fd, &sb) != 0)
-        rc = rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(errno));
-    else if (!S_ISREG(sb.st_mode))
-        rc = rs_seterr(e, RS_EUSAGE, "%s: is %s, not a database file", path,
-                       S_ISDIR(sb.st_mode)    ? "a directory"
-                       : S_ISFIFO(sb.st_mode) ? "a FIFO"
-                       : S_ISSOCK(sb.st_mode) ? "a socket"
-                                              : "a device");
-    else
-        *exists = 1;
-    close(fd);
-    return rc;
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT)
+            return rs_seterr(e, RS_EINTERNAL, "%s: %s", path, strerror(errno));
+        struct stat lsb;
+        if (lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode))
+            return rs_seterr(e, RS_EUSAGE, "%s: a symbolic link to nothing", path);
+        return RS_OK; /* nothing there (or it appeared meanwhile: SQLite opens it) */
+    }
+    if (!S_ISREG(sb.st_mode))
+        return rs_seterr(e, RS_EUSAGE, "%s: is %s, not a database file", path,
+                         S_ISDIR(sb.st_mode)    ? "a directory"
+                         : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                         : S_ISSOCK(sb.st_mode) ? "a socket"
+                                                : "a device");
+    *exists = 1;
+    return RS_OK;
 }
 
 static int pragma_int(rs_store *s, const char *sql, int *v, rs_error *e)

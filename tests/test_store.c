@@ -2,6 +2,9 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "corpus.h"
 #include "customers.h"
@@ -199,8 +202,73 @@ static void test_customers(void)
     rs_store_close(s);
 }
 
+/* Another process writes and closes while this one has two stores open (the TUI's
+ * loader, serve's reload).  Opening the second store must not drop this process's
+ * locks on the database file; it did when the open probed the file with open + close
+ * (POSIX locks go with any close of the file): the other process's writer then took
+ * its close for the last one and deleted -wal and -shm under this process. */
+static void write_in_child(const char *path, const char *sql)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        rs_store *w = NULL;
+        rs_error e = {0};
+        int ok = rs_store_open(path, 0, &w, &e) == RS_OK && rs_store_exec(w, sql, &e) == RS_OK;
+        rs_store_close(w);
+        _exit(ok ? 0 : 1);
+    }
+    int st = -1;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* Whether another process sees this one holding SQLite's SHARED lock on the database
+ * file (the byte range SQLite's unix VFS locks: PENDING_BYTE + 2, 510 bytes). */
+static int parent_holds_shared_lock(const char *path)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_RDWR);
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET,
+                           .l_start = 0x40000000 + 2, .l_len = 510};
+        int held = fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK &&
+                   fl.l_pid == parent;
+        _exit(held ? 0 : 1);
+    }
+    int st = -1;
+    return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void test_connections_in_one_process(void)
+{
+    const char *dir = test_tmpdir();
+    char path[512], shm[600];
+    snprintf(path, sizeof path, "%s/m.db", dir);
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    rs_store *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_CREATE, &r1, &e), RS_OK);
+    rs_store_close(r1);
+    write_in_child(path, "INSERT INTO cities(id,name) VALUES (1,'one')");
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &r1, &e), RS_OK);
+    CHECK(r1 && q1(r1, "SELECT count(*) FROM cities") == 1);
+    CHECK(parent_holds_shared_lock(path));
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &r2, &e), RS_OK);
+    CHECK(parent_holds_shared_lock(path)); /* opening r2 kept r1's lock */
+    write_in_child(path, "INSERT INTO cities(id,name) VALUES (2,'two')");
+    CHECK(access(shm, F_OK) == 0); /* this process still has the database open */
+    CHECK(r1 && q1(r1, "SELECT count(*) FROM cities") == 2);
+    CHECK(r2 && q1(r2, "SELECT count(*) FROM cities") == 2);
+    CHECK_EQ_INT(rs_store_open(path, RS_STORE_READONLY, &r3, &e), RS_OK);
+    CHECK(r3 && q1(r3, "SELECT count(*) FROM cities") == 2);
+    rs_store_close(r1);
+    rs_store_close(r2);
+    rs_store_close(r3);
+}
+
 int main(void)
 {
+    test_connections_in_one_process();
     test_create_and_reopen();
     test_popularity();
     test_customers();
