@@ -97,14 +97,35 @@ int rec_grow_zero(uint8_t **p, size_t *cap, size_t n)
 
 /* ---------------------------------------------------------------- loading */
 
+/* The registered model id of kind (rs_rec_options.product_model), active or not. */
+static int load_registered(rs_recommender *r, const char *kind, int64_t id, rs_embedding **m,
+                           int64_t *city, rs_model_info *info, rs_error *e)
+{
+    rs_model_list l = {0};
+    int rc = rs_registry_list(r->store, -1, kind, &l, e);
+    for (size_t i = 0; rc == RS_OK && i < l.n; i++)
+        if (l.rows[i].info.id == id) {
+            *info = l.rows[i].info;
+            *city = info->city_id;
+            rs_model_list_free(&l);
+            return rs_registry_load(r->store, info, m, e);
+        }
+    rs_model_list_free(&l);
+    return rc != RS_OK ? rc : rs_seterr(e, RS_EUSAGE, "no %s model #%lld", kind, (long long)id);
+}
+
 static void load_model(rs_recommender *r, const char *kind, model_slot *slot)
 {
     rs_error e = {0};
     rs_model_info info;
     memset(&info, 0, sizeof info);
     memset(slot, 0, sizeof *slot);
-    slot->status = rs_registry_load_active(r->store, r->city, kind, "all", &slot->m, &slot->city,
-                                           &info, &e);
+    if (r->opt.product_model > 0 && strcmp(kind, RS_KIND_PRODUCT) == 0)
+        slot->status = load_registered(r, kind, r->opt.product_model, &slot->m, &slot->city,
+                                       &info, &e);
+    else
+        slot->status = rs_registry_load_active(r->store, r->city, kind, "all", &slot->m,
+                                               &slot->city, &info, &e);
     if (slot->status) {
         slot->m = NULL;
         /* registered but unloadable (truncated, deleted, corrupt) is not "no model" */

@@ -179,6 +179,9 @@ typedef struct rs_rec_options {
                            * scorer whatever workers says; rs_recommend_many's completion
                            * (fused top-k) shares it between threads, other completion
                            * calls take turns on it (0) */
+    int64_t product_model; /* a registered product model (models.id) answering instead
+                            * of the active one, e.g. a previous model to compare with
+                            * (0: the active one) */
 } rs_rec_options;
 
 void rs_rec_options_defaults(rs_rec_options *o);

@@ -147,5 +147,15 @@ expect_rc 0 "TUI map of a flat catalogue" "$BIN" --db "$T/flat.db" snapshot --ke
 expect_msg "$T/out" "clusters (derived):" "derived groups in the TUI legend"
 expect_msg "$T/out" "candle red" "a derived group named by its words"
 
+# compare with the previous model of the city: a second import is the active one
+awk 'NR == 1 { print; next } { printf "%s %s %s %.2f\n", $1, $2, $3, $4 + 0.7 * (NR % 2) }' \
+  "$T/flat.vec" >"$T/flat2.vec"
+expect_rc 0 "import second vectors" "$BIN" --db "$T/flat.db" import-model "$T/flat2.vec" --format word2vec
+expect_rc 0 "TUI compare with the previous model" "$BIN" --db "$T/flat.db" snapshot --product f1 --keys "[[[[[[[[}}Cp"
+expect_msg "$T/out" "the model vs the previous" "compare title"
+expect_msg "$T/out" "previous product #1" "the previous model answers the right column"
+expect_msg "$T/out" "default: product #2" "the active model answers the left column"
+expect_msg "$T/out" "2 blue mug 19              0.996     2 blue mug 13" "the two models' lists"
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

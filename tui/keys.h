@@ -55,7 +55,7 @@ enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS }
     X(EXPLAIN, TUI_SEC_VIEWS, "e", "explain the highlighted row (in it: j/k rows, Enter)",    \
       'e')                                                                                  \
     X(MAP, TUI_SEC_VIEWS, "M", "map of what the model learned (products / categories)", 'M') \
-    X(COMPARE, TUI_SEC_VIEWS, "C", "compare the lists with another city (in it: c)", 'C')  \
+    X(COMPARE, TUI_SEC_VIEWS, "C", "compare with another city (in it: c) or model (p)", 'C')  \
     X(RECEIPTS, TUI_SEC_VIEWS, "R", "receipts holding the highlighted product and this one", \
       'R')                                                                                  \
     X(HELP, TUI_SEC_VIEWS, "? F1", "this help", '?', KEY_F(1))                              \

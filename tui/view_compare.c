@@ -2,12 +2,14 @@
  * categories, complements) side by side for this city and another one, each column
  * headed by the model that answered (its id, and whether it is the city's own or all
  * cities'), each row with its score; a row present on one side only is marked `+`.
- * `c` takes the next city for the right column, Tab jumps to the next list, the
- * movement keys scroll.  The right column runs the same query (basket or product, k,
+ * `c` takes the next city for the right column, `p` this city's previous product
+ * model instead (the newest registered one before the model answering: "two models of
+ * one city"), Tab jumps to the next list, the movement keys scroll.  The right column runs the same query (basket or product, k,
  * mask, synonyms' category rule) on that city's recommender, opened on first use like
  * a switched city's.
  */
 #include "app.h"
+#include "../core/model.h"
 #include "../core/sanitize.h"
 
 #include <stdio.h>
@@ -16,6 +18,9 @@
 
 struct tui_compare {
     int other;          /* city index of the right column */
+    int previous;       /* the right column is this city's previous product model (p) */
+    int64_t prev_model; /* its id (0: none found) */
+    rs_recommender *prev_rec; /* opened on that model */
     rs_rec_result *res; /* the right column's answer */
     char err[400];      /* why the right column has none */
     int built_w;        /* the box width the lines were built for (0: rebuild) */
@@ -27,6 +32,7 @@ void tui_compare_free(tui_app *a)
     if (!a->cmp)
         return;
     rs_rec_result_free(a->cmp->res);
+    rs_recommender_close(a->cmp->prev_rec);
     free(a->cmp);
     a->cmp = NULL;
 }
@@ -55,11 +61,54 @@ static rs_recommender *city_rec(tui_app *a, int ci, char *err, size_t n)
     return c->rec;
 }
 
+/* The current city's recommender answering with its previous product model: the
+ * newest registered one of the answering model's city other than the answering one. */
+static rs_recommender *previous_rec(tui_app *a, struct tui_compare *cm, char *err, size_t n)
+{
+    const rs_rec_list *l = tui_rows(a, PANE_SYN);
+    if (!l || l->status != RS_OK) {
+        snprintf(err, n, "%s", "no product model answers here");
+        return NULL;
+    }
+    int64_t prev = 0;
+    rs_model_list ml = {0};
+    rs_error e = {0};
+    if (rs_registry_list(a->s, l->model_city, RS_KIND_PRODUCT, &ml, &e) != RS_OK) {
+        snprintf(err, n, "%.390s", e.msg);
+        return NULL;
+    }
+    for (size_t i = 0; i < ml.n && !prev; i++)
+        if (ml.rows[i].info.id != l->model_id && strcmp(ml.rows[i].info.split, "all") == 0)
+            prev = ml.rows[i].info.id;
+    rs_model_list_free(&ml);
+    if (!prev) {
+        snprintf(err, n, "no previous product model of %s in the registry",
+                 l->model_city ? a->cities[a->ci].name : "all cities");
+        return NULL;
+    }
+    if (cm->prev_rec && cm->prev_model == prev)
+        return cm->prev_rec;
+    rs_recommender_close(cm->prev_rec);
+    cm->prev_rec = NULL;
+    cm->prev_model = prev;
+    rs_rec_options o;
+    rs_rec_options_defaults(&o);
+    o.no_completion = 1;
+    o.no_copurchase = 1;
+    o.product_model = prev;
+    if (rs_recommender_open(a->s, a->cities[a->ci].id, &o, &cm->prev_rec, &e) != RS_OK) {
+        cm->prev_rec = NULL;
+        snprintf(err, n, "%.390s", e.msg);
+    }
+    return cm->prev_rec;
+}
+
 /* The right column's answer (0), or -1 with cmp->err. */
 static int compute_other(tui_app *a, struct tui_compare *cm)
 {
     cm->err[0] = 0;
-    rs_recommender *r = city_rec(a, cm->other, cm->err, sizeof cm->err);
+    rs_recommender *r = cm->previous ? previous_rec(a, cm, cm->err, sizeof cm->err)
+                                     : city_rec(a, cm->other, cm->err, sizeof cm->err);
     if (!r)
         return -1;
     if (!cm->res && !(cm->res = rs_rec_result_new())) {
@@ -76,6 +125,12 @@ static int compute_other(tui_app *a, struct tui_compare *cm)
     return 0;
 }
 
+/* The city of the right column. */
+static int right_city(const tui_app *a, const struct tui_compare *cm)
+{
+    return cm->previous ? a->ci : cm->other;
+}
+
 /* Rank of index in a list, -1 when absent. */
 static int rank_in(const rs_rec_list *l, int32_t index)
 {
@@ -87,10 +142,18 @@ static int rank_in(const rs_rec_list *l, int32_t index)
 
 /* "Springfield: product #3", "↳ Ogdenville: product #1" (the all cities' model
  * answers: the main screen's fallback mark), "Springfield: models #3 + #4". */
-static void scorer(const tui_app *a, int ci, int pane, const rs_rec_list *l, char *buf,
-                   size_t n)
+static void scorer(const tui_app *a, int ci, int pane, const rs_rec_list *l, int previous,
+                   char *buf, size_t n)
 {
     const tui_city *c = &a->cities[ci];
+    if (previous && pane != PANE_CAT) {
+        snprintf(buf, n, "%s: previous %s #%lld", c->name,
+                 pane == PANE_COMP ? "models" : "product", (long long)l->model_id);
+        if (pane == PANE_COMP && l->model2_id > 0)
+            snprintf(buf, n, "%s: previous #%lld + #%lld", c->name, (long long)l->model_id,
+                     (long long)l->model2_id);
+        return;
+    }
     char fb[8] = "";
     if (l->model_city == 0 && c->id != 0) {
         size_t k = rs_utf8_encode(fb, (unsigned)rs_glyphs_get(a->utf8)->fallback);
@@ -131,11 +194,12 @@ static void add_list(tui_app *a, struct tui_compare *cm, tui_lines *l, int pane,
     tui_lines_add(l, 0, TUI_ROLE_HEADER, "%s", TUI_PANES[pane].title);
     lbuf[0] = rbuf[0] = 0;
     if (L && L->status == RS_OK)
-        scorer(a, a->ci, pane, L, lbuf, sizeof lbuf);
+        scorer(a, a->ci, pane, L, 0, lbuf, sizeof lbuf);
     if (R && R->status == RS_OK)
-        scorer(a, cm->other, pane, R, rbuf, sizeof rbuf);
+        scorer(a, right_city(a, cm), pane, R, cm->previous, rbuf, sizeof rbuf);
     tui_lines_add(l, 2, TUI_ROLE_DIM, "%s", lbuf[0] ? lbuf : a->cities[a->ci].name);
-    tui_lines_span(l, rx + 2, TUI_ROLE_DIM, "%s", rbuf[0] ? rbuf : a->cities[cm->other].name);
+    tui_lines_span(l, rx + 2, TUI_ROLE_DIM, "%s",
+                   rbuf[0] ? rbuf : a->cities[right_city(a, cm)].name);
     int nl = L && L->status == RS_OK ? L->n : 0, nr = R && R->status == RS_OK ? R->n : 0;
     if (!L || L->status != RS_OK || !R || R->status != RS_OK) {
         tui_lines_add(l, 2, TUI_ROLE_WARN, "%s",
@@ -184,8 +248,12 @@ static void compare_build(tui_app *a, int box_w)
     rs_sanitize_str(what, !a->utf8, 40, name, sizeof name);
     if (a->n_basket > 0)
         snprintf(name, sizeof name, "the basket (%d products)", a->n_basket);
-    snprintf(l->title, sizeof l->title, "Compare: %.50s, %.40s vs %.40s", name,
-             a->cities[a->ci].name, a->cities[cm->other].name);
+    if (cm->previous)
+        snprintf(l->title, sizeof l->title, "Compare: %.50s, %.40s: the model vs the previous",
+                 name, a->cities[a->ci].name);
+    else
+        snprintf(l->title, sizeof l->title, "Compare: %.50s, %.40s vs %.40s", name,
+                 a->cities[a->ci].name, a->cities[cm->other].name);
     compute_other(a, cm);
     int cw = (box_w - 4 - 1) / 2;
     for (int p = 0; p < NPANES; p++)
@@ -193,8 +261,8 @@ static void compare_build(tui_app *a, int box_w)
     tui_lines_add(l, 0, TUI_ROLE_MARK, "%s", "+");
     tui_lines_span(l, 2, TUI_ROLE_DIM, "%s",
                    cw >= 46 ? "only on this side; =n its rank on the other; c: another city; "
-                              "Tab: next list"
-                            : "only on this side; c: another city; Tab: next list");
+                              "p: the previous model; Tab: next list"
+                            : "only here; c: another city; p: previous model; Tab: next");
 }
 
 static int next_city(const tui_app *a, int from)
@@ -230,7 +298,14 @@ static unsigned compare_key(tui_app *a, int code, tui_cmd cmd)
     struct tui_compare *cm = a->cmp;
     if (!cm)
         return TUI_IGNORED;
+    if (cmd == TUI_CMD_NONE && code == 'p') { /* the previous model, or back */
+        cm->previous = !cm->previous;
+        cm->built_w = 0;
+        a->ov_list.top = 0;
+        return TUI_HANDLED;
+    }
     if (cmd == TUI_CMD_CITY) {
+        cm->previous = 0;
         cm->other = next_city(a, cm->other);
         cm->built_w = 0;
         a->ov_list.top = 0;

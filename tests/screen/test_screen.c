@@ -160,6 +160,7 @@ static const scase CASES[] = {
     {"compare_tab", 24, 80, U, C, 0, 0, NULL, "P16", "C<Tab><Tab>"},
     {"compare_basket", 24, 80, U, C, 0, 0, NULL, "P16", "<Tab><Tab>bjbC<Tab>"},
     {"compare_fallback_city", 24, 80, U, C, 0, 0, "Ogdenville", "P16", "C"},
+    {"compare_no_previous", 24, 80, U, C, 0, 0, NULL, "P16", "Cp"},
     /* the receipts behind a co-purchase count (view_receipts.c) */
     {"receipts", 24, 80, U, C, 1, 0, NULL, "P16", "<Tab><Tab>R"},
     {"receipts_ascii", 24, 80, A, M, 1, 0, NULL, "P16", "<Tab><Tab>R"},
