@@ -13,13 +13,14 @@
 #include "completion_choice.h"
 #include "completion_kernel.h"
 #include "ease.h"
+#include "glove.h"
 #include "knn.h"
 #include "model.h"
 #include "topheap.h"
 
 
 static const char *const METHOD_NAMES[RS_COMP_N] = {"popularity", "itemitem", "sgns", "als",
-                                                    "ease"};
+                                                    "ease", "glove"};
 
 const char *rs_comp_method_name(rs_comp_method m)
 {
@@ -34,14 +35,15 @@ int rs_comp_method_parse(const char *name, rs_comp_method *out, rs_error *e)
             return RS_OK;
         }
     return rs_seterr(e, RS_EUSAGE,
-                     "unknown completion method '%s' (popularity, itemitem, sgns, als, ease)",
+                     "unknown completion method '%s' (popularity, itemitem, sgns, als, ease, "
+                     "glove)",
                      name);
 }
 
 struct rs_completion {
     rs_completion_parts p;
     /* owned when opened from the store */
-    rs_embedding *own_sgns, *own_als, *own_ease;
+    rs_embedding *own_sgns, *own_als, *own_ease, *own_glove;
     rs_knn *own_knn;
     int64_t *own_pop;
     rs_als_scorer *als_sc;
@@ -73,6 +75,7 @@ void rs_completion_close(rs_completion *c)
     rs_embedding_free(c->own_sgns);
     rs_embedding_free(c->own_als);
     rs_embedding_free(c->own_ease);
+    rs_embedding_free(c->own_glove);
     rs_knn_free(c->own_knn);
     free(c->own_pop);
     rs_als_scorer_free(c->als_sc);
@@ -148,7 +151,8 @@ static void set_name(rs_completion *c)
 static int finish(rs_completion *c, rs_error *e)
 {
     const rs_completion_parts *p = &c->p;
-    const void *part[RS_COMP_N] = {p->pop_counts, p->knn, p->sgns, p->als, p->ease};
+    const void *part[RS_COMP_N] = {p->pop_counts, p->knn, p->sgns, p->als, p->ease,
+                                   p->glove};
     int used = 0, last = -1;
     for (int m = 0; m < RS_COMP_N; m++) {
         if (p->weights[m] == 0.0)
@@ -168,9 +172,9 @@ static int finish(rs_completion *c, rs_error *e)
         return rs_seterr(e, RS_EDATA, "completion: the product model has input vectors only "
                                       "(no output vectors, e.g. imported from word2vec): "
                                       "sgns scores in.out");
-    const rs_embedding *embs[3] = {p->sgns, p->als, p->ease};
+    const rs_embedding *embs[4] = {p->sgns, p->als, p->ease, p->glove};
     int maxdim = 1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (embs[i]) {
             if (embs[i]->n_items > p->n_items)
                 return rs_seterr(e, RS_EDATA,
@@ -204,7 +208,7 @@ static int finish(rs_completion *c, rs_error *e)
     if (p->knn)
         for (int32_t i = 0; i < rs_knn_n_items(p->knn); i++)
             c->cand[i] |= rs_knn_count(p->knn, i) > 0;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (embs[i])
             for (int32_t r = 0; r < embs[i]->rows; r++)
                 if (embs[i]->row_item[r] >= 0 && embs[i]->row_item[r] < p->n_items)
@@ -335,6 +339,11 @@ static int score_method(rs_completion *c, int m, const int32_t *ctx, int n, floa
         for (int32_t i = p->ease->n_items; i < p->n_items; i++)
             scores[i] = -INFINITY;
         return known;
+    case RS_COMP_GLOVE:
+        known = rs_embedding_score_inout(p->glove, ctx, n, scores);
+        for (int32_t i = p->glove->n_items; i < p->n_items; i++)
+            scores[i] = -INFINITY;
+        return known < 0 ? 0 : known;
     default:
         return 0;
     }
@@ -712,6 +721,12 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
                             e)))
             goto done;
         c->p.ease = c->own_ease;
+    }
+    if (c->p.weights[RS_COMP_GLOVE] != 0.0) {
+        if ((rc = load_part(s, city_id, RS_KIND_GLOVE, ids[RS_COMP_GLOVE], &c->own_glove,
+                            NULL, e)))
+            goto done;
+        c->p.glove = c->own_glove;
     }
     if (c->p.weights[RS_COMP_ITEMITEM] != 0.0) {
         if ((rc = rs_corpus_load(s, city, &corpus, e)))

@@ -8,6 +8,7 @@
  *   sgns        sum over the context of in[ctx] . out[item] (the product model)
  *   als         implicit-ALS fold-in of the basket, then u . y[item] (als.h)
  *   ease        sum over the context of B[ctx][item] (ease.h)
+ *   glove       sum over the context of in[ctx] . out[item] of the GloVe model (glove.h)
  *   blend       sum over methods of w_m * z_m(item), where z_m is method m's score
  *               standardised over the items it can score (mean 0, sd 1); items a
  *               method cannot score take that method's minimum z.  Only items the
@@ -44,10 +45,11 @@ typedef enum {
     RS_COMP_SGNS,
     RS_COMP_ALS,
     RS_COMP_EASE,
+    RS_COMP_GLOVE,
     RS_COMP_N, /* number of base methods; a blend mixes them */
 } rs_comp_method;
 
-/* "popularity", "itemitem", "sgns", "als", "ease" (NULL for out of range). */
+/* "popularity", "itemitem", "sgns", "als", "ease", "glove" (NULL for out of range). */
 const char *rs_comp_method_name(rs_comp_method m);
 /* Parses one of the names above; RS_EUSAGE naming the word otherwise. */
 int rs_comp_method_parse(const char *name, rs_comp_method *out, rs_error *e);
@@ -63,6 +65,7 @@ typedef struct rs_completion_parts {
     const rs_embedding *sgns;    /* product model, in.out */
     const rs_embedding *als;     /* item factors in `in` (see als.h) */
     const rs_embedding *ease;    /* B rows in `in` (dim = rows, see ease.h) */
+    const rs_embedding *glove;   /* GloVe model, in.out (glove.h) */
     float als_lambda, als_alpha; /* fold-in parameters of the ALS model */
     double weights[RS_COMP_N];   /* blend weights; a single method = one weight 1 */
 } rs_completion_parts;

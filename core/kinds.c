@@ -11,6 +11,7 @@
 #include "als.h"
 #include "completion.h"
 #include "ease.h"
+#include "glove.h"
 
 const rs_metric_def RS_RANK_METRICS[] = {
     {"hr@10", "HR@10"},
@@ -32,6 +33,8 @@ const rs_kind RS_KINDS[] = {
      rs_als_parts, NULL, 0, METRICS},
     {"ease", "EASE", "ease", &RS_EASE_PARAMS, RS_BASKETS_PRODUCTS, rs_ease_fit_kind,
      RS_COMP_EASE, rs_ease_parts, NULL, RS_KIND_MAY_REFUSE, METRICS},
+    {"glove", "product GloVe", "glove in.out", &RS_GLOVE_PARAMS, RS_BASKETS_PRODUCTS,
+     rs_glove_fit_kind, RS_COMP_GLOVE, rs_glove_parts, NULL, 0, METRICS},
 };
 const int RS_N_KINDS = (int)(sizeof RS_KINDS / sizeof RS_KINDS[0]);
 

@@ -103,7 +103,7 @@ expect_rc 0 "recommend after prune" "$BIN" --db "$DB" recommend --product "$(hea
 # options and filters
 expect_rc 0 "--help" "$BIN" models --help
 expect_msg "$T/out" "models prune [--keep N]" "usage"
-expect_rc 1 "unknown kind" "$BIN" --db "$DB" models --kind glove
+expect_rc 1 "unknown kind" "$BIN" --db "$DB" models --kind nosuchkind
 expect_rc 1 "unknown city" "$BIN" --db "$DB" models --city atlantis
 expect_rc 1 "stray argument" "$BIN" --db "$DB" models list
 
