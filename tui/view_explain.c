@@ -5,6 +5,7 @@
 #include "app.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Row of a product (or, for the categories list, a category) in a list; -1 when absent. */
@@ -87,6 +88,37 @@ static void explain_category_step(tui_app *a, tui_lines *l, const rs_rec_row *r)
     }
 }
 
+/* Co-purchase count and lift of a row the recommender did not count (a synonym): from
+ * the co-purchase index, as the complements count them.  A synonym bought with the
+ * query far above chance (lift >> 1) reads as a complement, not a substitute. */
+static void explain_copurchase(tui_app *a, tui_lines *l, const rs_rec_row *r)
+{
+    rs_recommender *rec = tui_rec(a);
+    int64_t *ids = NULL, n = 0;
+    const int32_t *q = a->n_basket > 0 ? a->basket : &a->product;
+    int nq = a->n_basket > 0 ? a->n_basket : 1;
+    rs_error e = {0};
+    if (!rec || !a->cities[a->ci].rec_full ||
+        rs_rec_copurchase_receipts(rec, q, nq, r->index, &ids, &n, &e) != RS_OK) {
+        ROW("co-purchases", "%s",
+            rec && !a->cities[a->ci].rec_full ? "being counted in the background"
+                                               : "not computed");
+        return;
+    }
+    free(ids);
+    ROW("co-purchases", "%lld receipts with the query (R lists them)", (long long)n);
+    rs_rec_product qi;
+    int64_t N = rs_rec_n_receipts(rec);
+    if (nq == 1 && rs_rec_product_info(rec, a->product, &qi, NULL) == RS_OK &&
+        qi.popularity > 0 && r->popularity > 0 && N > 0) {
+        double lift = (double)n * (double)N / ((double)r->popularity * (double)qi.popularity);
+        ROW("lift", "%.3f  (co-purchases / expected if independent%s)", lift,
+            lift > 2 ? "; bought together: a complement" : "");
+    } else {
+        ROW("lift", "%s", nq > 1 ? "for a single product only" : "none: unsold");
+    }
+}
+
 /* The pair (query, product): computed for complement rows. */
 static void explain_pair(tui_app *a, tui_lines *l, const rs_rec_row *r)
 {
@@ -95,7 +127,7 @@ static void explain_pair(tui_app *a, tui_lines *l, const rs_rec_row *r)
     int pi = a->pane == PANE_COMP ? a->panes[PANE_COMP].sel : list_find(comps, r->index);
     if (pi < 0) {
         ROW("product score", "%s", "not computed: not in the complements list");
-        ROW("co-purchases, lift", "%s", "counted for complement rows only");
+        explain_copurchase(a, l, r);
         return;
     }
     const rs_rec_row *k = &comps->rows[pi];

@@ -201,6 +201,9 @@ static const scase CASES[] = {
     {"i12_05_trust_ascii", 24, 80, A, M, 0, W_FULL, "Shelbyville", "P16", NULL},
     /* issue 12 item 7: a pane says how many rows the mask hid and which key shows them */
     {"i12_07_mask_hidden", 24, 80, U, C, 1, W_FULL, NULL, "P16", "{{{{{{{{"},
+    /* issue 12 item 4: e shows co-purchases and lift for synonym rows too (counted in
+     * the background on an interactive start, then the open view is rebuilt) */
+    {"i12_04_synonym_lift_background", 24, 80, U, C, 0, W_FULL, NULL, "P16", "je"},
     /* issue 17: wide terminals: from 120 columns the lists fill their panes, from 160 the
      * panes stand side by side (80x24 as before) */
     {"i17_wide_140x50", 50, 140, U, C, 0, W_FULL, NULL, "P16", NULL},
