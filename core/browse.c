@@ -367,7 +367,10 @@ int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, r
                                    : rs_store_sqlerr(s, e, "models");
     }
     int64_t city = sqlite3_column_int64(st, 0);
-    const char *kind = (const char *)sqlite3_column_text(st, 1);
+    char kbuf[32];
+    const char *kt = (const char *)sqlite3_column_text(st, 1);
+    snprintf(kbuf, sizeof kbuf, "%s", kt ? kt : "");
+    const char *kind = kt ? kbuf : NULL; /* a copy: st is finalized below */
     const char *ca = (const char *)sqlite3_column_text(st, 3);
     char created[32], ecreated[32] = "", pcreated[32], split[32] = "", psplit[32];
     snprintf(created, sizeof created, "%s", ca ? ca : "");

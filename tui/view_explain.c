@@ -112,8 +112,10 @@ static void explain_copurchase(tui_app *a, tui_lines *l, const rs_rec_row *r)
     if (nq == 1 && rs_rec_product_info(rec, a->product, &qi, NULL) == RS_OK &&
         qi.popularity > 0 && r->popularity > 0 && N > 0) {
         double lift = (double)n * (double)N / ((double)r->popularity * (double)qi.popularity);
-        ROW("lift", "%.3f  (co-purchases / expected if independent%s)", lift,
-            lift > 2 ? "; bought together: a complement" : "");
+        if (lift > 2)
+            ROW("lift", "%.3f  (x chance: bought together, a complement)", lift);
+        else
+            ROW("lift", "%.3f  (co-purchases / expected if independent)", lift);
     } else {
         ROW("lift", "%s", nq > 1 ? "for a single product only" : "none: unsold");
     }
