@@ -289,8 +289,17 @@ static void print_summary(const rs_import_report *rep)
     if (rep->skipped_cancelled || rep->skipped_nonpositive)
         printf("skipped: %lld cancelled lines, %lld lines with quantity <= 0\n",
                (long long)rep->skipped_cancelled, (long long)rep->skipped_nonpositive);
+    if (rep->skipped_nonproducts)
+        printf("skipped: %lld lines of codes that are not products (postage, fees, ...)\n",
+               (long long)rep->skipped_nonproducts);
+    if (rep->skipped_duplicates)
+        printf("skipped: %lld lines identical to an earlier line of their receipt (counted "
+               "once)\n", (long long)rep->skipped_duplicates);
     if (rep->skipped_events)
         printf("skipped: %lld events of unknown types\n", (long long)rep->skipped_events);
+    if (rep->receipts_no_customer && rep->receipts_no_customer < rep->receipts_added)
+        printf("note: %lld of the %lld receipts added have no customer id\n",
+               (long long)rep->receipts_no_customer, (long long)rep->receipts_added);
     if (rep->uncategorised)
         printf("note: %lld products without a category are in \"(uncategorised)\" (of their "
                "department when they have one)\n", (long long)rep->uncategorised);
@@ -309,6 +318,10 @@ static void warn_report(const rs_import_report *rep)
                      "content, and is not that content with lines appended: all its lines "
                      "were read (a receipt id seen before gets these lines added)\n",
                      rep->files[i].path, rep->files[i].changed_at);
+    if (rep->orders_unmatched)
+        cli_warn("recoscope import: warning: %lld receipt line(s) belong to orders that are not "
+                 "in orders.csv: imported without a customer and a time\n",
+                 (long long)rep->orders_unmatched);
     if (rep->skipped_unknown)
         cli_warn("recoscope import: warning: %lld receipt line(s) name products that are not "
                  "in the catalogue (the first: '%s'): skipped\n",

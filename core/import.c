@@ -164,6 +164,12 @@ static void imp_free(imp *im)
     sm_free(&im->cities);
     sm_free(&im->visitors);
     free(im->cat_parent);
+    sm_free(&im->orders);
+    free(im->unnamed);
+    sqlite3_finalize(im->st_prod_name);
+    free(im->order_ts);
+    free(im->order_cust);
+    free(im->order_custn);
     free(im->ev);
     free(im->ev_name);
     free(im->ev_w);

@@ -94,6 +94,11 @@ enum {
     RS_PF_INPUT_OPTIONAL = 1u << 7, /* the preset runs without positional inputs */
     RS_PF_PRODUCTS_NA = 1u << 8,    /* products file: NA / NO COMMODITY mean "none" */
     RS_PF_PRODUCTS_COMPOSE = 1u << 9, /* products file: no name column, name = brand type size */
+    RS_PF_DEDUP_LINES = 1u << 12,   /* a line identical to an earlier line of its receipt
+                                       (same product) is a duplicate: counted once */
+    RS_PF_CUSTOMER_INT = 1u << 13,  /* customer ids "17850.0" (a float export) are "17850" */
+    RS_PF_ORDERS = 1u << 11,        /* receipt ids are orders of the orders table loaded by
+                                       the preset (customer and time come from there) */
     RS_PF_UNKNOWN_SKIP = 1u << 10,  /* unknown products are skipped (and reported) unless
                                        --unknown-products error */
 };
@@ -108,6 +113,9 @@ typedef struct rs_import_preset {
     const char *const *aliases[RS_COL_ROLES]; /* header names per role; NULL: not read */
     unsigned required;  /* (1u << role) for each role that must be present */
     unsigned flags;     /* RS_PF_* */
+    const char *const *non_products; /* product ids that are not products (postage, fees):
+                                        their lines are skipped and counted; "x*" is a
+                                        prefix; case-insensitive; NULL: none */
     int (*run)(struct rs_imp *im, const struct rs_import_preset *p, rs_error *e);
 } rs_import_preset;
 
@@ -140,7 +148,11 @@ typedef struct rs_import_report {
     int64_t lines; /* receipt lines stored (rows added to receipt_items: lines of one
                       receipt and product, or of one session and item, are one) */
     int64_t skipped_unknown, skipped_cancelled, skipped_nonpositive, skipped_events;
+    int64_t skipped_nonproducts, skipped_duplicates;
     char unknown_example[64]; /* the first unknown product id skipped */
+    int64_t orders_unmatched; /* instacart with orders.csv: receipt lines whose order is
+                                 not in orders.csv (no customer, no time) */
+    int64_t receipts_no_customer; /* receipts added without a customer id */
     int64_t name_fixes;    /* names with invalid UTF-8 repaired with U+FFFD */
     int64_t uncategorised; /* products put into "(uncategorised)" (their department's
                               own, "dept:<department>/(uncategorised)", when they have one) */

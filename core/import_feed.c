@@ -326,6 +326,7 @@ int imp_receipt_id(imp *im, const char *ext, size_t n, const char *city, size_t 
     im->frec[im->nfrec++] =
         (feedrec){id, cid, ts, key, cust, (uint32_t)n, (uint32_t)custn, has_ts};
     im->rep->receipts_added++;
+    im->rep->receipts_no_customer += custn == 0;
     *out = id;
     return RS_OK;
 }
@@ -334,7 +335,8 @@ int imp_receipt_id(imp *im, const char *ext, size_t n, const char *city, size_t 
 
 /* Sorts each run of lines of one receipt by product and merges equal products, so
  * that receipt_items gets keys in increasing order (SQLite's b-tree then appends
- * instead of searching) and fewer conflicts. */
+ * instead of searching) and fewer conflicts.  With line hashes (RS_PF_DEDUP_LINES) a
+ * line equal to the first one of its product in the run is dropped, not summed. */
 void imp_sort_items(imp *im)
 {
     feeditem *v = im->fitem;
@@ -353,7 +355,9 @@ void imp_sort_items(imp *im)
             v[b] = x;
         }
         for (size_t a = i; a < j; a++) {
-            if (a > i && v[a].prod == v[out - 1].prod) {
+            if (a > i && v[a].prod == v[out - 1].prod && v[a].lh && v[a].lh == v[out - 1].lh)
+                im->rep->skipped_duplicates++; /* the same line again: counted once */
+            else if (a > i && v[a].prod == v[out - 1].prod) {
                 v[out - 1].qty += v[a].qty;
                 if (v[a].w > v[out - 1].w)
                     v[out - 1].w = v[a].w;
@@ -386,7 +390,8 @@ int imp_flush_feed(imp *im, rs_error *e)
     return rc;
 }
 
-int imp_queue_item(imp *im, int64_t rec, int64_t prod, double qty, double w, rs_error *e)
+int imp_queue_item(imp *im, int64_t rec, int64_t prod, double qty, double w, uint64_t lh,
+                   rs_error *e)
 {
     if (im->nfitem == im->capfitem) {
         size_t cap = im->capfitem ? im->capfitem * 2 : 65536;
@@ -396,6 +401,6 @@ int imp_queue_item(imp *im, int64_t rec, int64_t prod, double qty, double w, rs_
         im->fitem = ni;
         im->capfitem = cap;
     }
-    im->fitem[im->nfitem++] = (feeditem){rec, prod, qty, w};
+    im->fitem[im->nfitem++] = (feeditem){rec, prod, qty, w, lh};
     return RS_OK;
 }

@@ -124,6 +124,7 @@ typedef struct feedrec {
 typedef struct feeditem {
     int64_t rec, prod;
     double qty, w;
+    uint64_t lh; /* RS_PF_DEDUP_LINES: the hash of the line's bytes (0: not compared) */
 } feeditem;
 
 typedef struct feedaux {
@@ -150,6 +151,16 @@ typedef struct rs_imp {
     sqlite3_stmt *st_cat, *st_cat_parent, *st_prod, *st_prod_upd, *st_item_sum, *st_city,
         *st_ledger, *st_ledger_find, *st_ledger_size;
     int nthreads;
+    /* orders (instacart with orders.csv): order id -> index; its time and customer */
+    strmap orders;
+    /* products created on sight without a name (named by their id) in this import: the
+     * first line that has a name names them (by product id) */
+    unsigned char *unnamed;
+    size_t unnamed_n;
+    sqlite3_stmt *st_prod_name;
+    int64_t *order_ts;
+    const char **order_cust; /* strings in ar */
+    uint32_t *order_custn;
     /* events */
     char **ev_name;
     double *ev_w;
@@ -265,7 +276,8 @@ int imp_load_receipts(imp *im, rs_error *e);
 int imp_receipt_id(imp *im, const char *ext, size_t n, const char *city, size_t cityn,
                    int has_ts, int64_t ts, const char *cust, size_t custn, int64_t *out,
                    rs_error *e);
-int imp_queue_item(imp *im, int64_t rec, int64_t prod, double qty, double w, rs_error *e);
+int imp_queue_item(imp *im, int64_t rec, int64_t prod, double qty, double w, uint64_t lh,
+                   rs_error *e);
 /* Sorts each receipt's queued lines by product and merges equal products. */
 void imp_sort_items(imp *im);
 /* Inserts the queued receipts and lines. */

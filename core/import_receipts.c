@@ -32,6 +32,7 @@ typedef struct rrow {
     int64_t line, ts;
     double qty, weight, price;
     int64_t prod; /* > 0 resolved; 0: the writer resolves (products created on sight) */
+    uint64_t lh;  /* RS_PF_DEDUP_LINES: hash of the line's bytes */
     uint8_t has_ts, has_price;
 } rrow;
 
@@ -47,6 +48,7 @@ typedef struct chunk {
     int64_t eline, ecol;
     char emsg[600];
     int64_t rows_read, skipped_unknown, skipped_cancel, skipped_nonpos, skipped_events, name_fixes;
+    int64_t orders_unmatched, skipped_nonproducts;
     char unknown_example[64];
 } chunk;
 
@@ -254,6 +256,28 @@ static int parse_when(const rjob *j, chunk *c, rs_csv_reader *r, int64_t *ts, in
     return 0;
 }
 
+/* Whether the product id is one of the preset's non-product codes. */
+static int non_product(const char *const *list, const char *p, size_t n)
+{
+    for (; *list; list++) {
+        size_t k = strlen(*list);
+        if ((*list)[k - 1] == '*' ? n >= k - 1 && strncasecmp(p, *list, k - 1) == 0
+                                  : n == k && strncasecmp(p, *list, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The record's bytes without its line end, hashed (never 0). */
+static uint64_t line_hash(const rs_csv_reader *r)
+{
+    const char *a = r->rec_start, *b = r->p;
+    while (b > a && (b[-1] == '\n' || b[-1] == '\r'))
+        b--;
+    uint64_t h = rs_fnv1a64(RS_FNV64_INIT, a, (size_t)(b - a));
+    return h ? h : 1;
+}
+
 /* Parses one record into rows.  Returns 0 (row(s) added or skipped) or -1 (c->err). */
 static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
 {
@@ -278,6 +302,10 @@ static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
     if (w_id(c, r, col[RS_COL_RECEIPT], ev ? "visitor id" : "receipt id", &rid) ||
         w_id(c, r, col[RS_COL_PRODUCT], ev ? "item id" : "product id", &pext))
         return -1;
+    if (j->pre->non_products && non_product(j->pre->non_products, pext.p, pext.n)) {
+        c->skipped_nonproducts++;
+        return 0;
+    }
     double qty = 1, weight = 1;
     if (col[RS_COL_QUANTITY] >= 0) {
         const char *p = r->f[col[RS_COL_QUANTITY]].p;
@@ -341,6 +369,25 @@ static int parse_record(rjob *j, chunk *c, rs_csv_reader *r)
     if (w_text(c, r, col[RS_COL_CITY], &x->city) || w_text(c, r, col[RS_COL_CUSTOMER], &x->cust) ||
         w_text(c, r, col[RS_COL_NAME], &x->pname))
         return -1;
+    if ((fl & RS_PF_CUSTOMER_INT) && x->cust.n > 2 && x->cust.p[x->cust.n - 2] == '.' &&
+        x->cust.p[x->cust.n - 1] == '0') {
+        size_t k = 0;
+        while (k < x->cust.n - 2 && x->cust.p[k] >= '0' && x->cust.p[k] <= '9')
+            k++;
+        if (k == x->cust.n - 2) /* "17850.0": a float export of the id 17850 */
+            x->cust.n -= 2;
+    }
+    if (fl & RS_PF_DEDUP_LINES)
+        x->lh = line_hash(r);
+    if ((fl & RS_PF_ORDERS) && im->orders.len) { /* the order's customer and time */
+        int64_t *oi = sm_get(&im->orders, rid.p, rid.n);
+        if (oi) {
+            x->cust = (sref){im->order_cust[*oi], im->order_custn[*oi]};
+            x->ts = im->order_ts[*oi];
+            x->has_ts = 1;
+        } else
+            c->orders_unmatched++;
+    }
     if (col[RS_COL_PRICE] >= 0) {
         const char *p = r->f[col[RS_COL_PRICE]].p;
         size_t n = r->f[col[RS_COL_PRICE]].n;
@@ -404,11 +451,41 @@ static void *worker(void *arg)
 
 /* ---- writing (the calling thread) ------------------------------------------------- */
 
+/* Names a product created on sight without a name, from a later line that has one. */
+static int name_later(imp *im, int64_t id, const sref *name, rs_error *e)
+{
+    im->unnamed[id] = 0;
+    if (!im->st_prod_name &&
+        sqlite3_prepare_v3(im->db, "UPDATE products SET name = ?2 WHERE id = ?1", -1,
+                           SQLITE_PREPARE_PERSISTENT, &im->st_prod_name, NULL) != SQLITE_OK)
+        return imp_sqlfail(im, e, "naming a product");
+    sqlite3_bind_int64(im->st_prod_name, 1, id);
+    sqlite3_bind_text(im->st_prod_name, 2, name->p, (int)name->n, SQLITE_STATIC);
+    return imp_step_done(im, im->st_prod_name, e, "naming a product");
+}
+
+/* Remembers that product id was created without a name (out of memory: it keeps it). */
+static void mark_unnamed(imp *im, int64_t id)
+{
+    if ((size_t)id >= im->unnamed_n) {
+        size_t nn = (size_t)id * 2 + 1024;
+        unsigned char *p = realloc(im->unnamed, nn);
+        if (!p)
+            return;
+        memset(p + im->unnamed_n, 0, nn - im->unnamed_n);
+        im->unnamed = p;
+        im->unnamed_n = nn;
+    }
+    im->unnamed[id] = 1;
+}
+
 static int auto_product(imp *im, unsigned flags, const rrow *x, int64_t *out, rs_error *e)
 {
     int64_t *v = sm_get(&im->prods, x->pext.p, x->pext.n);
     if (v) {
         *out = *v;
+        if (x->pname.n && (size_t)*v < im->unnamed_n && im->unnamed[*v])
+            return name_later(im, *v, &x->pname, e);
         return RS_OK;
     }
     int64_t cat;
@@ -428,8 +505,11 @@ static int auto_product(imp *im, unsigned flags, const rrow *x, int64_t *out, rs
                                  x->pext.p);
         name = buf;
     }
-    return imp_put_product(im, x->pext.p, x->pext.n, name, namen, cat, NULL, 0, x->has_price,
-                           x->price, out, e);
+    int rc2 = imp_put_product(im, x->pext.p, x->pext.n, name, namen, cat, NULL, 0, x->has_price,
+                              x->price, out, e);
+    if (rc2 == RS_OK && namen == 0)
+        mark_unnamed(im, *out);
+    return rc2;
 }
 
 /* The previous line's receipt, so that a run of lines of one receipt is looked up once. */
@@ -483,7 +563,7 @@ static int write_chunk(rjob *j, chunk *c, int64_t line_base, prevrec *pr, rs_err
             pr->n = x->rid.n;
             pr->rec = rec;
         }
-        if ((rc = imp_queue_item(im, rec, prod, x->qty, x->weight, e)))
+        if ((rc = imp_queue_item(im, rec, prod, x->qty, x->weight, x->lh, e)))
             return rc;
         im->rep->lines_read++;
     }
@@ -668,7 +748,9 @@ static int rfile_start(rfile *x, rs_error *e)
 static void count_chunk(imp *im, rs_import_file *rf, const chunk *c)
 {
     rf->rows += c->rows_read;
-    rf->skipped += c->skipped_unknown + c->skipped_cancel + c->skipped_nonpos + c->skipped_events;
+    rf->skipped += c->skipped_unknown + c->skipped_cancel + c->skipped_nonpos + c->skipped_events +
+                   c->skipped_nonproducts;
+    im->rep->skipped_nonproducts += c->skipped_nonproducts;
     if (c->skipped_unknown && !im->rep->unknown_example[0])
         memcpy(im->rep->unknown_example, c->unknown_example, sizeof c->unknown_example);
     im->rep->skipped_unknown += c->skipped_unknown;
@@ -676,6 +758,7 @@ static void count_chunk(imp *im, rs_import_file *rf, const chunk *c)
     im->rep->skipped_nonpositive += c->skipped_nonpos;
     im->rep->skipped_events += c->skipped_events;
     im->rep->name_fixes += c->name_fixes;
+    im->rep->orders_unmatched += c->orders_unmatched;
 }
 
 /* Waits for each chunk in file order and writes it. */

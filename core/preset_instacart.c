@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "import_int.h"
+#include "timeutil.h"
 
 enum { IC_DEPTS, IC_AISLES, IC_PRODUCTS, IC_NFILES };
 
@@ -178,6 +179,189 @@ static int ic_products_pass(icdata *d, int pass, rs_error *e)
     return rc;
 }
 
+/* ---- orders.csv (the Kaggle layout): customers and a time for each order ---------- */
+
+/* Each user's last order is put on this day (Instacart published the data in 2017). */
+#define IC_LAST_ORDER_Y 2017
+#define IC_LAST_ORDER_M 6
+#define IC_LAST_ORDER_D 1
+
+typedef struct icorder {
+    int64_t order;   /* index in im->orders */
+    int64_t user;    /* index of the user's name */
+    int64_t number;  /* order_number */
+    int64_t days;    /* days_since_prior_order (0 for the first) */
+    int64_t hour;    /* order_hour_of_day */
+} icorder;
+
+static int cmp_order(const void *a, const void *b)
+{
+    const icorder *x = a, *y = b;
+    if (x->user != y->user)
+        return x->user < y->user ? -1 : 1;
+    return (x->number > y->number) - (x->number < y->number);
+}
+
+/* A whole number from lo to hi in field col (empty allowed when *empty is given). */
+static int ic_int(const rs_csv_file *f, rs_csv_reader *r, int col, const char *what, int64_t lo,
+                  int64_t hi, int64_t *out, int *empty, rs_error *e)
+{
+    const char *p = r->f[col].p;
+    size_t n = r->f[col].n;
+    double v;
+    imp_trim(&p, &n);
+    if (empty)
+        *empty = n == 0;
+    if (n == 0 && empty)
+        return RS_OK;
+    if (imp_parse_num(p, n, &v) || v != (double)(int64_t)v || v < (double)lo || v > (double)hi)
+        return imp_rfail(f, r, r->f[col].raw, e, "%s '%.*s' is not a whole number from %lld to %lld",
+                         what, (int)(n > 40 ? 40 : n), p, (long long)lo, (long long)hi);
+    *out = (int64_t)v;
+    return RS_OK;
+}
+
+/* Reads the orders into v (*n of them) and im->orders; users named in users. */
+static int ic_read_orders(imp *im, const rs_csv_file *f, icorder **v, size_t *n, strmap *users,
+                          rs_error *e)
+{
+    static const char *const COLS[5][2] = {{"order_id", NULL}, {"user_id", NULL},
+                                           {"order_number", NULL}, {"days_since_prior_order", NULL},
+                                           {"order_hour_of_day", NULL}};
+    rs_csv_reader r;
+    int col[5], rc;
+    size_t cap = 0;
+    if ((rc = imp_read_header(f, 0, &r, e)))
+        goto done;
+    for (int i = 0; i < 5; i++)
+        if ((col[i] = imp_find_col(&r, NULL, COLS[i])) < 0) {
+            rc = imp_missing_col(f, &r, COLS[i][0], e);
+            goto done;
+        }
+    for (size_t nh = r.nf;;) {
+        int got, empty;
+        if ((rc = imp_read_row(f, &r, nh, &got, e)) || !got)
+            break;
+        const char *oid, *uid;
+        size_t oidn, uidn;
+        icorder o;
+        if ((rc = imp_id_field(f, &r, col[0], "order id", &oid, &oidn, e)) ||
+            (rc = imp_id_field(f, &r, col[1], "user id", &uid, &uidn, e)) ||
+            (rc = ic_int(f, &r, col[2], "order_number", 1, 1000000, &o.number, NULL, e)) ||
+            (rc = ic_int(f, &r, col[3], "days_since_prior_order", 0, 3650, &o.days, &empty, e)) ||
+            (rc = ic_int(f, &r, col[4], "order_hour_of_day", 0, 23, &o.hour, NULL, e)))
+            break;
+        if (empty)
+            o.days = 0;
+        if (sm_get(&im->orders, oid, oidn)) {
+            rc = imp_rfail(f, &r, r.f[col[0]].raw, e, "order '%.*s' is listed twice",
+                           (int)(oidn > 40 ? 40 : oidn), oid);
+            break;
+        }
+        int64_t *u = sm_get(users, uid, uidn);
+        o.user = u ? *u : (int64_t)users->len;
+        o.order = (int64_t)im->orders.len;
+        if ((!u && sm_put(users, uid, uidn, o.user)) || sm_put(&im->orders, oid, oidn, o.order)) {
+            rc = imp_oom(e);
+            break;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            icorder *nv = realloc(*v, cap * sizeof *nv);
+            if (!nv) {
+                rc = imp_oom(e);
+                break;
+            }
+            *v = nv;
+        }
+        (*v)[(*n)++] = o;
+    }
+done:
+    rs_csv_reader_free(&r);
+    return rc;
+}
+
+/* The orders' times: a user's orders in order_number order, days_since_prior_order
+ * apart, the last one on IC_LAST_ORDER, each at its order_hour_of_day (UTC). */
+static int ic_order_times(imp *im, icorder *v, size_t n, const strmap *users, rs_error *e)
+{
+    size_t no = im->orders.len;
+    im->order_ts = calloc(no ? no : 1, sizeof *im->order_ts);
+    im->order_cust = calloc(no ? no : 1, sizeof *im->order_cust);
+    im->order_custn = calloc(no ? no : 1, sizeof *im->order_custn);
+    const char **uname = calloc(users->len ? users->len : 1, sizeof *uname);
+    uint32_t *ulen = calloc(users->len ? users->len : 1, sizeof *ulen);
+    int rc = RS_OK;
+    if (!im->order_ts || !im->order_cust || !im->order_custn || !uname || !ulen) {
+        rc = imp_oom(e);
+        goto done;
+    }
+    for (size_t i = 0; i < users->cap; i++)
+        if (users->t[i].k) {
+            char *copy = strpool_dup(&im->ar, users->t[i].k, users->t[i].n);
+            if (!copy) {
+                rc = imp_oom(e);
+                goto done;
+            }
+            uname[users->t[i].v] = copy;
+            ulen[users->t[i].v] = users->t[i].n;
+        }
+    qsort(v, n, sizeof *v, cmp_order);
+    int64_t last = rs_days_from_civil(IC_LAST_ORDER_Y, IC_LAST_ORDER_M, IC_LAST_ORDER_D);
+    for (size_t a = 0, b; a < n; a = b) {
+        int64_t total = 0; /* days from the user's first order to its last */
+        for (b = a; b < n && v[b].user == v[a].user; b++)
+            total += b > a ? v[b].days : 0;
+        for (size_t i = a, day = 0; i < b; i++) {
+            day += i > a ? (size_t)v[i].days : 0;
+            im->order_ts[v[i].order] = (last - total + (int64_t)day) * 86400 + v[i].hour * 3600;
+            im->order_cust[v[i].order] = uname[v[i].user];
+            im->order_custn[v[i].order] = ulen[v[i].user];
+        }
+    }
+done:
+    free(uname);
+    free(ulen);
+    return rc;
+}
+
+/* orders.csv when the directory has one (else nothing): the ledger row, the orders. */
+static int ic_orders(imp *im, const char *dir, rs_error *e)
+{
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/orders.csv", dir) >= sizeof path ||
+        !imp_is_file(path) || im->orders.len)
+        return RS_OK;
+    rs_csv_file *f = NULL;
+    icorder *v = NULL;
+    size_t n = 0;
+    strmap users = {0};
+    char hex[65];
+    int already = 0, rf;
+    int rc = rs_csv_file_open(path, &f, e);
+    if (rc)
+        return rc;
+    imp_file_hash(f, hex);
+    if ((rc = imp_ledger_check(im, hex, &already, e)))
+        goto done;
+    if ((rf = imp_report_file(im, path, "orders", e)) < 0) {
+        rc = RS_EINTERNAL;
+        goto done;
+    }
+    im->rep->files[rf].already = already; /* read anyway: the receipts need it */
+    if ((rc = ic_read_orders(im, f, &v, &n, &users, e)) ||
+        (rc = ic_order_times(im, v, n, &users, e)))
+        goto done;
+    im->rep->files[rf].rows = (int64_t)n;
+    if (!already)
+        rc = imp_ledger_add(im, f, hex, "orders", (int64_t)n, 0, e);
+done:
+    free(v);
+    sm_free(&users);
+    rs_csv_file_close(f);
+    return rc;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -271,7 +455,7 @@ static int import_dir(imp *im, const rs_import_preset *p, const char *dir, rs_er
     d.im = im;
     int rc = ic_catalogue(&d, path, e);
     ic_free(&d);
-    if (rc)
+    if (rc || (rc = ic_orders(im, dir, e)))
         return rc;
     char **files = NULL;
     int nfiles = 0;
@@ -302,10 +486,14 @@ const rs_import_preset rs_preset_instacart = {
     .inputs = "DIR",
     .help = "DIR with products.csv, aisles.csv (categories),\n"
             "departments.csv (their parents) and order_products__*.csv\n"
-            "(receipts)",
+            "(receipts).  With orders.csv (Kaggle's layout) the customer\n"
+            "is user_id and each order gets a time: a user's orders\n"
+            "days_since_prior_order apart (30 means 30 or more), the\n"
+            "last on 2017-06-01, at order_hour_of_day UTC (order_dow is\n"
+            "not used; only the gaps within a user are real).",
     .kind = "receipts",
     .aliases = {IMP_CANONICAL_ALIASES},
     .required = IMP_ROLE(RS_COL_RECEIPT) | IMP_ROLE(RS_COL_PRODUCT),
-    .flags = RS_PF_CATALOGUE,
+    .flags = RS_PF_CATALOGUE | RS_PF_ORDERS,
     .run = run_instacart,
 };
