@@ -87,8 +87,8 @@ int rs_registry_load_active(rs_store *s, int64_t city_id, const char *kind, cons
 /* Loads the file of a registry row (its path resolved as below); a file holding
  * another kind than the row says is RS_EDATA. */
 int rs_registry_load(rs_store *s, const rs_model_info *info, rs_embedding **out, rs_error *e);
-/* A registered path as it is, or resolved against the database's directory when it is
- * relative and not found from here; -1 when buf is too small. */
+/* A registered path: absolute as it is; relative against the database's directory
+ * (as given only when nothing is there); -1 when buf is too small. */
 int rs_registry_resolve(rs_store *s, const char *path, char *buf, size_t n);
 
 /* ---- model history (`recoscope models`) ------------------------------------------ */

@@ -177,14 +177,21 @@ int rs_registry_active(rs_store *s, int64_t city_id, const char *kind, const cha
 
 int rs_registry_resolve(rs_store *s, const char *path, char *buf, size_t n)
 {
-    if (path[0] == '/' || access(path, F_OK) == 0)
+    if (path[0] == '/')
         return snprintf(buf, n, "%s", path) < (int)n ? 0 : -1;
+    /* Relative: the database's directory first, so a file of the same name under the
+     * working directory (another world's) is never taken; the path as given only when
+     * nothing is there (registries written by old versions, relative to their cwd). */
     char *copy = strdup(rs_store_path(s));
     if (!copy)
         return -1;
     int len = snprintf(buf, n, "%s/%s", dirname(copy), path);
     free(copy);
-    return (len < 0 || (size_t)len >= n) ? -1 : 0;
+    if (len < 0 || (size_t)len >= n)
+        return -1;
+    if (access(buf, F_OK) != 0 && access(path, F_OK) == 0)
+        return snprintf(buf, n, "%s", path) < (int)n ? 0 : -1;
+    return 0;
 }
 
 int rs_registry_load(rs_store *s, const rs_model_info *info, rs_embedding **out, rs_error *e)

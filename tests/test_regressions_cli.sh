@@ -97,6 +97,19 @@ for dir in "$tmp/cwd" "$tmp/cwd/sub" "$tmp/elsewhere"; do
 done
 echo "relative --db: models load from every working directory"
 
+# 2b. a relative path in the registry means the database's directory, even when the
+#     working directory holds a file of the same name (another world's model)
+act=$(sqlite3 "$tmp/cwd/sub/rel.db" "SELECT path FROM models WHERE active AND kind = 'product' LIMIT 1")
+base=$(basename "$act")
+sqlite3 "$tmp/cwd/sub/rel.db" "UPDATE models SET path = '$base' WHERE path = '$act'"
+cp "$act" "$tmp/cwd/sub/$base"
+printf 'not a model\n' >"$tmp/elsewhere/$base"
+(cd "$tmp/elsewhere" && "$bin" --db "$tmp/cwd/sub/rel.db" recommend --product "$pid_" \
+    --kind synonyms -k 3) >"$tmp/out" 2>&1 ||
+    fail "relative registry path: took the working directory's file: $(head -c 300 "$tmp/out")"
+sqlite3 "$tmp/cwd/sub/rel.db" "UPDATE models SET path = '$act' WHERE path = '$base'"
+echo "relative registry path: resolved against the database's directory"
+
 # 3. a failed first import leaves nothing behind; an existing database is never removed
 for target in "$tmp/new.db" "$tmp/newdir/new.db"; do
     "$bin" --db "$target" import "$tmp/quote.csv" >"$tmp/out" 2>"$tmp/err"
