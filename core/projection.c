@@ -566,7 +566,8 @@ done:
  * the best k of them by exact similarity are kept (ties by the lower row). */
 #define BUCKET_CAP 200
 static int candidate_graph(const float *x, int32_t rows, int d, int k, int32_t ns,
-                           const int32_t *anchor, int32_t *nbr, float *dist, rs_error *e)
+                           const int32_t *anchor, int32_t *nbr, float *dist,
+                           const rs_layout_opts *o, rs_error *e)
 {
     int64_t *off = calloc((size_t)ns + 1, sizeof *off);
     int32_t *members = malloc(((size_t)rows + 1) * sizeof *members);
@@ -592,7 +593,12 @@ static int candidate_graph(const float *x, int32_t rows, int d, int k, int32_t n
     for (int32_t a = ns; a > 0; a--)
         off[a] = off[a - 1];
     off[0] = 0;
-    for (int32_t i = 0; i < rows; i++) {
+    int rc = RS_OK;
+    for (int32_t i = 0; i < rows && rc == RS_OK; i++) {
+        if ((i & 1023) == 0 && cancelled(o)) {
+            rc = rs_seterr(e, RS_EUSAGE, "cancelled");
+            break;
+        }
         const float *xi = x + (size_t)i * d;
         int n = 0;
         stamp[i] = i;
@@ -630,7 +636,7 @@ static int candidate_graph(const float *x, int32_t rows, int d, int k, int32_t n
     free(stamp);
     free(ci);
     free(cs);
-    return RS_OK;
+    return rc;
 }
 
 /* After the placement: the neighbour graph of every row (candidate_graph) and more
@@ -647,7 +653,7 @@ static int refine_all(const float *x, int32_t rows, int d, int k, int32_t ns,
     if (!nbr || !dist)
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory (neighbours of %d rows)", rows);
     if (rc == RS_OK)
-        rc = candidate_graph(x, rows, d, k, ns, anchor, nbr, dist, e);
+        rc = candidate_graph(x, rows, d, k, ns, anchor, nbr, dist, o, e);
     progress(o, 700);
     if (rc == RS_OK)
         rc = fuzzy_graph(rows, k, nbr, dist, &ed, &ne, e);

@@ -144,6 +144,7 @@ int main(void)
     CHECK_EQ_INT(rs_import_run(s, &o, &rep, &e), RS_OK);
     if (e.msg[0])
         fprintf(stderr, "%s\n", e.msg);
+    rs_import_report_free(&rep);
     rs_import_opts_free(&o);
     check_city(s, "North");
     check_city(s, "South");
