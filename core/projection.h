@@ -63,6 +63,8 @@ typedef struct rs_proj {
     float *xy;
 } rs_proj;
 
+/* A projection of rows points, all at (0, 0); NULL when out of memory. */
+rs_proj *rs_proj_new(int32_t rows);
 void rs_proj_free(rs_proj *p);
 
 /* The PCA of the model's normalised input vectors.  var (may be NULL) receives the
