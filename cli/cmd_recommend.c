@@ -27,10 +27,14 @@ static void usage(FILE *f)
             "\n"
             "Recommendations for a product (or a basket) in a city, from the city's models,\n"
             "else the all-cities models (the output says which model answered):\n"
-            "  synonyms     substitutes: cosine of the product model's input vectors\n"
+            "  synonyms     substitutes: cosine of the product model's input vectors; the\n"
+            "               candidates bought with the query far above chance (complements)\n"
+            "               ranked after the others\n"
             "  categories   the category model's softmax for the query's category(ies)\n"
             "  complements  products of those categories: Yeo-Johnson-balanced shares of the\n"
-            "               k slots, products ranked by input.output with the query\n"
+            "               k slots, products ranked by the city's completion scorer (in.out\n"
+            "               when that is sgns alone); those bought with the query less often\n"
+            "               than chance left out\n"
             "\n"
             "options:\n"
             "  --product ID    a product's external id\n"
@@ -285,8 +289,12 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     rs_rec_options_defaults(&opt);
     opt.workers = a.batch ? a.threads : 1;
     opt.shared_sgns = a.batch != NULL;
-    opt.no_completion = !a.batch && !(a.kinds & RS_REC_BIT(RS_REC_COMPLETION));
-    opt.no_copurchase = !a.batch && !(a.kinds & RS_REC_BIT(RS_REC_COMPLEMENTS));
+    /* complements rank the products of a category by the completion scorer */
+    opt.no_completion = !a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLETION) |
+                                                 RS_REC_BIT(RS_REC_COMPLEMENTS)));
+    /* co-purchase counts: complements show them, synonyms demote complements by them */
+    opt.no_copurchase = !a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLEMENTS) |
+                                                 RS_REC_BIT(RS_REC_SYNONYMS)));
     if ((rc = rs_recommender_open(s, city_id, &opt, &r, &e)))
         goto done;
     /* a registered model whose file does not load is an error here (exit 2), not an

@@ -107,18 +107,26 @@ static void print_complements(const table *t, const rs_rec_list *l)
     }
 }
 
-/* Synonyms and completion: products with a score. */
-static void print_products(const table *t, const rs_rec_list *l, const char *score)
+/* Synonyms and completion: products with a score; synonyms also their co-purchase
+ * count and lift with the query, and "complement" on the rows demoted for being
+ * bought with it far above chance. */
+static void print_products(const table *t, const rs_rec_list *l, int synonyms)
 {
-    printf("  %3s %-12s %-40s %-24s %8s %7s %6s\n", "#", "id", "name", "category", score, "pop",
-           "pct");
+    printf("  %3s %-12s %-40s %-24s %8s %7s %6s%s\n", "#", "id", "name", "category",
+           synonyms ? "cosine" : "score", "pop", "pct", synonyms ? "     co   lift" : "");
     for (int i = 0; i < l->n; i++) {
         const rs_rec_row *w = &l->rows[i];
         printf("  %3d ", i + 1);
         cell(t, w->ext_id, 12, " ");
         cell(t, w->name, 40, " ");
         cell(t, w->category, 24, "");
-        printf(" %8.4f %7lld %6.1f\n", w->score, (long long)w->popularity, w->percentile);
+        printf(" %8.4f %7lld %6.1f", w->score, (long long)w->popularity, w->percentile);
+        if (synonyms && w->copurchase >= 0)
+            printf(" %6lld %6.2f%s", (long long)w->copurchase, w->lift,
+                   w->demoted ? "  complement" : "");
+        else if (synonyms)
+            printf(" %6s %6s", "-", "-");
+        printf("\n");
     }
 }
 
@@ -146,8 +154,15 @@ void rec_print_table(const rs_recommender *r, const rs_rec_result *res, unsigned
         } else {
             print_model_line(&t, r, k == RS_REC_CATEGORIES ? "category" : "product",
                              l->model_city, l->model_path);
-            if (k == RS_REC_COMPLEMENTS)
+            if (k == RS_REC_COMPLEMENTS) {
                 print_model_line(&t, r, "category", l->model2_city, l->model2_path);
+                printf("  products ranked by: ");
+                text(&t, l->scorer, 120);
+                if (l->n_below_chance)
+                    printf("; %d candidate%s bought with it less often than chance left out",
+                           l->n_below_chance, l->n_below_chance == 1 ? "" : "s");
+                printf("\n");
+            }
         }
         if (l->n == 0)
             printf("  (no rows: everything was masked or excluded)\n");
@@ -156,6 +171,6 @@ void rec_print_table(const rs_recommender *r, const rs_rec_result *res, unsigned
         else if (k == RS_REC_COMPLEMENTS)
             print_complements(&t, l);
         else
-            print_products(&t, l, k == RS_REC_SYNONYMS ? "cosine" : "score");
+            print_products(&t, l, k == RS_REC_SYNONYMS);
     }
 }

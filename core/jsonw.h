@@ -4,9 +4,9 @@
  * Strings are escaped as JSON requires ('"', '\\', C0 controls as \u00XX) and, so that
  * the text is inert on a terminal, C1 controls, U+2028/U+2029 and the bidirectional
  * formatting characters as \uXXXX too (rs_sanitize_json_escapes, as rs_sanitize_json
- * does for cJSON's text); invalid UTF-8 becomes U+FFFD, so the output always parses.  Numbers are "%.7g" (the same
- * bytes, mostly without printf's multi-precision conversion); NaN and infinities are
- * written as null.  Out of memory is sticky: the writer stops growing and sets oom, and
+ * does for cJSON's text); invalid UTF-8 becomes U+FFFD, so the output always parses.
+ * Numbers are "%.7g" (the same bytes, mostly without printf's multi-precision
+ * conversion); NaN and infinities are written as null.  Out of memory is sticky: the writer stops growing and sets oom, and
  * the caller checks it once at the end.  Cold paths use cJSON (then rs_sanitize_json
  * for a terminal).
  */

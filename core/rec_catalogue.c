@@ -5,6 +5,7 @@
  * after.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -606,7 +607,7 @@ int rs_rec_resolve(const rs_recommender *r, const char *text, int32_t *index, rs
 }
 
 /* receipts of the city holding any query product (sorted union) */
-int rec_query_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *n)
+static int union_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *n)
 {
     rs_rec_scratch *sc = res->scratch;
     size_t total = 0;
@@ -664,39 +665,73 @@ int rec_query_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *n)
     return 0;
 }
 
-/* |a ∩ b| of two ascending lists; gallops through the longer one */
-int64_t rec_intersect_count(const int32_t *a, int64_t na, const int32_t *b, int64_t nb)
+int rec_query_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *n)
 {
-    if (na > nb) {
-        const int32_t *t = a;
-        a = b;
-        b = t;
-        int64_t tn = na;
-        na = nb;
-        nb = tn;
+    rs_rec_scratch *sc = res->scratch;
+    if (sc->u_valid) {
+        *n = sc->u_n;
+        return 0;
     }
-    int64_t cnt = 0, j = 0;
-    for (int64_t i = 0; i < na && j < nb; i++) {
-        int32_t x = a[i];
-        if (b[j] < x) {
-            int64_t step = 1, lo = j, hi;
-            while (lo + step < nb && b[lo + step] < x)
-                step *= 2;
-            hi = lo + step < nb ? lo + step : nb;
-            lo = lo + step / 2;
-            while (lo < hi) { /* first >= x in [lo, hi) */
-                int64_t mid = lo + (hi - lo) / 2;
-                if (b[mid] < x)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            j = lo;
-        }
-        if (j < nb && b[j] == x) {
-            cnt++;
-            j++;
-        }
+    size_t words = ((size_t)r->n_receipts + 63) / 64 + 1;
+    if (union_receipts(r, res, &sc->u_n) ||
+        rec_grow_zero((uint8_t **)&sc->qb, &sc->qb_cap, words * sizeof *sc->qb))
+        return -1;
+    for (int64_t i = 0; i < sc->u_n; i++)
+        sc->qb[sc->u[i] >> 6] |= 1ull << (sc->u[i] & 63);
+    sc->u_valid = 1;
+    *n = sc->u_n;
+    return 0;
+}
+
+void rec_query_receipts_clear(rs_rec_result *res)
+{
+    rs_rec_scratch *sc = res->scratch;
+    if (!sc->u_valid)
+        return;
+    for (int64_t i = 0; i < sc->u_n; i++)
+        sc->qb[sc->u[i] >> 6] = 0;
+    sc->u_valid = 0;
+}
+
+void rec_copurchase(const rs_recommender *r, const rs_rec_result *res, int32_t p,
+                    rs_rec_row *row)
+{
+    const rs_rec_scratch *sc = res->scratch;
+    int64_t np = r->post_off[p + 1] - r->post_off[p], qn = sc->u_n, co = 0;
+    /* one bit test per receipt of p against the query's receipts */
+    const int32_t *post = r->post + r->post_off[p];
+    for (int64_t j = 0; j < np; j++)
+        co += (sc->qb[post[j] >> 6] >> (post[j] & 63)) & 1;
+    row->copurchase = co;
+    row->lift = np > 0 && qn > 0 ? (double)row->copurchase * (double)r->n_receipts /
+                                       ((double)np * (double)qn)
+                                 : 0.0;
+}
+
+/* e^-l l^j / j! in logs, summed from j = a to b (b - a bounded by the callers). */
+static double poisson_sum(int64_t a, int64_t b, double lambda)
+{
+    double s = 0;
+    for (int64_t j = a; j <= b; j++)
+        s += exp(-lambda + (double)j * log(lambda) - lgamma((double)j + 1.0));
+    return s;
+}
+
+double rec_poisson_cdf(int64_t k, double lambda)
+{
+    if (k < 0)
+        return 0.0;
+    if (!(lambda > 0))
+        return 1.0;
+    if (k > 2000 || lambda > 2000) { /* normal approximation, continuity corrected */
+        double z = ((double)k + 0.5 - lambda) / sqrt(lambda);
+        return 0.5 * erfc(-z / sqrt(2.0));
     }
-    return cnt;
+    double s = poisson_sum(0, k, lambda);
+    return s > 1.0 ? 1.0 : s;
+}
+
+double rec_poisson_sf(int64_t k, double lambda)
+{
+    return k <= 0 ? 1.0 : 1.0 - rec_poisson_cdf(k - 1, lambda);
 }

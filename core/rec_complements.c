@@ -157,24 +157,116 @@ static int query_in_sum(const rs_recommender *r, rs_rec_result *res)
     return used;
 }
 
-/* Step 6 for category c: its `want` best products by in.out into pt (sorted). */
+/* How step 6 ranks the products inside a category. */
+typedef struct ranker {
+    const float *scores; /* the completion scorer's scores of the context, or NULL: in.out
+                            with sc->v */
+    int32_t n;           /* entries of scores */
+    double chance;       /* the score of an average item (the mean over every item the
+                            ranker scores): a product below it is, by score, less
+                            likely than chance */
+} ranker;
+
+/* The mean of the finite entries of s[0..n). */
+static double mean_finite(const float *s, int32_t n)
+{
+    double sum = 0;
+    int64_t cnt = 0;
+    for (int32_t i = 0; i < n; i++)
+        if (isfinite(s[i])) {
+            sum += s[i];
+            cnt++;
+        }
+    return cnt ? sum / (double)cnt : 0.0;
+}
+
+/* Chooses the ranker: the city's completion scorer (EASE, a blend ...) when it is
+ * loaded, is not in.out alone and knows a product of the context; else in.out of the
+ * product model.  Sets l->scorer.  0, or -1 after setting l's status. */
+static int choose_ranker(const rs_recommender *r, rs_rec_result *res, rs_rec_list *l,
+                         ranker *rk)
+{
+    rs_rec_scratch *sc = res->scratch;
+    memset(rk, 0, sizeof *rk);
+    if (rec_scorer_usable(r) && !rec_scorer_is_inout(r) && rec_completion_scores(r, res) == 0 &&
+        sc->cs_known > 0) {
+        rk->scores = sc->csp;
+        rk->n = sc->cs_n;
+        rk->chance = mean_finite(sc->csp, sc->cs_n);
+        l->scorer = rec_scorer_name(r);
+        return 0;
+    }
+    l->scorer = rec_scorer_is_inout(r) ? rec_scorer_name(r) : "in.out";
+    if (!r->pm.m || rec_need_output(l, &r->pm)) { /* products by in[query] . out[p] */
+        if (!r->pm.m)
+            rec_list_model(l, &r->pm);
+        return -1;
+    }
+    if (rec_grow(&sc->v, &sc->v_cap, (size_t)r->pm.m->dim, sizeof *sc->v)) {
+        rec_list_oom(l);
+        return -1;
+    }
+    if (!query_in_sum(r, res)) {
+        l->status = RS_EUSAGE;
+        snprintf(l->message, sizeof l->message,
+                 "no query product is in the product model (too few receipts)");
+        return -1;
+    }
+    /* in.out is linear: the mean over every product is v . (the mean output row) */
+    rk->chance = r->pm_out_mean ? cblas_sdot(r->pm.m->dim, sc->v, 1, r->pm_out_mean, 1) : 0.0;
+    return 0;
+}
+
+/* Step 6 for category c: its best products (at most pt->k) by the ranker, into pt
+ * (sorted). */
 static void rank_category(const rs_recommender *r, const rs_rec_query *q,
-                          rs_rec_scratch *sc, int32_t c, rs_topheap *pt)
+                          rs_rec_scratch *sc, const ranker *rk, int32_t c, rs_topheap *pt)
 {
     const rs_embedding *pm = r->pm.m;
-    int dim = pm->dim;
+    int dim = pm ? pm->dim : 0;
     for (int64_t j = r->cat_off[c]; j < r->cat_off[c + 1]; j++) {
         int32_t p = r->cat_items[j];
+        if (sc->isq[p] || rec_masked_out(r, q, p))
+            continue;
+        if (rk->scores) {
+            float s = p < rk->n ? rk->scores[p] : -INFINITY;
+            if (s > -INFINITY) /* (NaN and what the scorer cannot score left out) */
+                rs_topheap_push(pt, s, p);
+            continue;
+        }
         if (!sc->co && j + REC_PREFETCH_AHEAD < r->cat_off[c + 1])
             rec_prefetch_row(pm, pm->out, r->cat_items[j + REC_PREFETCH_AHEAD]);
-        if (sc->isq[p] || !rec_has_row(pm, p) || rec_masked_out(r, q, p))
+        if (!rec_has_row(pm, p))
             continue;
         const float *o = sc->co ? sc->co + (size_t)j * (size_t)dim
                                 : pm->out + (size_t)pm->item_row[p] * dim;
-        float s = cblas_sdot(dim, sc->v, 1, o, 1);
-        rs_topheap_push(pt, s, p);
+        rs_topheap_push(pt, cblas_sdot(dim, sc->v, 1, o, 1), p);
     }
     rs_topheap_sort(pt);
+}
+
+/* Whether candidate p (score s) is bought with the query less often than chance: its
+ * co-purchase count is significantly below what independence predicts (Poisson lower
+ * tail < 0.05), or below it (or unknown) while its score is below the ranker's
+ * average item.  A count at or above the expectation keeps it whatever the score. */
+static int below_chance(const rs_recommender *r, const ranker *rk, float s, const rs_rec_row *row,
+                        int64_t qn)
+{
+    if (row->copurchase >= 0 && qn > 0 && row->popularity > 0) {
+        double expect = (double)row->popularity * (double)qn / (double)r->n_receipts;
+        if ((double)row->copurchase >= expect)
+            return 0;
+        if (rec_poisson_cdf(row->copurchase, expect) < 0.05)
+            return 1;
+    }
+    return s < rk->chance;
+}
+
+/* Candidates ranked per category beyond its slots, so that rows left out as less
+ * likely than chance can be replaced. */
+static int spare(int want)
+{
+    return 3 * want + 8;
 }
 
 void rec_run_complements(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
@@ -182,41 +274,32 @@ void rec_run_complements(const rs_recommender *r, const rs_rec_query *q, rs_rec_
     rs_rec_list *l = &res->lists[RS_REC_COMPLEMENTS];
     rs_rec_scratch *sc = res->scratch;
     cat_order *order = NULL;
+    ranker rk;
     rec_list_model(l, &r->pm);
-    if (!r->pm.m || rec_need_output(l, &r->pm)) /* products by in[query] . out[p] */
+    /* without a completion scorer, in.out ranks: the product model comes first */
+    if (!rec_scorer_usable(r) && (!r->pm.m || rec_need_output(l, &r->pm)))
         return;
     if (rec_category_weights(r, q, res, l)) {
         if (!r->cm.m)
             rec_list_model(l, &r->cm);
         return;
     }
-    rec_list_model(l, &r->pm);
     l->model2_city = r->cm.city;
     l->model2_id = r->cm.id;
     l->model2_path = r->cm.path;
     int k = q->k[RS_REC_COMPLEMENTS];
     int C = allocate_categories(r, q, res, &order);
-    if (C <= 0)
+    if (C <= 0 || choose_ranker(r, res, l, &rk))
         goto done;
     const double *w = sc->cw, *imp = sc->cw + C, *tr = sc->cw + 2 * C, *share = sc->cw + 3 * C;
-    /* 6. products of each category by sum_q in[q] . out[p] */
-    if (rec_grow(&sc->v, &sc->v_cap, (size_t)r->pm.m->dim, sizeof *sc->v) ||
-        rec_list_reserve(l, k)) {
-        C = -1;
-        goto done;
-    }
-    if (!query_in_sum(r, res)) {
-        l->status = RS_EUSAGE;
-        snprintf(l->message, sizeof l->message,
-                 "no query product is in the product model (too few receipts)");
-        goto done;
-    }
     int64_t qn = 0;
     int copurchase = r->post_off && !(q->flags & RS_REC_NO_COPURCHASE);
-    if (copurchase && rec_query_receipts(r, res, &qn)) {
+    if (rec_list_reserve(l, k) || (copurchase && rec_query_receipts(r, res, &qn))) {
         C = -1;
         goto done;
     }
+    /* 6. products of each category by the ranker, those less likely than chance left
+     * out (their slots go to the next candidates, then to the next categories) */
     int carry = 0, n = 0;
     for (int oi = 0; oi < C && n < k; oi++) {
         int i = order[oi].pos;
@@ -227,14 +310,14 @@ void rec_run_complements(const rs_recommender *r, const rs_rec_query *q, rs_rec_
             want = k - n;
         /* the heap scratch is free again: rank this category's products */
         rs_topheap pt;
-        if (rec_topk_init(sc, &pt, want)) {
+        if (rec_topk_init(sc, &pt, spare(want))) {
             C = -1;
             goto done;
         }
-        rank_category(r, q, sc, sc->cats[i], &pt);
-        carry = want - pt.n;
-        for (int j = 0; j < pt.n; j++) {
-            rs_rec_row *row = &l->rows[n++];
+        rank_category(r, q, sc, &rk, sc->cats[i], &pt);
+        int got = 0;
+        for (int j = 0; j < pt.n && got < want; j++) {
+            rs_rec_row *row = &l->rows[n];
             int32_t p = pt.idx[j];
             rec_fill_product_row(r, row, p, pt.sc[j]);
             row->cat_weight = w[i];
@@ -242,16 +325,17 @@ void rec_run_complements(const rs_recommender *r, const rs_rec_query *q, rs_rec_
             row->cat_transformed = tr[i];
             row->cat_share = share[i];
             row->cat_slots = sc->slots[i];
-            if (copurchase) {
-                int64_t np = r->post_off[p + 1] - r->post_off[p];
-                row->copurchase = rec_intersect_count(sc->u, qn, r->post + r->post_off[p], np);
-                row->lift = np > 0 && qn > 0 ? (double)row->copurchase * (double)r->n_receipts /
-                                                   ((double)np * (double)qn)
-                                             : 0.0;
-            } else {
-                row->copurchase = -1;
+            row->copurchase = -1;
+            if (copurchase)
+                rec_copurchase(r, res, p, row);
+            if (!(q->flags & RS_REC_KEEP_BELOW_CHANCE) && below_chance(r, &rk, pt.sc[j], row, qn)) {
+                l->n_below_chance++;
+                continue;
             }
+            n++;
+            got++;
         }
+        carry = want - got;
     }
     l->n = n;
 done:

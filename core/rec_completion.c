@@ -127,20 +127,43 @@ static int use_popularity(const rs_recommender *r, int known)
     return known == 0 && !r->comp_is_popularity;
 }
 
-/* popularity_list() for query res of a batch (whose query flags are not set). */
-static void batch_popularity_list(const rs_recommender *r, const rs_rec_query *q,
-                                  rs_rec_result *res)
+int rec_scorer_usable(const rs_recommender *r)
+{
+    return !r->comp_status && r->pool && r->pool->n > 0;
+}
+
+int rec_scorer_is_inout(const rs_recommender *r)
+{
+    return rec_scorer_usable(r) && rs_completion_topk_ok(r->pool->scorers[0]);
+}
+
+const char *rec_scorer_name(const rs_recommender *r)
+{
+    return r->comp_name;
+}
+
+int rec_completion_scores(const rs_recommender *r, rs_rec_result *res)
 {
     rs_rec_scratch *sc = res->scratch;
-    if (rec_grow_zero(&sc->isq, &sc->isq_cap, (size_t)r->n_products + 1)) {
-        rec_list_oom(&res->lists[RS_REC_COMPLETION]);
-        return;
+    if (sc->csp)
+        return 0;
+    if (sc->cs_failed || !rec_scorer_usable(r))
+        return -1;
+    comp_pool *pool = r->pool;
+    int slot = pool_take(pool);
+    rs_completion *c = pool->scorers[slot];
+    int32_t ni = rs_completion_n_items(c);
+    int ok = !rec_grow(&sc->cs, &sc->cs_cap, (size_t)ni + 1, sizeof *sc->cs);
+    if (ok)
+        sc->cs_known = rs_completion_score(c, res->query, res->n_query, sc->cs);
+    pool_give(pool, slot);
+    if (!ok) {
+        sc->cs_failed = 1;
+        return -1;
     }
-    for (int j = 0; j < res->n_query; j++)
-        sc->isq[res->query[j]] = 1;
-    popularity_list(r, q, res);
-    for (int j = 0; j < res->n_query; j++)
-        sc->isq[res->query[j]] = 0;
+    sc->csp = sc->cs;
+    sc->cs_n = ni;
+    return 0;
 }
 
 /* The completion list from the scorer's scores f (n_items ni) for the query of res. */
@@ -193,22 +216,14 @@ void rec_run_completion(const rs_recommender *r, const rs_rec_query *q, rs_rec_r
     rs_rec_list *l = &res->lists[RS_REC_COMPLETION];
     rs_rec_scratch *sc = res->scratch;
     completion_head(r, l);
-    comp_pool *pool = r->pool;
-    if (r->comp_status || !pool || pool->n == 0)
+    if (!rec_scorer_usable(r))
         return;
-    int slot = pool_take(pool);
-    rs_completion *c = pool->scorers[slot];
-    int32_t ni = rs_completion_n_items(c);
-    int ok = !rec_grow(&sc->f, &sc->f_cap, (size_t)ni + 1, sizeof *sc->f), known = 0;
-    if (ok)
-        known = rs_completion_score(c, res->query, res->n_query, sc->f);
-    pool_give(pool, slot);
-    if (!ok)
+    if (rec_completion_scores(r, res))
         rec_list_oom(l);
-    else if (use_popularity(r, known))
+    else if (use_popularity(r, sc->cs_known))
         popularity_list(r, q, res);
     else
-        completion_list(r, q, res, sc->f, ni);
+        completion_list(r, q, res, sc->csp, sc->cs_n);
 }
 
 /* Whether query i of rs_recommend_many wants a completion list. */
@@ -217,19 +232,31 @@ static int wants_completion(const rs_rec_query *qs, const int *codes, int i)
     return codes[i] == RS_OK && (qs[i].kinds & RS_REC_BIT(RS_REC_COMPLETION));
 }
 
-/* The contexts (distinct query products) of the queries that want completion, one
- * after the other in ctx, context b at ctx[off[b] .. off[b+1]). */
-static void gather_contexts(const rs_rec_query *qs, int n, rs_rec_result *const *res,
-                            const int *codes, int32_t *ctx, int32_t *off)
+/* Whether query i wants the scorer's full scores: completion, or complements ranked by
+ * a scorer that is not in.out alone (whose ranking complements compute themselves). */
+static int wants_scores(const rs_recommender *r, const rs_rec_query *qs, const int *codes,
+                        int i)
+{
+    unsigned k = RS_REC_BIT(RS_REC_COMPLETION) |
+                 (rec_scorer_is_inout(r) ? 0u : RS_REC_BIT(RS_REC_COMPLEMENTS));
+    return codes[i] == RS_OK && (qs[i].kinds & k);
+}
+
+/* The contexts (distinct query products) of the queries that want(), one after the
+ * other in ctx, context b at ctx[off[b] .. off[b+1]). */
+static int gather_contexts(const rs_recommender *r, const rs_rec_query *qs, int n,
+                           rs_rec_result *const *res, const int *codes, int32_t *ctx,
+                           int32_t *off, int fused)
 {
     int b = 0;
     off[0] = 0;
     for (int i = 0; i < n; i++)
-        if (wants_completion(qs, codes, i)) {
+        if (fused ? wants_completion(qs, codes, i) : wants_scores(r, qs, codes, i)) {
             memcpy(ctx + off[b], res[i]->query, (size_t)res[i]->n_query * sizeof *ctx);
             off[b + 1] = off[b] + res[i]->n_query;
             b++;
         }
+    return b;
 }
 
 /* The completion lists of rs_recommend_many straight from the scorer's fused top-k
@@ -238,15 +265,23 @@ static void gather_contexts(const rs_rec_query *qs, int n, rs_rec_result *const 
  * (the same scores, the context and masked products left out, ties by index).
  * Returns 0 when it did not apply (nothing changed), 1 when done (OOM rows marked). */
 static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int n,
-                            rs_rec_result *const *res, const int *codes, int want, int first,
-                            size_t nctx, rs_completion *c)
+                            rs_rec_result *const *res, const int *codes)
 {
+    rs_completion *c = r->pool->scorers[0];
     int32_t ni = rs_completion_n_items(c);
+    int first = -1, want = 0;
+    size_t nctx = 0;
+    for (int i = 0; i < n; i++)
+        if (wants_completion(qs, codes, i)) {
+            first = first < 0 ? i : first;
+            want++;
+            nctx += (size_t)res[i]->n_query;
+        }
+    if (!rs_completion_topk_ok(c) || ni > r->n_products || want == 0)
+        return 0;
     const rs_rec_query *q0 = &qs[first];
     int k = q0->k[RS_REC_COMPLETION];
     int nomask = (q0->flags & RS_REC_NO_MASK) != 0;
-    if (!rs_completion_topk_ok(c) || ni > r->n_products)
-        return 0;
     for (int i = first; i < n; i++)
         if (wants_completion(qs, codes, i) &&
             (qs[i].k[RS_REC_COMPLETION] != k || ((qs[i].flags & RS_REC_NO_MASK) != 0) != nomask ||
@@ -261,7 +296,7 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
     uint8_t *allow = nomask ? NULL : malloc((size_t)ni + 1);
     int ok = ctx && off && tidx && tsc && tcnt && known && (nomask || allow);
     if (ok) {
-        gather_contexts(qs, n, res, codes, ctx, off);
+        gather_contexts(r, qs, n, res, codes, ctx, off, 1);
         if (allow)
             for (int32_t p = 0; p < ni; p++)
                 allow[p] = !rec_masked_out(r, q0, p);
@@ -275,7 +310,7 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
             if (!ok || rec_list_reserve(l, tcnt[b])) {
                 rec_list_oom(l);
             } else if (use_popularity(r, known[b])) {
-                batch_popularity_list(r, &qs[i], res[i]);
+                popularity_list(r, &qs[i], res[i]);
             } else {
                 for (int j = 0; j < tcnt[b]; j++)
                     rec_fill_product_row(r, &l->rows[j],
@@ -295,12 +330,23 @@ static int completion_fused(const rs_recommender *r, const rs_rec_query *qs, int
     return 1;
 }
 
-/* The completion lists of rs_recommend_many from one block of full scores
- * (rs_completion_score_many) kept in the first query's scratch: any scorer. */
-static void completion_block(const rs_recommender *r, const rs_rec_query *qs, int n,
-                             rs_rec_result *const *res, const int *codes, int want, int first,
-                             size_t nctx)
+/* The full scores of every query that wants them, as one block
+ * (rs_completion_score_many) in the first such result's cs; each result's csp points
+ * at its row.  Nothing set (the kinds then score alone, or say out of memory) when it
+ * cannot. */
+static void score_block(const rs_recommender *r, const rs_rec_query *qs, int n,
+                        rs_rec_result *const *res, const int *codes)
 {
+    int first = -1, want = 0;
+    size_t nctx = 0;
+    for (int i = 0; i < n; i++)
+        if (wants_scores(r, qs, codes, i)) {
+            first = first < 0 ? i : first;
+            want++;
+            nctx += (size_t)res[i]->n_query;
+        }
+    if (want == 0)
+        return;
     comp_pool *pool = r->pool;
     int slot = pool_take(pool);
     rs_completion *c = pool->scorers[slot];
@@ -310,33 +356,20 @@ static void completion_block(const rs_recommender *r, const rs_rec_query *qs, in
     int32_t *off = malloc(((size_t)want + 1) * sizeof *off);
     int *known = malloc(((size_t)want + 1) * sizeof *known);
     int ok = ctx && off && known &&
-             !rec_grow(&sc0->f, &sc0->f_cap, (size_t)want * (size_t)ni + 1, sizeof *sc0->f);
+             !rec_grow(&sc0->cs, &sc0->cs_cap, (size_t)want * (size_t)ni + 1, sizeof *sc0->cs);
     if (ok) {
-        gather_contexts(qs, n, res, codes, ctx, off);
-        rs_completion_score_many(c, ctx, off, want, sc0->f, known);
+        gather_contexts(r, qs, n, res, codes, ctx, off, 0);
+        rs_completion_score_many(c, ctx, off, want, sc0->cs, known);
     }
     pool_give(pool, slot);
-    int b = 0;
-    for (int i = 0; i < n; i++) {
-        if (!wants_completion(qs, codes, i))
-            continue;
-        rs_rec_result *ri = res[i];
-        rs_rec_scratch *sc = ri->scratch;
-        if (!ok || rec_grow_zero(&sc->isq, &sc->isq_cap, (size_t)r->n_products + 1)) {
-            rec_list_oom(&ri->lists[RS_REC_COMPLETION]);
+    for (int i = 0, b = 0; ok && i < n; i++)
+        if (wants_scores(r, qs, codes, i)) {
+            rs_rec_scratch *sc = res[i]->scratch;
+            sc->csp = sc0->cs + (size_t)b * (size_t)ni;
+            sc->cs_n = ni;
+            sc->cs_known = known[b];
             b++;
-            continue;
         }
-        for (int j = 0; j < ri->n_query; j++)
-            sc->isq[ri->query[j]] = 1;
-        if (use_popularity(r, known[b]))
-            popularity_list(r, &qs[i], ri);
-        else
-            completion_list(r, &qs[i], ri, sc0->f + (size_t)b * (size_t)ni, ni);
-        for (int j = 0; j < ri->n_query; j++)
-            sc->isq[ri->query[j]] = 0;
-        b++;
-    }
     free(ctx);
     free(off);
     free(known);
@@ -345,7 +378,7 @@ static void completion_block(const rs_recommender *r, const rs_rec_query *qs, in
 int rs_recommend_many(const rs_recommender *r, const rs_rec_query *qs, int n,
                       rs_rec_result *const *res, int *codes, rs_error *errs)
 {
-    int want = 0;
+    unsigned late = RS_REC_BIT(RS_REC_COMPLEMENTS) | RS_REC_BIT(RS_REC_COMPLETION);
     /* many calls: synonyms and complements read the product rows from copies in
      * category order (built once per recommender; the same bits), one category's
      * products one after the other in memory */
@@ -355,47 +388,36 @@ int rs_recommend_many(const rs_recommender *r, const rs_rec_query *qs, int n,
             r->pm.m && r->pm.m->rows > 0 && r->norm && r->cat_items)
             if (rec_cat_rows(r, &cn, &co)) /* out of memory: the rows as usual */
                 break;
+    /* 1. every query set up, its synonyms and categories */
     for (int i = 0; i < n; i++) {
-        rs_rec_query q = qs[i];
-        q.kinds &= ~RS_REC_BIT(RS_REC_COMPLETION);
         errs[i].code = 0;
         errs[i].msg[0] = 0;
-        if (res[i] && res[i]->scratch) {
-            res[i]->scratch->cn = cn;
-            res[i]->scratch->co = co;
-        }
-        codes[i] = rs_recommend(r, &q, res[i], &errs[i]);
-        if (res[i] && res[i]->scratch)
-            res[i]->scratch->cn = res[i]->scratch->co = NULL;
-        if (wants_completion(qs, codes, i)) {
-            if (qs[i].k[RS_REC_COMPLETION] < 1 || qs[i].k[RS_REC_COMPLETION] > RS_REC_K_MAX)
-                codes[i] = rs_seterr(&errs[i], RS_EUSAGE,
-                                     "k for completion must be 1..%d (got %d)", RS_REC_K_MAX,
-                                     qs[i].k[RS_REC_COMPLETION]);
-            else
-                want++;
-        }
+        codes[i] = rec_begin(r, &qs[i], res[i], &errs[i]);
+        if (codes[i] != RS_OK)
+            continue;
+        res[i]->scratch->cn = cn;
+        res[i]->scratch->co = co;
+        rec_run(r, &qs[i], res[i], ~late);
     }
-    if (want == 0)
-        return RS_OK;
-    comp_pool *pool = r->pool;
-    int usable = !r->comp_status && pool && pool->n > 0;
+    /* 2. the scorer's scores of the block (complements and completion share them) */
+    int usable = rec_scorer_usable(r);
+    if (usable)
+        score_block(r, qs, n, res, codes);
+    /* 3. complements, then completion (fused top-k for in.out alone, else the block) */
+    for (int i = 0; i < n; i++)
+        if (codes[i] == RS_OK)
+            rec_run(r, &qs[i], res[i], RS_REC_BIT(RS_REC_COMPLEMENTS));
     for (int i = 0; i < n; i++)
         if (wants_completion(qs, codes, i))
             completion_head(r, &res[i]->lists[RS_REC_COMPLETION]);
-    if (!usable)
-        return RS_OK;
-    /* the contexts (distinct query products) of every query that wants completion,
-     * scored as one block; the scores live in the first such result's scratch */
-    int first = -1;
-    size_t nctx = 0;
-    for (int i = 0; i < n; i++)
-        if (wants_completion(qs, codes, i)) {
-            if (first < 0)
-                first = i;
-            nctx += (size_t)res[i]->n_query;
-        }
-    if (!completion_fused(r, qs, n, res, codes, want, first, nctx, pool->scorers[0]))
-        completion_block(r, qs, n, res, codes, want, first, nctx);
+    int fused = usable && completion_fused(r, qs, n, res, codes);
+    for (int i = 0; i < n; i++) {
+        if (codes[i] != RS_OK)
+            continue;
+        if (!fused)
+            rec_run(r, &qs[i], res[i], RS_REC_BIT(RS_REC_COMPLETION));
+        res[i]->scratch->cn = res[i]->scratch->co = NULL;
+        rec_end(r, res[i]);
+    }
     return RS_OK;
 }

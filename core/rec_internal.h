@@ -107,6 +107,7 @@ struct rs_recommender {
 
     /* models */
     model_slot pm, cm;   /* product, category */
+    float *pm_out_mean;  /* [dim] the mean output row of the product model (NULL: none) */
     struct norm_cache *norm; /* the whole normalised input matrix, built on first use */
 
     /* completion */
@@ -136,6 +137,19 @@ typedef struct rs_rec_scratch {
     float *nr;     size_t nr_cap;  /* one normalised product row */
     const float *cn, *co;          /* a batch's category-ordered rows (rec_cat_rows),
                                     * else NULL */
+    /* the completion scorer's scores of this call's context (rec_completion_scores),
+     * shared by complements and completion: csp points at cs (one query) or at the
+     * query's row of a batch's block (in the first result's cs); NULL until scored */
+    float *cs;     size_t cs_cap;
+    const float *csp;
+    int32_t cs_n;                  /* entries of csp (the scorer's items) */
+    int cs_known;                  /* context products the scorer knew */
+    int cs_failed;                 /* the scorer could not score (none, or no memory) */
+    /* the query's receipts as a bitmap over the city's receipts (rec_query_receipts;
+     * all zero between calls): u_valid when u[0..u_n) and qb hold this call's */
+    uint64_t *qb;  size_t qb_cap;  /* (capacity in bytes) */
+    int u_valid;
+    int64_t u_n;
 } rs_rec_scratch;
 
 /* ---- small shared pieces (recommend.c) ---- */
@@ -214,10 +228,30 @@ int rec_load_catalogue(rs_recommender *r, rs_error *e);
  * (unless opt.no_copurchase). */
 int rec_load_popularity(rs_recommender *r, rs_error *e);
 /* Receipts of the city holding any query product of res (sorted union, in
- * res->scratch->u); *n their number.  0, or -1 when out of memory. */
+ * res->scratch->u, and as a bitmap in res->scratch->qb); *n their number.  Computed
+ * once per call (rec_end clears it).  0, or -1 when out of memory. */
 int rec_query_receipts(const rs_recommender *r, rs_rec_result *res, int64_t *n);
-/* |a ∩ b| of two ascending lists. */
-int64_t rec_intersect_count(const int32_t *a, int64_t na, const int32_t *b, int64_t nb);
+void rec_query_receipts_clear(rs_rec_result *res);
+/* row->copurchase and row->lift of product p with res's query, after
+ * rec_query_receipts(); needs the co-purchase index. */
+void rec_copurchase(const rs_recommender *r, const rs_rec_result *res, int32_t p,
+                    rs_rec_row *row);
+/* Poisson tails: P(X <= k) and P(X >= k) for X ~ Poisson(lambda) (the count of a pair
+ * bought together if the two were bought independently: lambda = pop(p) pop(Q) / N). */
+double rec_poisson_cdf(int64_t k, double lambda);
+double rec_poisson_sf(int64_t k, double lambda);
+
+/* ---- a query in three steps (rs_recommend = begin, run, end; a batch interleaves
+ * them to score the completion of all its queries as one block) ---- */
+
+/* Resets the lists (kinds not in q->kinds: "not asked"), checks the query, sets the
+ * query arrays and flags.  RS_OK or the error of rs_recommend(). */
+int rec_begin(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res, rs_error *e);
+/* Runs the kinds of `kinds` (within q->kinds), in kind order. */
+void rec_run(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
+             unsigned kinds);
+/* Clears the flags rec_begin set. */
+void rec_end(const rs_recommender *r, rs_rec_result *res);
 
 /* ---- the kinds ---- */
 
@@ -236,5 +270,13 @@ int rec_category_weights(const rs_recommender *r, const rs_rec_query *q, rs_rec_
 
 int rec_open_completion(rs_recommender *r, rs_error *e);
 void rec_close_completion(comp_pool *p);
+/* Whether a completion scorer is loaded; whether it is in.out of the product model
+ * alone (then complements compute that ranking themselves); its name. */
+int rec_scorer_usable(const rs_recommender *r);
+int rec_scorer_is_inout(const rs_recommender *r);
+const char *rec_scorer_name(const rs_recommender *r);
+/* The scorer's scores of res's context in res->scratch->csp (computed once per call;
+ * a batch sets them for the whole block first).  0, or -1 (no scorer, no memory). */
+int rec_completion_scores(const rs_recommender *r, rs_rec_result *res);
 
 #endif

@@ -36,6 +36,13 @@ static void json_row(rs_jsonw *b, rs_rec_kind kind, const rs_rec_row *r)
             rs_jsonw_puts(b, ",\"lift\":");
             rs_jsonw_num(b, r->lift);
         }
+    } else if (kind == RS_REC_SYNONYMS && r->copurchase >= 0) {
+        rs_jsonw_puts(b, ",\"copurchase\":");
+        rs_jsonw_int(b, (long long)r->copurchase);
+        rs_jsonw_puts(b, ",\"lift\":");
+        rs_jsonw_num(b, r->lift);
+        if (r->demoted)
+            rs_jsonw_puts(b, ",\"demoted\":true");
     }
     rs_jsonw_puts(b, "}");
 }

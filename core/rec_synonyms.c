@@ -81,6 +81,59 @@ static int scan_all(const rs_recommender *r, const rs_rec_query *q, rs_rec_resul
     return 0;
 }
 
+/* Candidates ranked beyond the k rows asked for. */
+static int spare(int k)
+{
+    return 3 * k + 8;
+}
+
+/* A candidate bought with the query far above chance is a complement, not a substitute
+ * (substitutes meet the same need: the same contexts, rarely the same receipt): lift
+ * at least DEMOTE_LIFT and the count significantly above what independence predicts
+ * (Poisson upper tail below DEMOTE_P). */
+#define DEMOTE_LIFT 2.0
+#define DEMOTE_P 0.01
+
+static int is_complement(const rs_recommender *r, const rs_rec_row *row, int64_t qn)
+{
+    if (row->copurchase <= 0 || row->popularity <= 0 || qn <= 0 || row->lift < DEMOTE_LIFT)
+        return 0;
+    double expect = (double)row->popularity * (double)qn / (double)r->n_receipts;
+    return rec_poisson_sf(row->copurchase, expect) < DEMOTE_P;
+}
+
+/* The list from the sorted candidates of t (best cosine first): with their co-purchase
+ * counts, the complements among them demoted after every substitute (each group in
+ * cosine order), the first k kept.  0, or -1 when out of memory. */
+static int demote_complements(const rs_recommender *r, const rs_rec_query *q,
+                              rs_rec_result *res, rs_rec_list *l, const rs_topheap *t)
+{
+    int k = q->k[RS_REC_SYNONYMS];
+    int64_t qn = 0;
+    if (rec_query_receipts(r, res, &qn) || rec_list_reserve(l, t->n))
+        return -1;
+    int n = 0, nd = 0;
+    /* substitutes fill the list from the front, complements are kept from the back
+     * (in reverse) and moved after them */
+    for (int i = 0; i < t->n; i++) {
+        rs_rec_row row;
+        rec_fill_product_row(r, &row, t->idx[i], t->sc[i]);
+        rec_copurchase(r, res, t->idx[i], &row);
+        row.demoted = !(q->flags & RS_REC_KEEP_BELOW_CHANCE) && is_complement(r, &row, qn);
+        if (row.demoted)
+            l->rows[t->n - 1 - nd++] = row;
+        else
+            l->rows[n++] = row;
+    }
+    for (int i = 0; i < nd / 2; i++) { /* the complements back in cosine order */
+        rs_rec_row x = l->rows[n + i];
+        l->rows[n + i] = l->rows[t->n - 1 - i];
+        l->rows[t->n - 1 - i] = x;
+    }
+    l->n = n + nd < k ? n + nd : k;
+    return 0;
+}
+
 void rec_run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
 {
     rs_rec_list *l = &res->lists[RS_REC_SYNONYMS];
@@ -110,8 +163,12 @@ void rec_run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_res
     norm = norm > 0 ? 1.0 / sqrt(norm) : 0.0;
     for (int j = 0; j < dim; j++)
         sc->v[j] = (float)(acc[j] * norm);
+    int k = q->k[RS_REC_SYNONYMS];
+    int copurchase = r->post_off && !(q->flags & RS_REC_NO_COPURCHASE);
     rs_topheap t;
-    if (rec_topk_init(sc, &t, q->k[RS_REC_SYNONYMS])) {
+    /* with co-purchase counts: more candidates than rows, so that the complements
+     * among them can be demoted below the substitutes */
+    if (rec_topk_init(sc, &t, copurchase ? spare(k) : k)) {
         rec_list_oom(l);
         return;
     }
@@ -121,5 +178,11 @@ void rec_run_synonyms(const rs_recommender *r, const rs_rec_query *q, rs_rec_res
         rec_list_oom(l);
         return;
     }
-    rec_list_from_heap(r, l, &t);
+    if (!copurchase) {
+        rec_list_from_heap(r, l, &t);
+        return;
+    }
+    rs_topheap_sort(&t);
+    if (demote_complements(r, q, res, l, &t))
+        rec_list_oom(l);
 }

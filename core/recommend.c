@@ -277,10 +277,32 @@ static void free_contents(rs_recommender *r)
     free(r->post_off);
     free(r->post);
     free(r->post_receipt);
+    free(r->pm_out_mean);
     rs_embedding_free(r->pm.m);
     rs_embedding_free(r->cm.m);
     close_norm_cache(r->norm);
     rec_close_completion(r->pool);
+}
+
+/* The mean output row of the product model (complements' chance level of in.out). */
+static int out_mean(rs_recommender *r, rs_error *e)
+{
+    const rs_embedding *m = r->pm.m;
+    if (!m || !m->out || m->rows <= 0)
+        return RS_OK;
+    double *acc = calloc((size_t)m->dim, sizeof *acc);
+    r->pm_out_mean = malloc((size_t)m->dim * sizeof *r->pm_out_mean);
+    if (!acc || !r->pm_out_mean) {
+        free(acc);
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    }
+    for (int32_t i = 0; i < m->rows; i++)
+        for (int j = 0; j < m->dim; j++)
+            acc[j] += m->out[(size_t)i * (size_t)m->dim + (size_t)j];
+    for (int j = 0; j < m->dim; j++)
+        r->pm_out_mean[j] = (float)(acc[j] / m->rows);
+    free(acc);
+    return RS_OK;
 }
 
 static int fill(rs_recommender *r, rs_error *e)
@@ -306,6 +328,8 @@ static int fill(rs_recommender *r, rs_error *e)
         return rc;
     load_model(r, RS_KIND_PRODUCT, &r->pm);
     load_model(r, RS_KIND_CATEGORY, &r->cm);
+    if ((rc = out_mean(r, e)))
+        return rc;
     if ((rc = open_norm_cache(r, e)))
         return rc;
     return rec_open_completion(r, e);
@@ -484,6 +508,8 @@ void rs_rec_result_free(rs_rec_result *res)
         free(s->isqc);
         free(s->acc);
         free(s->nr);
+        free(s->cs);
+        free(s->qb);
         free(s);
     }
     free(res);
@@ -516,6 +542,7 @@ void rec_fill_product_row(const rs_recommender *r, rs_rec_row *row, int32_t p, d
     row->score = score;
     row->popularity = r->pop[p];
     row->percentile = r->pct[p];
+    row->copurchase = -1; /* unknown until a kind counts it */
 }
 
 void rec_list_from_heap(const rs_recommender *r, rs_rec_list *l, rs_topheap *t)
@@ -581,8 +608,7 @@ static int check_query(const rs_recommender *r, const rs_rec_query *q, rs_error 
     return RS_OK;
 }
 
-int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
-                 rs_error *e)
+int rec_begin(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res, rs_error *e)
 {
     if (!q || !res || !res->scratch)
         return rs_seterr(e, RS_EINTERNAL, "rs_recommend: no query or result");
@@ -598,15 +624,20 @@ int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *
         l->model2_city = 0;
         l->model2_id = 0;
         l->model2_path = "";
+        l->scorer = "";
         l->popularity_fallback = 0;
+        l->n_below_chance = 0;
     }
     res->n_query = res->n_query_categories = 0;
-    if (res->scratch)
-        res->scratch->d_valid = 0;
+    rs_rec_scratch *sc = res->scratch;
+    sc->d_valid = 0;
+    sc->csp = NULL;
+    sc->cs_known = 0;
+    sc->cs_failed = 0;
+    rec_query_receipts_clear(res);
     int rc = check_query(r, q, e);
     if (rc)
         return rc;
-    rs_rec_scratch *sc = res->scratch;
     /* query arrays: sized exactly each call (small) */
     int32_t *qp = realloc(res->query, ((size_t)q->n_products + 1) * sizeof *qp);
     if (!qp)
@@ -632,18 +663,45 @@ int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *
             res->query_categories[res->n_query_categories++] = c;
         }
     }
-    if (q->kinds & RS_REC_BIT(RS_REC_SYNONYMS))
+    return RS_OK;
+}
+
+void rec_run(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
+             unsigned kinds)
+{
+    kinds &= q->kinds;
+    if (kinds & RS_REC_BIT(RS_REC_SYNONYMS))
         rec_run_synonyms(r, q, res);
-    if (q->kinds & RS_REC_BIT(RS_REC_CATEGORIES))
+    if (kinds & RS_REC_BIT(RS_REC_CATEGORIES))
         rec_run_categories(r, q, res);
-    if (q->kinds & RS_REC_BIT(RS_REC_COMPLEMENTS))
+    if (kinds & RS_REC_BIT(RS_REC_COMPLEMENTS))
         rec_run_complements(r, q, res);
-    if (q->kinds & RS_REC_BIT(RS_REC_COMPLETION))
+    if (kinds & RS_REC_BIT(RS_REC_COMPLETION))
         rec_run_completion(r, q, res);
+}
+
+void rec_end(const rs_recommender *r, rs_rec_result *res)
+{
+    rs_rec_scratch *sc = res->scratch;
+    (void)r;
+    if (!sc || !sc->isq)
+        return;
     /* clear the flags for the next call (O(query), not O(catalogue)) */
     for (int i = 0; i < res->n_query; i++)
         sc->isq[res->query[i]] = 0;
     for (int i = 0; i < res->n_query_categories; i++)
         sc->isqc[res->query_categories[i]] = 0;
+    sc->csp = NULL;
+    rec_query_receipts_clear(res);
+}
+
+int rs_recommend(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
+                 rs_error *e)
+{
+    int rc = rec_begin(r, q, res, e);
+    if (rc)
+        return rc;
+    rec_run(r, q, res, q->kinds);
+    rec_end(r, res);
     return RS_OK;
 }

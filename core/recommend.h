@@ -22,7 +22,13 @@
  *                synthetic world this lifts precision@5 against the planted substitute
  *                groups from 0.71 to 0.92, because whole-receipt contexts also make
  *                complements close in input space); RS_REC_SYNONYMS_ANY_CATEGORY
- *                searches the whole catalogue (one sgemv).
+ *                searches the whole catalogue (one sgemv).  With the co-purchase
+ *                index, candidates bought with the query far above chance (lift >= 2
+ *                and a count significantly above independence: Poisson upper tail
+ *                < 0.01) are complements, not substitutes: they are demoted after
+ *                every other candidate (row.demoted; each group by cosine), and every
+ *                row carries its co-purchase count and lift.  RS_REC_KEEP_BELOW_CHANCE
+ *                turns the demotion off.
  *   categories   the category model's softmax: the mean of the input vectors of the
  *                query's (distinct) categories dotted with the output vector of every
  *                category, softmax over the eligible categories (the query's own
@@ -40,9 +46,20 @@
  *                5. k slots allocated by largest remainder (rs_rec_allocate());
  *                   slots a category cannot fill (too few eligible products) go to the
  *                   next categories in share order;
- *                6. inside a category, products ranked by the product model's
- *                   sum over the query of in[q] . out[p], after the popularity mask,
- *                   query products excluded.
+ *                6. inside a category, products ranked by the city's active
+ *                   completion scorer for the query (EASE, a blend ...: the validated
+ *                   one, the same scores as the completion kind), after the
+ *                   popularity mask, query products excluded; by the product model's
+ *                   sum over the query of in[q] . out[p] when the scorer is that
+ *                   (sgns alone), is not loaded (rs_rec_options.no_completion) or
+ *                   knows no product of the query (list.scorer says which);
+ *                7. a candidate bought with the query less often than chance is not
+ *                   a complement and is left out (list.n_below_chance counts them;
+ *                   RS_REC_KEEP_BELOW_CHANCE keeps them): its co-purchase count is
+ *                   significantly below independence (pop(p) pop(Q) / N, Poisson
+ *                   lower tail < 0.05), or below it (or not counted) while its score
+ *                   is below the score of the scorer's average item; its slot goes to
+ *                   the category's next candidate, then to the next categories.
  *                Rows are ordered by category share (desc), then product score (desc).
  *                score = the product score of step 6.
  *   completion   the city's active completion scorer (completion.h: sgns / ease / als /
@@ -59,10 +76,11 @@
  * percentile 0).  RS_REC_NO_MASK switches it off.
  * Ordering is deterministic: score descending, ties by product (category) index
  * ascending.
- * Co-purchase (complements): copurchase = receipts of the city holding the row's
- * product and at least one query product; lift = copurchase * N / (pop(p) * pop(Q)),
- * N = receipts of the city, pop(Q) = receipts of the city holding any query product
- * (0 when a count is 0).  Computed by intersecting sorted posting lists built at open.
+ * Co-purchase (complements, synonyms): copurchase = receipts of the city holding the
+ * row's product and at least one query product; lift = copurchase * N /
+ * (pop(p) * pop(Q)), N = receipts of the city, pop(Q) = receipts of the city holding
+ * any query product (0 when a count is 0).  Counted over the posting lists built at
+ * open, against a bitmap of the query's receipts.
  */
 #ifndef RS_RECOMMEND_H
 #define RS_RECOMMEND_H
@@ -102,6 +120,9 @@ enum {
     RS_REC_NO_COPURCHASE = 4,        /* skip co-purchase counts (faster batch) */
     RS_REC_SYNONYMS_ANY_CATEGORY = 8, /* synonyms from every category, not only the
                                          query's own */
+    RS_REC_KEEP_BELOW_CHANCE = 16,    /* complements: keep the candidates bought with
+                                         the query less often than chance; synonyms:
+                                         do not demote complements */
 };
 
 typedef struct rs_rec_query {
@@ -135,9 +156,11 @@ typedef struct rs_rec_row {
     double cat_transformed; /* Yeo-Johnson + standardised importance */
     double cat_share;       /* softmax share of the slots */
     int cat_slots;          /* slots the category received */
-    /* ... and of the pair (query, product) in the city */
-    int64_t copurchase;     /* -1 when RS_REC_NO_COPURCHASE */
+    /* ... and of the pair (query, product) in the city (complements and synonyms) */
+    int64_t copurchase;     /* -1 when RS_REC_NO_COPURCHASE or without the index */
     double lift;
+    int demoted;            /* synonyms: bought with the query far above chance (a
+                               complement), so ranked after the substitutes */
 } rs_rec_row;
 
 /* The answer of one kind. */
@@ -158,6 +181,13 @@ typedef struct rs_rec_list {
     /* completion: 1 when the scorer knew no product of the context (not in its models,
      * or the query is empty) and popularity answered instead (model_path says so) */
     int popularity_fallback;
+    /* complements: what ranked the products inside each category (the completion
+     * scorer's name, e.g. "blend(sgns 0.75, ease 0.25)", or "in.out" of the product
+     * model when no scorer is loaded or it knows no product of the context); "" else */
+    const char *scorer;
+    /* complements: candidates left out because their score and co-purchase evidence
+     * say they are bought with the query less often than chance (see above) */
+    int n_below_chance;
 } rs_rec_list;
 
 typedef struct rs_rec_result {

@@ -120,6 +120,111 @@ static int run(const rs_recommender *r, rs_rec_result *res, const int32_t *q, in
     return rc;
 }
 
+/* Complements without RS_REC_KEEP_BELOW_CHANCE: the rows kept are the candidates (in
+ * the unfiltered order) that the rule of recommend.h step 7 keeps, recomputed here by
+ * brute force (in.out: no completion choice, the scorer is sgns alone). */
+static void test_below_chance(const rs_recommender *r, rs_rec_result *res, int32_t q)
+{
+    rs_rec_query qq;
+    rs_rec_query_defaults(&qq);
+    qq.products = &q;
+    qq.n_products = 1;
+    qq.kinds = RS_REC_BIT(RS_REC_COMPLEMENTS);
+    qq.k[RS_REC_COMPLEMENTS] = NP;
+    qq.complement_categories = NC;
+    qq.flags = RS_REC_NO_MASK | RS_REC_KEEP_BELOW_CHANCE;
+    rs_error e = {0};
+    CHECK_EQ_INT(rs_recommend(r, &qq, res, &e), RS_OK);
+    const rs_rec_list *l = &res->lists[RS_REC_COMPLEMENTS];
+    CHECK_STR(l->scorer, "sgns");
+    CHECK_EQ_INT(l->n_below_chance, 0);
+    int32_t all[NP], want[NP];
+    int n_all = l->n, n_want = 0;
+    double mean_out[PDIM] = {0}, chance = 0;
+    for (int p = 0; p < NP; p++)
+        for (int j = 0; j < PDIM; j++)
+            mean_out[j] += pout[1][p * PDIM + j] / NP;
+    for (int j = 0; j < PDIM; j++)
+        chance += pin[1][q * PDIM + j] * mean_out[j];
+    int64_t N = rs_rec_n_receipts(r), nq = 0;
+    for (int i = 0; i < NREC; i++)
+        for (int t = 0; t < rsize[i]; t++)
+            nq += rcity[i] == 1 && receipts[i][t] == q;
+    for (int i = 0; i < l->n; i++) {
+        const rs_rec_row *w = &l->rows[i];
+        all[i] = w->index;
+        double expect = (double)w->popularity * (double)nq / (double)N;
+        int below;
+        if (w->popularity > 0 && (double)w->copurchase >= expect)
+            below = 0;
+        else {
+            double cdf = 0; /* Poisson(expect) lower tail at the count */
+            for (int64_t j = 0; j <= w->copurchase; j++)
+                cdf += exp(-expect + (double)j * log(expect) - lgamma((double)j + 1));
+            below = (w->popularity > 0 && cdf < 0.05) || w->score < chance - 1e-6;
+        }
+        if (!below)
+            want[n_want++] = w->index;
+    }
+    qq.flags = RS_REC_NO_MASK;
+    CHECK_EQ_INT(rs_recommend(r, &qq, res, &e), RS_OK);
+    CHECK(n_want < n_all); /* the world has some: the test means something */
+    CHECK_EQ_INT(l->n, n_want);
+    CHECK_EQ_INT(l->n_below_chance, n_all - n_want);
+    for (int i = 0; i < l->n && i < n_want; i++)
+        CHECK_EQ_INT(l->rows[i].index, want[i]);
+    (void)all;
+}
+
+/* Synonyms: the candidates bought with the query far above chance (lift >= 2, Poisson
+ * upper tail < 0.01, recomputed here) are demoted after the others, each group in
+ * cosine order; with RS_REC_KEEP_BELOW_CHANCE the plain cosine order.  Every row
+ * carries its co-purchase count and lift. */
+static void test_synonym_demotion(const rs_recommender *r, rs_rec_result *res)
+{
+    int demoted_seen = 0;
+    for (int32_t q = 0; q < NP; q++) {
+        rs_rec_query qq;
+        rs_rec_query_defaults(&qq);
+        qq.products = &q;
+        qq.n_products = 1;
+        qq.kinds = RS_REC_BIT(RS_REC_SYNONYMS);
+        qq.k[RS_REC_SYNONYMS] = NP;
+        qq.flags = RS_REC_NO_MASK | RS_REC_SYNONYMS_ANY_CATEGORY | RS_REC_KEEP_BELOW_CHANCE;
+        rs_error e = {0};
+        CHECK_EQ_INT(rs_recommend(r, &qq, res, &e), RS_OK);
+        const rs_rec_list *l = &res->lists[RS_REC_SYNONYMS];
+        int32_t plain[NP], want[NP];
+        int n = l->n, nw = 0;
+        int64_t N = rs_rec_n_receipts(r), nq = 0;
+        for (int i = 0; i < NREC; i++)
+            for (int j = 0; j < rsize[i]; j++)
+                nq += receipts[i][j] == q;
+        int comp[NP];
+        for (int i = 0; i < n; i++) {
+            const rs_rec_row *w = &l->rows[i];
+            plain[i] = w->index;
+            CHECK(w->copurchase >= 0 && !w->demoted);
+            double expect = (double)w->popularity * (double)nq / (double)N, cdf = 0;
+            for (int64_t j = 0; j < w->copurchase; j++)
+                cdf += exp(-expect + (double)j * log(expect) - lgamma((double)j + 1));
+            comp[i] = w->copurchase > 0 && w->lift >= 2.0 && 1.0 - cdf < 0.01;
+        }
+        for (int pass = 0; pass < 2; pass++)
+            for (int i = 0; i < n; i++)
+                if (comp[i] == pass)
+                    want[nw++] = plain[i];
+        qq.flags &= ~(unsigned)RS_REC_KEEP_BELOW_CHANCE;
+        CHECK_EQ_INT(rs_recommend(r, &qq, res, &e), RS_OK);
+        CHECK_EQ_INT(l->n, n);
+        for (int i = 0; i < n && i < l->n; i++) {
+            CHECK_EQ_INT(l->rows[i].index, want[i]);
+            demoted_seen += l->rows[i].demoted;
+        }
+    }
+    (void)demoted_seen; /* (too few receipts here to demote: test_recommend_world does) */
+}
+
 static void test_core(rs_store *s)
 {
     rs_error e = {0};
@@ -299,7 +404,8 @@ static void test_core(rs_store *s)
     CHECK_EQ_INT(cat->n, NC);
 
     /* complements: the explanation fields, recomputed here */
-    CHECK_EQ_INT(run(c1, res, &q4, 1, 5, 0, 100, RS_REC_NO_MASK), RS_OK);
+    CHECK_EQ_INT(run(c1, res, &q4, 1, 5, 0, 100, RS_REC_NO_MASK | RS_REC_KEEP_BELOW_CHANCE),
+                 RS_OK);
     const rs_rec_list *cmp = &res->lists[RS_REC_COMPLEMENTS];
     const rs_rec_list *cat1 = &res->lists[RS_REC_CATEGORIES];
     CHECK(cmp->n == 5);
@@ -372,7 +478,7 @@ static void test_core(rs_store *s)
     qs.kinds = RS_REC_BIT(RS_REC_COMPLEMENTS);
     qs.k[RS_REC_COMPLEMENTS] = 3;
     qs.complement_categories = 1;
-    qs.flags = RS_REC_NO_MASK;
+    qs.flags = RS_REC_NO_MASK | RS_REC_KEEP_BELOW_CHANCE;
     CHECK_EQ_INT(rs_recommend(c1, &qs, res, &e), RS_OK);
     CHECK_EQ_INT(cmp->n, 3);
     for (int i = 0; i < cmp->n; i++) {
@@ -381,6 +487,8 @@ static void test_core(rs_store *s)
         CHECK_EQ_INT(cmp->rows[i].cat_slots, 3);
     }
     CHECK_EQ_INT(res->lists[RS_REC_SYNONYMS].n, 0); /* kind not asked */
+    test_below_chance(c1, res, q4);
+    test_synonym_demotion(all, res);
 
     /* completion: the fallback scorer (product model in.out), context excluded */
     CHECK_EQ_INT(run(all, res, qb, 2, 3, 0, 100, RS_REC_NO_MASK), RS_OK);
