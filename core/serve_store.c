@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "browse.h"
+#include "hash.h"
 
 /* "receipts=N ..." -> N; -1 when the fingerprint does not start that way. */
 static int64_t fingerprint_receipts(const char *fp)
@@ -68,14 +69,38 @@ done:
     return RS_OK;
 }
 
+/* A digest of the stored completion choices (meta "completion:<city>"): `train` writes
+ * them after it registers the models, so a reload between the two would otherwise keep
+ * serving the previous choice (complements and completion rank by it). */
+static int choices_digest(rs_store *s, uint64_t *h, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int step;
+    *h = RS_FNV64_INIT;
+    if (sqlite3_prepare_v2(rs_store_db(s),
+                           "SELECT key, value FROM meta WHERE key LIKE 'completion:%' ORDER BY key",
+                           -1, &st, NULL) != SQLITE_OK)
+        return rs_store_sqlerr(s, e, "reading the completion choices");
+    while ((step = sqlite3_step(st)) == SQLITE_ROW)
+        for (int c = 0; c < 2; c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            *h = rs_fnv1a64(*h, v ? v : "", v ? strlen(v) + 1 : 1);
+        }
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? RS_OK : rs_store_sqlerr(s, e, "reading the completion choices");
+}
+
 int rs_serve_signature(rs_store *s, char *buf, size_t n, rs_error *e)
 {
-    char reg[128];
+    char reg[160];
     sqlite3_stmt *st = NULL;
+    uint64_t choices = 0;
     int rc;
     buf[0] = 0;
-    if ((rc = rs_browse_models_signature(s, reg, sizeof reg, e)))
+    if ((rc = rs_browse_models_signature(s, reg, 128, e)) || (rc = choices_digest(s, &choices, e)))
         return rc;
+    size_t used = strlen(reg);
+    snprintf(reg + used, sizeof reg - used, " choices=%016" PRIx64, choices);
     if (sqlite3_prepare_v2(rs_store_db(s),
                            "SELECT (SELECT coalesce(max(id), 0) FROM products),"
                            " (SELECT coalesce(max(id), 0) FROM import_ledger)",

@@ -544,6 +544,16 @@ def check_if_changed(port, ids, cities):
 
 
 def check_kill9(srv, ids):
+    # the server must have caught up with the database first: `train` writes the
+    # completion choice (which complements rank by) after registering its models, and a
+    # reload between the two is followed by another one when the choice lands
+    gen, deadline = None, time.time() + 30
+    while time.time() < deadline:
+        now = get_json(srv.port, "/healthz")["generation"]
+        if now == gen:
+            break
+        gen = now
+        time.sleep(1.0)
     before = request(srv.port, "GET", "/v1/recommend?product=%s&k=5" % ids[3])[2]
     traffic = Traffic(srv.port, ids, tolerate_errors=True)
     time.sleep(0.5)
