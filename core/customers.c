@@ -8,14 +8,14 @@ int rs_customers_refresh(rs_store *s, rs_error *e)
 {
     if (!rs_customers_available(s))
         return RS_OK;
-    /* Upsert by (city, ext id): ids stay stable.  Customers whose receipts all went
-     * away cannot happen (receipts are never deleted), so nothing is removed. */
+    /* Upsert by (city, ext id): ids stay stable (new customers get the next ids, in
+     * (city, ext id) order, the index's order: no sort).  Customers whose receipts all
+     * went away cannot happen (receipts are never deleted), so nothing is removed. */
     return rs_store_exec(
         s,
         "INSERT INTO customers(city_id, ext_id, receipts, first_ts, last_ts)"
         " SELECT city_id, customer, count(*), min(ts), max(ts) FROM receipts"
         "  WHERE customer IS NOT NULL AND customer <> '' GROUP BY city_id, customer"
-        "  ORDER BY city_id, min(coalesce(ts, 0)), customer"
         " ON CONFLICT(city_id, ext_id) DO UPDATE SET receipts = excluded.receipts,"
         "  first_ts = excluded.first_ts, last_ts = excluded.last_ts"
         "  WHERE receipts <> excluded.receipts OR first_ts IS NOT excluded.first_ts"
