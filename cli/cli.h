@@ -22,6 +22,7 @@ int cmd_import(rs_cli *cli, int argc, char **argv);
 int cmd_stats(rs_cli *cli, int argc, char **argv);
 int cmd_train(rs_cli *cli, int argc, char **argv);
 int cmd_eval(rs_cli *cli, int argc, char **argv);
+int cmd_eval_customers(rs_cli *cli, int argc, char **argv); /* eval --customers */
 int cmd_recommend(rs_cli *cli, int argc, char **argv);
 int cmd_export(rs_cli *cli, int argc, char **argv);
 int cmd_import_model(rs_cli *cli, int argc, char **argv);

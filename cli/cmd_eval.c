@@ -29,7 +29,10 @@ static const char USAGE[] =
     "  --city C          city name (default: all cities)\n"
     "  --json            one JSON object on stdout instead of the table\n"
     "  --k K             list length (default 10)\n"
-    "  --holdout-days N  time split instead of the hash split\n";
+    "  --holdout-days N  time split instead of the hash split\n"
+    "\n"
+    "recoscope eval --customers ...: personal recommendations on a time split (see\n"
+    "`recoscope eval --customers --help`)\n";
 
 enum { OPT_CITY = 1, OPT_JSON, OPT_K, OPT_HOLDOUT, OPT_EASE_CAP };
 
@@ -142,8 +145,19 @@ static void print_table(const rs_eval_report *r)
                r->synonyms[i].m.purity, r->synonyms[i].m.copurchase);
 }
 
+/* Whether argv asks for the customer evaluation (--customers before any "--"). */
+static int wants_customers(int argc, char **argv)
+{
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--customers") == 0)
+            return 1;
+    return 0;
+}
+
 int cmd_eval(rs_cli *cli, int argc, char **argv)
 {
+    if (wants_customers(argc, argv)) /* cmd_eval_customers.c */
+        return cmd_eval_customers(cli, argc, argv);
     rs_eval_opts o;
     rs_eval_opts_defaults(&o);
     o.ease_cap = RS_EASE_MAX_ITEMS;

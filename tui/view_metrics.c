@@ -9,6 +9,7 @@
 #include "../core/browse.h"
 #include "../core/completion.h"
 #include "../core/completion_choice.h"
+#include "../core/custeval_record.h"
 #include "../core/kinds.h"
 #include "../core/sanitize.h"
 
@@ -375,6 +376,86 @@ static const rs_browse_row *method_model(const rs_browse_rows *active, const cha
     return NULL;
 }
 
+/* ------------------------------------------------------- customer evaluations ---- */
+
+/* A row of `eval --customers` (custeval_record.h). */
+static int is_customer_eval(const rs_browse_row *r)
+{
+    return r->kind && r->split &&
+           strncmp(r->kind, RS_CUSTEVAL_METHOD_PREFIX, strlen(RS_CUSTEVAL_METHOD_PREFIX)) == 0 &&
+           strncmp(r->split, RS_CUSTEVAL_SPLIT_PREFIX, strlen(RS_CUSTEVAL_SPLIT_PREFIX)) == 0;
+}
+
+/* One customer row: p@5 p@k R@k MAP@k NDCG@k AUC (or the candidate recall). */
+static void add_customer_row(tui_lines *l, const rs_browse_row *r)
+{
+    cJSON *m = r->metrics ? cJSON_Parse(r->metrics) : NULL;
+    const cJSON *kv = cJSON_GetObjectItemCaseSensitive(m, "k");
+    int k = cJSON_IsNumber(kv) ? kv->valueint : 10;
+    const char *name = r->kind + strlen(RS_CUSTEVAL_METHOD_PREFIX);
+    char key[32], v[6][32];
+    if (strcmp(r->kind, RS_CUSTEVAL_CANDIDATES) == 0) {
+        static const int N[3] = {50, 100, 200};
+        for (int i = 0; i < 3; i++) {
+            snprintf(key, sizeof key, "candidate_recall@%d", N[i]);
+            fmt4(metric(m, key), v[i], sizeof v[i]);
+        }
+        tui_lines_add(l, 4, TUI_ROLE_DIM, "candidate recall of the union @50 %s  @100 %s  @200 %s",
+                      v[0], v[1], v[2]);
+        cJSON_Delete(m);
+        return;
+    }
+    static const char *const KEYS[6] = {"precision@5", "precision@%d", "recall@%d", "map@%d",
+                                        "ndcg@%d", "auc"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(key, sizeof key, KEYS[i], k);
+        fmt4(metric(m, key), v[i], sizeof v[i]);
+    }
+    tui_lines_add(l, 4, TUI_ROLE_NORMAL, "%s", name);
+    tui_lines_span(l, 18, TUI_ROLE_NORMAL, "%7s %7s %7s %7s %7s %7s", v[0], v[1], v[2], v[3],
+                   v[4], v[5]);
+    cJSON_Delete(m);
+}
+
+/* The personal recommenders of `eval --customers`, one block per split. */
+static void section_customers(tui_lines *l, const rs_browse_rows *rows, int64_t city)
+{
+    for (int i = 0; i < rows->n; i++) {
+        const rs_browse_row *r = &rows->v[i];
+        if (!is_customer_eval(r))
+            continue;
+        int seen = 0; /* the block of this split is already drawn */
+        for (int j = 0; j < i && !seen; j++)
+            seen = is_customer_eval(&rows->v[j]) && strcmp(rows->v[j].split, r->split) == 0;
+        if (seen)
+            continue;
+        tui_lines_add(l, 0, TUI_ROLE_NORMAL, "%s", "");
+        cJSON *m = r->metrics ? cJSON_Parse(r->metrics) : NULL;
+        const cJSON *kv = cJSON_GetObjectItemCaseSensitive(m, "k");
+        int k = cJSON_IsNumber(kv) ? kv->valueint : 10;
+        cJSON_Delete(m);
+        tui_lines_add(l, 0, TUI_ROLE_HEADER,
+                      "Customers (eval --customers), split %s%s, latest",
+                      r->split + strlen(RS_CUSTEVAL_SPLIT_PREFIX),
+                      rows->city_id != city ? ", all cities" : "");
+        char h[5][16];
+        snprintf(h[0], sizeof h[0], "p@%d", k);
+        snprintf(h[1], sizeof h[1], "R@%d", k);
+        snprintf(h[2], sizeof h[2], "MAP@%d", k);
+        snprintf(h[3], sizeof h[3], "NDCG@%d", k);
+        tui_lines_add(l, 18, TUI_ROLE_DIM, "%7s %7s %7s %7s %7s %7s", "p@5", h[0], h[1], h[2],
+                      h[3], "AUC");
+        for (int j = i; j < rows->n; j++) /* the methods, then the candidate row */
+            if (is_customer_eval(&rows->v[j]) && strcmp(rows->v[j].split, r->split) == 0 &&
+                strcmp(rows->v[j].kind, RS_CUSTEVAL_CANDIDATES) != 0)
+                add_customer_row(l, &rows->v[j]);
+        for (int j = i; j < rows->n; j++)
+            if (is_customer_eval(&rows->v[j]) && strcmp(rows->v[j].split, r->split) == 0 &&
+                strcmp(rows->v[j].kind, RS_CUSTEVAL_CANDIDATES) == 0)
+                add_customer_row(l, &rows->v[j]);
+    }
+}
+
 static void section_evaluations(tui_app *a, tui_lines *l, int64_t city,
                                 const rs_browse_rows *active)
 {
@@ -387,15 +468,22 @@ static void section_evaluations(tui_app *a, tui_lines *l, int64_t city,
         return;
     }
     char title[160];
-    if (rows.n && rows.v[0].split)
+    int first = -1, shown = 0;
+    for (int i = 0; i < rows.n && first < 0; i++)
+        if (!is_customer_eval(&rows.v[i]))
+            first = i;
+    if (first >= 0 && rows.v[first].split)
         snprintf(title, sizeof title, "Held-out evaluations (%s), latest per method%s",
-                 rows.v[0].split, rows.city_id != city ? ", all cities" : "");
+                 rows.v[first].split, rows.city_id != city ? ", all cities" : "");
     else
         snprintf(title, sizeof title, "Held-out evaluations");
     add_figures_header(l, title, "");
     int stale = 0;
     for (int i = 0; i < rows.n; i++) {
         const rs_browse_row *r = &rows.v[i];
+        if (is_customer_eval(r))
+            continue; /* section_customers */
+        shown++;
         cJSON *m = r->metrics ? cJSON_Parse(r->metrics) : NULL;
         const rs_browse_row *am = method_model(active, r->kind ? r->kind : "");
         /* measured with a model that is no longer in use: the row records its models;
@@ -415,11 +503,12 @@ static void section_evaluations(tui_app *a, tui_lines *l, int64_t city,
         }
         cJSON_Delete(m);
     }
-    if (!rows.n)
+    if (!shown)
         tui_lines_add(l, 2, TUI_ROLE_DIM, "%s", "no evaluations yet: run `recoscope eval`");
     if (stale)
         tui_lines_add(l, 2, TUI_ROLE_DIM,
                       "(stale: measured before the active model was trained; eval again)");
+    section_customers(l, &rows, city);
     rs_browse_rows_free(&rows);
 }
 
