@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../core/clusters.h"
+#include "../core/clusters_store.h"
 #include "../core/model.h"
 #include "../core/recommend.h"
 #include "../core/sanitize.h"
@@ -16,7 +17,8 @@
 
 static void usage(FILE *f)
 {
-    fputs("usage: recoscope cluster [--city C] [--k N|auto] [--top N] [--json]\n"
+    fputs("usage: recoscope cluster [--city C] [--k N|auto] [--top N] [--json] [--apply]\n"
+          "       recoscope cluster --undo\n"
           "\n"
           "Derived categories where the catalogue has none (one \"(uncategorised)\" category,\n"
           "or every product its own): spherical k-means of the active product model's\n"
@@ -25,20 +27,26 @@ static void usage(FILE *f)
           "of clusters is validated: each of 8, 12, 16, 24, 32, 48, 64, 96 (at most half\n"
           "the products) is fitted and scored by its mean silhouette on a fixed sample,\n"
           "and the best is kept.  Prints every cluster with its size and most popular\n"
-          "products.  Reads only.\n"
+          "products.  Reads only, unless --apply.\n"
           "\n"
           "  --city C   the city whose model is clustered (default: all cities)\n"
           "  --k N      N clusters (2..1000), or auto\n"
           "  --top N    products listed per cluster (default 3, 0..50)\n"
-          "  --json     one JSON object on stdout\n",
+          "  --json     one JSON object on stdout\n"
+          "  --apply    store the clusters as the catalogue's categories (marked derived):\n"
+          "             the model's products move into them, each keeps its catalogue\n"
+          "             category to go back to; models of category baskets are retired\n"
+          "             (run `recoscope train` again)\n"
+          "  --undo     every product back in its catalogue category\n",
           f);
 }
 
-enum { OPT_CITY = 1, OPT_K, OPT_TOP, OPT_JSON };
+enum { OPT_CITY = 1, OPT_K, OPT_TOP, OPT_JSON, OPT_APPLY, OPT_UNDO };
 
 static const cli_opt OPTS[] = {
     {"city", 'c', CLI_ARG, OPT_CITY}, {"k", 'k', CLI_ARG, OPT_K},
     {"top", 0, CLI_ARG, OPT_TOP},     {"json", 0, CLI_FLAG, OPT_JSON},
+    {"apply", 0, CLI_FLAG, OPT_APPLY}, {"undo", 0, CLI_FLAG, OPT_UNDO},
     {NULL, 0, 0, 0},
 };
 
@@ -48,7 +56,7 @@ static const int CANDIDATES[] = {8, 12, 16, 24, 32, 48, 64, 96};
 typedef struct cluster_args {
     const char *city;
     int k; /* 0: auto */
-    int top, json;
+    int top, json, apply, undo;
 } cluster_args;
 
 static int parse_args(int argc, char **argv, cluster_args *a)
@@ -68,12 +76,16 @@ static int parse_args(int argc, char **argv, cluster_args *a)
             break;
         case OPT_TOP: bad = cli_opt_int32(&p, 0, 50, &a->top); break;
         case OPT_JSON: a->json = 1; break;
+        case OPT_APPLY: a->apply = 1; break;
+        case OPT_UNDO: a->undo = 1; break;
         case CLI_HELP: usage(stdout); return -1;
         default: return cli_usage_error("cluster", "unexpected argument '%s'", p.value);
         }
         if (bad)
             return RS_EUSAGE;
     }
+    if (id == 0 && a->undo && a->apply)
+        return cli_usage_error("cluster", "--apply and --undo exclude each other");
     return id < 0 ? RS_EUSAGE : RS_OK;
 }
 
@@ -217,12 +229,58 @@ static int make_clusters(const rs_embedding *m, const rs_recommender *r, int k,
     return rc;
 }
 
+/* --undo: every product back in its catalogue category. */
+static int undo(rs_cli *cli)
+{
+    rs_store *s = NULL;
+    rs_error e = {0};
+    rs_derivation d;
+    int rc = rs_store_open(cli->db_path, 0, &s, &e);
+    if (rc == RS_OK)
+        rc = rs_clusters_undo(s, &d, &e);
+    rs_store_close(s);
+    if (rc == RS_EUSAGE)
+        return cli_usage_error("cluster", "%s", e.msg);
+    if (rc != RS_OK)
+        return cli_fail(&e);
+    printf("undone: derivation #%lld (%d clusters of model #%lld); %lld products are back "
+           "in their catalogue categories\n",
+           (long long)d.id, d.k, (long long)d.model_id, (long long)d.products);
+    if (d.retired)
+        printf("%lld models of category baskets retired: run `recoscope train` to fit them "
+               "on the catalogue's categories\n", (long long)d.retired);
+    return RS_OK;
+}
+
+/* --apply: the clusters stored as categories; the summary on stdout (stderr with --json). */
+static int apply(rs_store *s, const rs_model_info *info, const rs_embedding *m,
+                 const rs_clusters *c, int json, rs_error *e)
+{
+    char params[96];
+    snprintf(params, sizeof params, "{\"k\":%d,\"silhouette\":%.6f}", c->k,
+             isnan(c->silhouette) ? 0.0 : c->silhouette);
+    rs_derivation d;
+    int rc = rs_clusters_apply(s, info->city_id, info->id, m, c, params, &d, e);
+    if (rc != RS_OK)
+        return rc;
+    FILE *f = json ? stderr : stdout;
+    fprintf(f, "applied: derivation #%lld, %lld products in %d derived categories\n",
+            (long long)d.id, (long long)d.products, d.k);
+    fprintf(f, "%lld models of category baskets retired; run `recoscope train` to fit the "
+               "category model on the derived categories (`recoscope cluster --undo` goes "
+               "back)\n",
+            (long long)d.retired);
+    return RS_OK;
+}
+
 int cmd_cluster(rs_cli *cli, int argc, char **argv)
 {
     cluster_args a = {.top = 3};
     int prc = parse_args(argc, argv, &a);
     if (prc)
         return prc < 0 ? RS_OK : prc;
+    if (a.undo)
+        return undo(cli);
     rs_store *s = NULL;
     rs_recommender *r = NULL;
     rs_embedding *m = NULL;
@@ -231,7 +289,7 @@ int cmd_cluster(rs_cli *cli, int argc, char **argv)
     rs_error e = {0};
     int64_t city = 0, used = 0;
     double scores[NCAND];
-    int rc = rs_store_open(cli->db_path, RS_STORE_READONLY, &s, &e);
+    int rc = rs_store_open(cli->db_path, a.apply ? 0 : RS_STORE_READONLY, &s, &e);
     if (rc == RS_OK)
         rc = rs_store_city_id(s, a.city, &city, &e);
     if (rc == RS_OK) {
@@ -255,6 +313,10 @@ int cmd_cluster(rs_cli *cli, int argc, char **argv)
             print_text(c, m, r, &info, scores, a.k == 0, a.top);
         if (rc != RS_OK)
             rs_seterr(&e, rc, "out of memory");
+    }
+    if (rc == RS_OK && a.apply) {
+        fflush(stdout);
+        rc = apply(s, &info, m, c, a.json, &e);
     }
     rs_clusters_free(c);
     rs_embedding_free(m);

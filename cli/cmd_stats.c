@@ -73,6 +73,7 @@ static int print_json(const rs_stats *st, const char *city)
     cJSON_AddStringToObject(o, "city", city ? city : "all");
     cJSON_AddNumberToObject(o, "products", (double)st->products);
     cJSON_AddNumberToObject(o, "categories", (double)st->categories);
+    cJSON_AddNumberToObject(o, "derived_categories", (double)st->derived_categories);
     cJSON_AddNumberToObject(o, "departments", (double)st->departments);
     cJSON_AddNumberToObject(o, "receipts", (double)st->receipts);
     cJSON_AddNumberToObject(o, "lines", (double)st->lines);
@@ -120,9 +121,12 @@ static int print_json(const rs_stats *st, const char *city)
 
 static void print_text(const rs_stats *st, const char *city)
 {
-    printf("database: %lld products, %lld categories, %lld departments, %lld cities\n",
-           (long long)st->products, (long long)st->categories, (long long)st->departments,
-           (long long)st->ncities);
+    char derived[48] = "";
+    if (st->derived_categories)
+        snprintf(derived, sizeof derived, " (%lld derived)", (long long)st->derived_categories);
+    printf("database: %lld products, %lld categories%s, %lld departments, %lld cities\n",
+           (long long)st->products, (long long)st->categories, derived,
+           (long long)st->departments, (long long)st->ncities);
     cli_message(stdout, "%s: %lld receipts, %lld receipt lines\n", city ? city : "all cities",
            (long long)st->receipts, (long long)st->lines);
     printf("\ncities\n");

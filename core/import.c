@@ -115,7 +115,12 @@ static int imp_init(imp *im, rs_store *s, const rs_import_opts *o, rs_import_rep
          "UPDATE categories SET parent_id = ?2 WHERE id = ?1 AND parent_id IS NULL"},
         {offsetof(imp, st_prod), "INSERT INTO products(id, ext_id, name, category_id, brand, price)"
                                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-        {offsetof(imp, st_prod_upd), "UPDATE products SET name = ?2, category_id = ?3,"
+        {offsetof(imp, st_prod_upd), /* a product in a derived category stays there: the catalogue's
+                                        category is kept as its source (clusters_store.h) */
+                                     "UPDATE products SET name = ?2, category_id ="
+                                     " CASE WHEN source_category_id IS NULL THEN ?3 ELSE category_id END,"
+                                     " source_category_id ="
+                                     " CASE WHEN source_category_id IS NULL THEN NULL ELSE ?3 END,"
                                      " brand = coalesce(?4, brand), price = coalesce(?5, price)"
                                      " WHERE id = ?1"},
         {offsetof(imp, st_item_sum),

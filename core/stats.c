@@ -178,6 +178,9 @@ int rs_stats_compute(rs_store *s, int64_t city, rs_stats *st, rs_error *e)
     if ((rc = scalar(s, "SELECT count(*) FROM products", 0, &st->products, e)) ||
         (rc = scalar(s, "SELECT count(*) FROM categories WHERE level >= 1", 0, &st->categories, e)) ||
         (rc = scalar(s, "SELECT count(*) FROM categories WHERE level = 0", 0, &st->departments, e)) ||
+        (rs_store_version(s) >= 3 &&
+         (rc = scalar(s, "SELECT count(*) FROM categories WHERE level >= 1 AND derived", 0,
+                      &st->derived_categories, e))) ||
         (rc = scalar(s, "SELECT count(*) FROM cities", 0, &st->ncities, e)) ||
         (rc = scalar(s, "SELECT count(*) FROM receipts WHERE ?1 = 0 OR city_id = ?1", city,
                      &st->receipts, e)))

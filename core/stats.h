@@ -26,6 +26,7 @@ typedef struct rs_stats_city {
 typedef struct rs_stats {
     int64_t city_id;  /* 0 = all cities */
     int64_t products, categories, departments, ncities, receipts, lines;
+    int64_t derived_categories; /* of categories: derived (clusters_store.h) */
     rs_stats_city *cities; /* all cities, by id */
     rs_stats_item top_products[RS_STATS_TOP], top_categories[RS_STATS_TOP];
     int ntop_products, ntop_categories;

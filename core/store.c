@@ -17,7 +17,7 @@ struct rs_store {
     char *path;
     char *models_dir;
     int readonly;
-    int version; /* the schema version read (1: read as it is, without customers) */
+    int version; /* the schema version read (older ones are read as they are) */
 };
 
 /* What version 2 added to version 1; also the migration of a version-1 database. */
@@ -76,7 +76,7 @@ static const char SCHEMA[] =
     "CREATE TABLE evaluations(id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
     "  method TEXT NOT NULL, split TEXT NOT NULL, metrics TEXT NOT NULL,"
     "  created_at TEXT NOT NULL);\n"
-    SCHEMA_V2;
+    SCHEMA_V2; /* and V3_PARTS (below) */
 
 
 /* What the user can do about the common environment failures, as a suffix. */
@@ -328,19 +328,53 @@ static int has_our_tables(rs_store *s)
     return 1;
 }
 
-/* Version 1 -> 2: the customers table, filled from the receipts, in one transaction. */
-static int migrate_v1(rs_store *s, rs_error *e)
+/* Whether sql (a SELECT ... LIMIT 0) compiles: a table or column is there. */
+static int has_sql(rs_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* What version 3 added to version 2: derived categories (clusters_store.h).  A derived
+ * category is marked in categories.derived; a product moved into one keeps its
+ * catalogue category in products.source_category_id (NULL: never moved); a row of
+ * derivations per applied clustering.  A new schema runs every sql; an upgrade only
+ * those whose probe fails. */
+static const struct {
+    const char *probe, *sql;
+} V3_PARTS[] = {
+    {"SELECT derived FROM categories LIMIT 0",
+     "ALTER TABLE categories ADD COLUMN derived INTEGER NOT NULL DEFAULT 0"},
+    {"SELECT source_category_id FROM products LIMIT 0",
+     "ALTER TABLE products ADD COLUMN source_category_id INTEGER REFERENCES categories(id)"},
+    {"SELECT id FROM derivations LIMIT 0",
+     "CREATE TABLE derivations(id INTEGER PRIMARY KEY, city_id INTEGER NOT NULL,"
+     "  model_id INTEGER NOT NULL, method TEXT NOT NULL, k INTEGER NOT NULL,"
+     "  params TEXT NOT NULL, created_at TEXT NOT NULL, active INTEGER NOT NULL DEFAULT 1)"},
+};
+
+/* The upgrade of an older database of ours, in one transaction: 1 -> 2 the customers
+ * table, filled from the receipts; 2 -> 3 the derived categories' columns and table.
+ * Each part is added only where it is missing. */
+static int migrate(rs_store *s, rs_error *e)
 {
     int rc = rs_store_begin(s, e);
     if (rc)
         return rc;
     int version = 0;
-    if ((rc = pragma_int(s, "PRAGMA user_version", &version, e)) == RS_OK && version == 1) {
+    rc = pragma_int(s, "PRAGMA user_version", &version, e);
+    if (rc == RS_OK && version < 2 && !has_sql(s, "SELECT id FROM customers LIMIT 0") &&
+        (rc = rs_store_exec(s, SCHEMA_V2, e)) == RS_OK)
+        rc = rs_customers_refresh(s, e);
+    for (size_t i = 0; rc == RS_OK && i < sizeof V3_PARTS / sizeof V3_PARTS[0]; i++)
+        if (!has_sql(s, V3_PARTS[i].probe))
+            rc = rs_store_exec(s, V3_PARTS[i].sql, e);
+    if (rc == RS_OK) {
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", RS_SCHEMA_VERSION);
-        if ((rc = rs_store_exec(s, SCHEMA_V2, e)) == RS_OK &&
-            (rc = rs_customers_refresh(s, e)) == RS_OK)
-            rc = rs_store_exec(s, pragma, e);
+        rc = rs_store_exec(s, pragma, e);
     }
     if (rc == RS_OK)
         rc = rs_store_commit(s, e);
@@ -364,12 +398,13 @@ static int check_identity(rs_store *s, const char *path, rs_error *e)
         return rs_seterr(e, RS_EDATA,
                          "%s: not a recoscope database (an SQLite file of another program%s)",
                          path, app ? "" : ", or with other tables");
-    if (version == 1 && !s->readonly && (rc = migrate_v1(s, e)) != RS_OK)
+    int older = version >= 1 && version < RS_SCHEMA_VERSION;
+    if (older && !s->readonly && (rc = migrate(s, e)) != RS_OK)
         return rc;
-    s->version = version;
-    if (version == 1 && s->readonly)
-        return RS_OK; /* read as it is, without customers: only writers upgrade */
-    if (version == 1)
+    s->version = older && !s->readonly ? RS_SCHEMA_VERSION : version;
+    if (older && s->readonly)
+        return RS_OK; /* read as it is (rs_store_version): only writers upgrade */
+    if (older)
         version = RS_SCHEMA_VERSION;
     if (version != RS_SCHEMA_VERSION)
         return rs_seterr(e, RS_EDATA,
@@ -414,7 +449,10 @@ static int create_schema(rs_store *s, const char *path, rs_error *e)
         char pragma[96];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d; PRAGMA application_id=%d;",
                  RS_SCHEMA_VERSION, RS_APPLICATION_ID);
-        if ((rc = rs_store_exec(s, SCHEMA, e)) == RS_OK)
+        rc = rs_store_exec(s, SCHEMA, e);
+        for (size_t i = 0; rc == RS_OK && i < sizeof V3_PARTS / sizeof V3_PARTS[0]; i++)
+            rc = rs_store_exec(s, V3_PARTS[i].sql, e);
+        if (rc == RS_OK)
             rc = rs_store_exec(s, pragma, e);
     }
     if (rc == RS_OK)
@@ -423,6 +461,8 @@ static int create_schema(rs_store *s, const char *path, rs_error *e)
         rs_store_rollback(s);
         return rc;
     }
+    if (ntables == 0)
+        s->version = RS_SCHEMA_VERSION;
     return ntables == 0 ? RS_OK : check_identity(s, path, e);
 }
 
@@ -563,6 +603,11 @@ int rs_store_city_id(rs_store *s, const char *name, int64_t *id, rs_error *e)
         rc = rs_store_sqlerr(s, e, "looking up a city");
     sqlite3_finalize(st);
     return rc;
+}
+
+int rs_store_version(const rs_store *s)
+{
+    return s->version;
 }
 
 int rs_store_count(rs_store *s, const char *table, int64_t *n, rs_error *e)

@@ -17,9 +17,12 @@
  *   evaluations(id, city_id, method, split, metrics, created_at[, models])  -- models: the
  *          registered models measured, {"kind":id} (added by the first writer, model.h)
  *   customers(id, city_id, ext_id, receipts, first_ts, last_ts)  -- derived, customers.h
- * Version 2 added customers (and the index receipts(customer, city_id)); a version-1
- * database is upgraded in place (one transaction) by the first command that writes to
- * it; readers read it as it is, without customers.
+ *   categories.derived, products.source_category_id, derivations(id, city_id, model_id,
+ *          method, k, params, created_at, active)  -- derived categories, clusters_store.h
+ * Version 2 added customers (and the index receipts(customer, city_id)), version 3 the
+ * derived categories.  An older database is upgraded in place (one transaction) by the
+ * first command that writes to it; readers read it as it is (rs_store_version says
+ * which: no customers before 2, no derived categories before 3).
  *
  * Products are numbered 1..n in insertion order and never deleted, so `id - 1` is a
  * dense index usable by the numeric code (see corpus.h).
@@ -34,7 +37,7 @@
 
 #include "error.h"
 
-#define RS_SCHEMA_VERSION 2
+#define RS_SCHEMA_VERSION 3
 /* PRAGMA application_id of our databases ("RSCO"): another program's SQLite file is
  * never taken for ours, whatever its user_version. */
 #define RS_APPLICATION_ID 0x5253434F
@@ -72,6 +75,8 @@ void rs_store_rollback(rs_store *s);
 /* Maps a city name to its id.  "all" (or NULL/empty) gives 0.  Unknown: RS_EUSAGE. */
 int rs_store_city_id(rs_store *s, const char *name, int64_t *id, rs_error *e);
 /* Number of cities (rows in cities). */
+/* The schema version of the open database (older ones are read as they are). */
+int rs_store_version(const rs_store *s);
 int rs_store_count(rs_store *s, const char *table, int64_t *n, rs_error *e);
 
 /* Recomputes receipts per city, product_popularity and category_popularity (city 0 =

@@ -157,5 +157,25 @@ expect_msg "$T/out" "previous product #1" "the previous model answers the right 
 expect_msg "$T/out" "default: product #2" "the active model answers the left column"
 expect_msg "$T/out" "2 blue mug 19              0.996     2 blue mug 13" "the two models' lists"
 
+# derived categories stored (schema 3): apply, a re-import keeps them, undo restores
+q() { sqlite3 "$T/flat.db" "$1"; }
+expect_rc 0 "cluster --apply" "$BIN" --db "$T/flat.db" cluster --k 3 --apply
+expect_msg "$T/out" "applied: derivation #1, 24 products in 3 derived categories" "apply summary"
+expect_rc 0 "stats after apply" "$BIN" --db "$T/flat.db" stats
+expect_msg "$T/out" "(3 derived)" "stats counts the derived categories"
+[ "$(q "SELECT count(*) FROM products p JOIN categories c ON c.id = p.category_id WHERE c.derived")" = 24 ] && ok || bad "products not in derived categories"
+[ "$(q "SELECT count(DISTINCT category_id) FROM products WHERE name LIKE 'red candle%'")" = 1 ] && ok || bad "a planted group split over clusters"
+sed 's/^f1,\(.*\),(none)$/f1,\1,lamps/' "$T/flat.csv" >"$T/flat_b.csv"
+expect_rc 0 "re-import with a new catalogue category" "$BIN" --db "$T/flat.db" import --products "$T/flat_b.csv"
+[ "$(q "SELECT c.derived FROM products p JOIN categories c ON c.id = p.category_id WHERE p.ext_id = 'f1'")" = 1 ] && ok || bad "re-import moved a product out of its derived category"
+[ "$(q "SELECT c.name FROM products p JOIN categories c ON c.id = p.source_category_id WHERE p.ext_id = 'f1'")" = lamps ] && ok || bad "re-import did not update the catalogue category"
+expect_rc 0 "cluster --undo" "$BIN" --db "$T/flat.db" cluster --undo
+expect_msg "$T/out" "24 products are back" "undo summary"
+[ "$(q "SELECT c.name FROM products p JOIN categories c ON c.id = p.category_id WHERE p.ext_id = 'f1'")" = lamps ] && ok || bad "undo: f1 not in its new catalogue category"
+[ "$(q "SELECT count(*) FROM categories WHERE derived")" = 0 ] && ok || bad "undo left derived categories"
+expect_rc 1 "a second undo" "$BIN" --db "$T/flat.db" cluster --undo
+expect_msg "$T/err" "no derived categories to undo" "second undo message"
+expect_rc 1 "--apply with --undo" "$BIN" --db "$T/flat.db" cluster --apply --undo
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -71,7 +71,7 @@ sqlite3 "$tmp/ours.db" "PRAGMA application_id=0; DROP INDEX receipts_customer; D
 "$bin" --db "$tmp/ours.db" stats >/dev/null 2>"$tmp/err" || fail "i11_16: legacy database refused: $(cat "$tmp/err")"
 imp "$tmp/ours.db" || fail "i11_16: legacy database: import"
 [ "$(sqlite3 "$tmp/ours.db" 'PRAGMA application_id')" = 1381188431 ] || fail "i11_16: legacy database not stamped"
-[ "$(sqlite3 "$tmp/ours.db" 'PRAGMA user_version')" = 2 ] || fail "i11_16: legacy database not upgraded"
+[ "$(sqlite3 "$tmp/ours.db" 'PRAGMA user_version')" = 3 ] || fail "i11_16: legacy database not upgraded"
 echo "i11_16_foreign_sqlite: ok"
 
 # --- i11_16_first_import_race ----------------------------------------------------
