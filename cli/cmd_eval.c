@@ -21,8 +21,8 @@ static const char USAGE[] =
     "of its products known to the training part in turn is the target, the others the\n"
     "context.  Every method is fitted here on the training part only, with the\n"
     "parameters of the active model of its kind: popularity, item-item cosine, SGNS\n"
-    "in.out (product model), ALS, EASE (at most --ease-cap items, default 20000) and the\n"
-    "active completion choice of `train`.  Also: synonym category purity and\n"
+    "in.out (product model), ALS, EASE (on the --ease-cap most frequent products,\n"
+    "default 4000) and the active completion choice of `train`.  Also: synonym category purity and\n"
     "co-purchase rate (product model, input cosine) and the category model on category\n"
     "baskets.  Results are printed and stored in the evaluations table.\n"
     "\n"
@@ -160,7 +160,7 @@ int cmd_eval(rs_cli *cli, int argc, char **argv)
         return cmd_eval_customers(cli, argc, argv);
     rs_eval_opts o;
     rs_eval_opts_defaults(&o);
-    o.ease_cap = RS_EASE_MAX_ITEMS;
+    o.ease_cap = RS_EASE_DEFAULT_ITEMS;
     int json = 0, id, tty = isatty(2);
     int64_t v;
     cli_parser p;

@@ -38,7 +38,7 @@ static void usage(FILE *f)
             "  --grid FILE       JSON object of parameter lists (assets/grid.json)\n"
             "  --select METRIC   hr@10, ndcg@10 (default), mrr, precision@10, recall@10\n"
             "  --min-receipts N  cities with fewer receipts are skipped (default 1000)\n"
-            "  --ease-cap N      EASE only with at most N items (default %d)\n"
+            "  --ease-cap N      EASE on the N most frequent products (default %d)\n"
             "  --max-valid N     score candidates on at most N validation receipts, a fixed\n"
             "                    sample (default 2000; 0 = all of them)\n"
             "  --max-runs N      refuse a grid of more runs over all cities and kinds\n"
@@ -48,7 +48,7 @@ static void usage(FILE *f)
             "  --if-changed      only the cities with receipts newer than their active\n"
             "                    models of these kinds (for a schedule: docs/SERVE.md)\n"
             "PARAMS (single values; a grid overrides them):\n",
-            rs_kind_names(), RS_EASE_MAX_ITEMS, RS_TRAIN_MAX_RUNS);
+            rs_kind_names(), RS_EASE_DEFAULT_ITEMS, RS_TRAIN_MAX_RUNS);
     /* the parameter flags, from the kinds' tables */
     const char *names = rs_param_names();
     int col = 0;

@@ -329,11 +329,43 @@ const rs_param_group RS_EASE_PARAMS = {
     "ease", EASE_DEFS, 1, sizeof(rs_ease_params), ease_defaults, -1,
 };
 
+static int cmp_desc(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x < y) - (x > y);
+}
+
+int rs_ease_auto_min_count(const rs_corpus *c, int32_t max_items, int64_t *min_count,
+                           rs_error *e)
+{
+    int64_t *cnt = calloc((size_t)c->n_items + 1, sizeof *cnt);
+    *min_count = 1;
+    if (!cnt)
+        return rs_seterr(e, RS_EINTERNAL, "EASE: out of memory");
+    rs_corpus_item_counts(c, cnt);
+    int32_t seen = 0;
+    for (int32_t i = 0; i < c->n_items; i++)
+        if (cnt[i] > 0)
+            cnt[seen++] = cnt[i];
+    if (max_items > 0 && seen > max_items) {
+        qsort(cnt, (size_t)seen, sizeof *cnt, cmp_desc);
+        /* the (max_items+1)-th most frequent item is left out, and all its equals */
+        *min_count = cnt[max_items] + 1;
+    }
+    free(cnt);
+    return RS_OK;
+}
+
 int rs_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
                      rs_embedding **out, rs_error *e)
 {
     const rs_ease_params *p = params;
-    return rs_ease_fit(c, p->lambda, o->max_items, out, e);
+    int32_t cap = o->max_items > 0 ? o->max_items : RS_EASE_DEFAULT_ITEMS;
+    int64_t min_count = 1;
+    int rc = rs_ease_auto_min_count(c, cap, &min_count, e);
+    if (rc)
+        return rc;
+    return rs_ease_fit_path(c, p->lambda, min_count, cap, RS_EASE_AUTO, out, e);
 }
 
 void rs_ease_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts)

@@ -61,7 +61,7 @@ typedef struct rs_eval_opts {
     const char *city;       /* name; NULL or "all": all cities */
     int k;                  /* list length (10) */
     int holdout_days;       /* > 0: time split */
-    int32_t ease_cap;       /* kinds with a size cap (0: their default) */
+    int32_t ease_cap;       /* EASE: the most frequent items (0: RS_EASE_DEFAULT_ITEMS) */
     rs_eval_note_fn note;   /* may be NULL */
     void *note_ctx;
 } rs_eval_opts;

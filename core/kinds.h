@@ -102,7 +102,7 @@ typedef enum { RS_BASKETS_PRODUCTS = 0, RS_BASKETS_CATEGORIES } rs_baskets;
 
 /* What a fit gets besides the corpus and its parameters. */
 typedef struct rs_fit_opts {
-    int32_t max_items;     /* kinds with a size cap (EASE): refuse more rows; 0 = default */
+    int32_t max_items;     /* kinds with a size cap (EASE): the most frequent items; 0 = default */
     rs_progress_fn progress; /* optional, 0..1 */
     void *progress_ctx;
 } rs_fit_opts;

@@ -28,7 +28,7 @@ void rs_train_opts_defaults(rs_train_opts *o)
     o->split = RS_SPLIT_ALL;
     o->select = RS_SELECT_DEFAULT;
     o->min_receipts = 1000;
-    o->ease_cap = RS_EASE_MAX_ITEMS;
+    o->ease_cap = RS_EASE_DEFAULT_ITEMS;
     o->max_valid = 2000;
     o->max_runs = RS_TRAIN_MAX_RUNS;
     rs_train_params_defaults(&o->base);

@@ -76,7 +76,7 @@ typedef struct rs_train_opts {
     const rs_grid *grid;     /* NULL: the base parameters only */
     const char *select;      /* metric name (rs_rank_metric_get); NULL: RS_SELECT_DEFAULT */
     int64_t min_receipts;    /* cities with fewer are skipped */
-    int32_t ease_cap;        /* kinds with a size cap: at most this many items (0: default) */
+    int32_t ease_cap;        /* EASE: at most this many items, the most frequent (0: default) */
     int64_t max_valid;       /* validation receipts scored (0 = all) */
     int64_t max_runs;        /* 0: RS_TRAIN_MAX_RUNS */
     int yes;                 /* run a plan over max_runs */
@@ -90,7 +90,7 @@ typedef struct rs_train_opts {
 } rs_train_opts;
 
 /* Defaults: every kind, split all, no grid, ndcg@10, min_receipts 1000, ease_cap
- * RS_EASE_MAX_ITEMS, max_valid 2000, default parameters (1 thread). */
+ * RS_EASE_DEFAULT_ITEMS, max_valid 2000, default parameters (1 thread). */
 void rs_train_opts_defaults(rs_train_opts *o);
 
 /* Trains as described above.  Returns the first failure's code (a failed kind does not

@@ -115,6 +115,29 @@ static void test_ease(void)
     CHECK(strstr(e.msg, "cap") != NULL);
     CHECK_EQ_INT(rs_ease_fit(c, 0.0, 0, &m, &e), RS_EUSAGE);
     CHECK(m == NULL);
+    /* the kind keeps the most frequent items (counts 4 5 2 3 0): a cap of 3 leaves
+     * item 2 out, of 2 items 2 and 3, of 4 or more nothing */
+    int64_t mc = 0;
+    CHECK_EQ_INT(rs_ease_auto_min_count(c, 3, &mc, &e), RS_OK);
+    CHECK_EQ_INT(mc, 3);
+    CHECK_EQ_INT(rs_ease_auto_min_count(c, 2, &mc, &e), RS_OK);
+    CHECK_EQ_INT(mc, 4);
+    CHECK_EQ_INT(rs_ease_auto_min_count(c, 4, &mc, &e), RS_OK);
+    CHECK_EQ_INT(mc, 1);
+    rs_ease_params ep = {0.5};
+    rs_fit_opts fo = {3, NULL, NULL};
+    rs_embedding *capped = NULL, *ref = NULL;
+    CHECK_EQ_INT(rs_ease_fit_kind(c, &ep, &fo, &capped, &e), RS_OK);
+    CHECK_EQ_INT(rs_ease_fit_path(c, 0.5, 3, 0, RS_EASE_AUTO, &ref, &e), RS_OK);
+    if (capped && ref) {
+        CHECK_EQ_INT(capped->rows, 3);
+        CHECK_EQ_INT(capped->item_row[2], -1);
+        CHECK_EQ_INT(ref->rows, 3);
+        for (int i = 0; i < 9; i++)
+            CHECK_NEAR(capped->in[i], ref->in[i], 1e-7);
+    }
+    rs_embedding_free(capped);
+    rs_embedding_free(ref);
     rs_corpus_free(c);
 }
 
