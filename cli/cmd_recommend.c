@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/customers.h"
 #include "../core/store.h"
 #include "cli.h"
 #include "opt.h"
@@ -24,6 +25,7 @@ static void usage(FILE *f)
             "                           [--own-category] [--categories N] [--json]\n"
             "       recoscope recommend --batch FILE|- [--city C] [-k N] [--min-pct P]\n"
             "                           [--max-pct P] [--no-mask] [--threads N]\n"
+            "       recoscope recommend --customer ID [--city C] [-k N] [--json]\n"
             "\n"
             "Recommendations for a product (or a basket) in a city, from the city's models,\n"
             "else the all-cities models (the output says which model answered):\n"
@@ -40,6 +42,12 @@ static void usage(FILE *f)
             "  --product ID    a product's external id\n"
             "  --name TEXT     a name search (best match; word prefixes, else substring)\n"
             "  --basket IDS    comma-separated external ids (a basket context)\n"
+            "  --customer ID   a customer's history and three lists: buy again (their own\n"
+            "                  products by frequency and recency), new for you (products\n"
+            "                  they never bought, by the product model's history mean, else\n"
+            "                  popularity) and ranked (the method the latest `eval\n"
+            "                  --customers` of the city validated best, among those served\n"
+            "                  without a refit; the output says which); unknown: exit 1\n"
             "  --city C        city name (default: all cities)\n"
             "  --kind K        synonyms, categories, complements, completion or all (default all:\n"
             "                  the first three)\n"
@@ -57,7 +65,8 @@ static void usage(FILE *f)
             "                  basket-completion model), and \"fallback\": which lists a\n"
             "                  fallback answered (the all-cities model, or popularity when\n"
             "                  the completion model knows no product of the context);\n"
-            "                  unknown ids give an \"error\" field\n"
+            "                  unknown ids give an \"error\" field; a line {\"customer\":\"ID\"}\n"
+            "                  gives that customer's lists as --customer --json does\n"
             "  --threads N     batch worker threads (default 2)\n"
             "\n"
             "Every row carries score, popularity (receipts of the city holding it) and its\n"
@@ -86,6 +95,7 @@ enum {
     OPT_NO_MASK,
     OPT_OWN_CATEGORY,
     OPT_JSON,
+    OPT_CUSTOMER,
 };
 
 static const cli_opt OPTS[] = {
@@ -103,12 +113,13 @@ static const cli_opt OPTS[] = {
     {"no-mask", 0, CLI_FLAG, OPT_NO_MASK},
     {"own-category", 0, CLI_FLAG, OPT_OWN_CATEGORY},
     {"json", 0, CLI_FLAG, OPT_JSON},
+    {"customer", 0, CLI_ARG, OPT_CUSTOMER},
     {NULL, 0, 0, 0},
 };
 
 /* What the command line asked for. */
 typedef struct rec_args {
-    const char *product, *name, *basket, *city, *batch;
+    const char *product, *name, *basket, *city, *batch, *customer;
     unsigned kinds;
     int json, k, threads, ncat;
     double min_pct, max_pct;
@@ -127,11 +138,13 @@ static int take_option(cli_parser *p, int id, rec_args *a)
     case OPT_BASKET:
     case OPT_CITY:
     case OPT_BATCH:
+    case OPT_CUSTOMER:
         /* an empty value would name nothing (an empty name matched any product) */
         if ((rc = cli_opt_nonempty(p)))
             return rc;
         *(id == OPT_PRODUCT ? &a->product : id == OPT_NAME ? &a->name
-          : id == OPT_BASKET ? &a->basket : id == OPT_CITY ? &a->city : &a->batch) = p->value;
+          : id == OPT_BASKET ? &a->basket : id == OPT_CITY ? &a->city
+          : id == OPT_CUSTOMER ? &a->customer : &a->batch) = p->value;
         break;
     case OPT_KIND:
         if ((rc = cli_opt_choice(p, KIND_CHOICES, &kind)))
@@ -175,10 +188,10 @@ static int parse_args(int argc, char **argv, rec_args *a)
     if (id < 0)
         return RS_EUSAGE;
     int inputs = (a->product != NULL) + (a->name != NULL) + (a->basket != NULL) +
-                 (a->batch != NULL);
+                 (a->batch != NULL) + (a->customer != NULL);
     if (inputs != 1)
-        return cli_usage_error(argv[0],
-                               "give exactly one of --product, --name, --basket, --batch");
+        return cli_usage_error(argv[0], "give exactly one of --product, --name, --basket, "
+                                        "--batch, --customer");
     if (a->min_pct > a->max_pct)
         return cli_usage_error(argv[0], "--min-pct (%g) is above --max-pct (%g)", a->min_pct,
                                a->max_pct);
@@ -271,6 +284,36 @@ done:
     return rc;
 }
 
+/* --customer: the history and the three lists (recommend_customer.c). */
+static int answer_customer(rs_store *s, const rs_recommender *r, const rec_args *a,
+                           rs_error *e)
+{
+    rs_custrec *cr = NULL;
+    rs_custrec_answer *ans = NULL;
+    rs_jsonw w = {0};
+    int rc = rs_custrec_open(s, rs_rec_city(r), &cr, e);
+    if (rc == RS_OK && (rc = rs_custrec_query(cr, a->customer, a->k, &ans, e)) == RS_EUSAGE &&
+        strncmp(e->msg, "unknown customer", 16) == 0)
+        rs_seterr(e, RS_EUSAGE, "unknown customer '%.200s' in %s", a->customer,
+                  rs_rec_city(r) ? rs_rec_city_name(r) : "any city");
+    if (rc == RS_OK && a->json) {
+        rec_customer_json(&w, r, ans, 1);
+        rs_jsonw_put(&w, "\n", 1);
+        if (w.oom)
+            rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        else
+            fwrite(w.p, 1, w.n, stdout);
+    } else if (rc == RS_OK) {
+        rec_customer_table(r, ans);
+    }
+    if (rc == RS_OK && fflush(stdout) != 0)
+        rc = rs_seterr(e, RS_EINTERNAL, "writing output: %s", strerror(errno));
+    free(w.p);
+    rs_custrec_answer_free(ans);
+    rs_custrec_close(cr);
+    return rc;
+}
+
 int cmd_recommend(rs_cli *cli, int argc, char **argv)
 {
     rec_args a;
@@ -285,20 +328,33 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     if ((rc = rs_store_open(db, RS_STORE_READONLY, &s, &e)) ||
         (rc = rs_store_city_id(s, a.city, &city_id, &e)))
         goto done;
+    rs_customer cust;
+    if (a.customer && city_id == 0) { /* served in the customer's own city */
+        if ((rc = rs_customers_find(s, 0, a.customer, &cust, &e)) == RS_OK)
+            city_id = cust.city_id;
+        else if (rc == RS_EUSAGE)
+            rs_seterr(&e, RS_EUSAGE, "unknown customer '%.200s' in any city", a.customer);
+        if (rc)
+            goto done;
+    }
     rs_rec_options opt;
     rs_rec_options_defaults(&opt);
     opt.workers = a.batch ? a.threads : 1;
     opt.shared_sgns = a.batch != NULL;
     /* complements rank the products of a category by the completion scorer */
-    opt.no_completion = !a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLETION) |
-                                                 RS_REC_BIT(RS_REC_COMPLEMENTS)));
+    opt.no_completion = a.customer || (!a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLETION) |
+                                                 RS_REC_BIT(RS_REC_COMPLEMENTS))));
     /* co-purchase counts: complements show them, synonyms demote complements by them */
-    opt.no_copurchase = !a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLEMENTS) |
-                                                 RS_REC_BIT(RS_REC_SYNONYMS)));
+    opt.no_copurchase = a.customer || (!a.batch && !(a.kinds & (RS_REC_BIT(RS_REC_COMPLEMENTS) |
+                                                 RS_REC_BIT(RS_REC_SYNONYMS))));
     if ((rc = rs_recommender_open(s, city_id, &opt, &r, &e)))
         goto done;
     /* a registered model whose file does not load is an error here (exit 2), not an
      * empty list: the batch needs every kind, a single query the kinds it asked for */
+    if (a.customer) {
+        rc = answer_customer(s, r, &a, &e);
+        goto done;
+    }
     if ((rc = rs_rec_check_models(r, a.batch ? RS_REC_ALL_KINDS : a.kinds, &e)))
         goto done;
     rs_rec_query q;
@@ -311,7 +367,7 @@ int cmd_recommend(rs_cli *cli, int argc, char **argv)
     q.kinds = a.kinds;
     q.complement_categories = a.ncat;
     if (a.batch) {
-        rc = rec_run_batch(r, &q, a.batch, a.threads);
+        rc = rec_run_batch(s, r, &q, a.batch, a.threads);
         rs_recommender_close(r);
         rs_store_close(s);
         return rc; /* its messages are printed */

@@ -2,7 +2,9 @@
  * array of ids, or space-separated ids), one JSON line out per line, in order.  Lines
  * are read in chunks, answered by worker threads in runs of 64 (one completion block
  * each, rs_recommend_many) and written in input order.  The protocol of scripts and
- * of the independent quality harness (shared/tools/basket_eval.py --batch).
+ * of the independent quality harness (shared/tools/basket_eval.py --batch).  A line
+ * that is a JSON object, {"customer": "ID"}, asks for one customer's lists instead
+ * (recommend_customer.c; answered one at a time, they read the store).
  */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -32,6 +34,12 @@ typedef struct batch_ctx {
     pthread_mutex_t mu;
     int failed;     /* an internal error (out of memory) */
     rs_error err;
+    /* customer lines: the server opened on the first one, under cmu */
+    rs_store *s;
+    pthread_mutex_t cmu;
+    rs_custrec *cr;
+    int cr_tried;
+    char cr_error[256];
 } batch_ctx;
 
 /* Splits a context line into ids: a JSON array of strings (or numbers), or
@@ -138,6 +146,7 @@ typedef struct line_state {
     int32_t *prods;
     size_t pcap;
     int answered;    /* its query ran (a parsed context, even of unknown ids alone) */
+    int customer;    /* a customer line (customer_line) */
 } line_state;
 
 /* Parses a line into known product indices and an error text for unknown ids. */
@@ -209,6 +218,28 @@ static int emit_line(batch_ctx *bc, rs_rec_result *res, line_state *ls, line_job
     return 0;
 }
 
+/* A customer line -> one JSON line. */
+static int customer_line(batch_ctx *bc, line_job *job, rs_jsonw *b)
+{
+    b->n = 0;
+    b->oom = 0;
+    pthread_mutex_lock(&bc->cmu);
+    if (!bc->cr_tried) {
+        rs_error e = {0};
+        bc->cr_tried = 1;
+        if (rs_custrec_open(bc->s, rs_rec_city(bc->r), &bc->cr, &e) != RS_OK)
+            snprintf(bc->cr_error, sizeof bc->cr_error, "%.200s", e.msg);
+    }
+    rec_customer_line_json(bc->cr, bc->cr_error, bc->r, job->text, bc->q.k[0], b);
+    pthread_mutex_unlock(&bc->cmu);
+    rs_jsonw_put(b, "\n", 1);
+    if (b->oom || !(job->out = malloc(b->n + 1)))
+        return -1;
+    memcpy(job->out, b->p, b->n + 1);
+    job->out_len = b->n;
+    return 0;
+}
+
 /* Answers lines [i, end) (at most BATCH_RUN): parse all, run the queries as one
  * block, emit in order. */
 static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t i,
@@ -223,6 +254,8 @@ static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t
     int nq = 0;
     for (size_t j = i; j < end; j++) {
         line_state *l = &ls[j - i];
+        if ((l->customer = rec_is_customer_line(bc->jobs[j].text)))
+            continue;
         parse_line(bc, l, &bc->jobs[j]);
         if (l->n > 0) {
             /* ids of which none is known: completion alone (the popularity fallback) */
@@ -249,7 +282,8 @@ static int answer_run(batch_ctx *bc, rs_rec_result **res, line_state *ls, size_t
     free(errs);
     int rc = 0;
     for (size_t j = i; j < end; j++)
-        if (emit_line(bc, res[j - i], &ls[j - i], &bc->jobs[j], b))
+        if (ls[j - i].customer ? customer_line(bc, &bc->jobs[j], b)
+                               : emit_line(bc, res[j - i], &ls[j - i], &bc->jobs[j], b))
             rc = -1;
     return rc;
 }
@@ -368,8 +402,8 @@ static int answer_chunk(batch_ctx *bc, batch_worker_state *ws, pthread_t *tids, 
     return rc;
 }
 
-int rec_run_batch(const rs_recommender *r, const rs_rec_query *q0, const char *path,
-                  int threads)
+int rec_run_batch(rs_store *s, const rs_recommender *r, const rs_rec_query *q0,
+                  const char *path, int threads)
 {
     /* The batch runs its own worker threads; OpenBLAS threads inside each small BLAS
      * call only spin (sched_yield) beside them: on the large world they doubled the
@@ -384,9 +418,11 @@ int rec_run_batch(const rs_recommender *r, const rs_rec_query *q0, const char *p
     batch_ctx bc;
     memset(&bc, 0, sizeof bc);
     bc.r = r;
+    bc.s = s;
     bc.q = *q0;
     bc.q.kinds = RS_REC_ALL_KINDS | RS_REC_BIT(RS_REC_COMPLETION);
     pthread_mutex_init(&bc.mu, NULL);
+    pthread_mutex_init(&bc.cmu, NULL);
     bc.jobs = calloc(CHUNK, sizeof *bc.jobs);
     pthread_t *tids = calloc((size_t)threads, sizeof *tids);
     batch_worker_state *ws = calloc((size_t)threads, sizeof *ws);
@@ -421,6 +457,8 @@ int rec_run_batch(const rs_recommender *r, const rs_rec_query *q0, const char *p
     free(bc.jobs);
     free(tids);
     pthread_mutex_destroy(&bc.mu);
+    pthread_mutex_destroy(&bc.cmu);
+    rs_custrec_close(bc.cr);
     if (f != stdin)
         fclose(f);
     return rc;

@@ -6,6 +6,12 @@
 #     staples bought again); --json is one object, the same figures as the table; every row
 #     recorded as an evaluation ("customer <method>", split "customers <split>") and shown
 #     by the metric panel with its split; option errors exit 1.
+#  2. `recommend --customer` and batch lines {"customer": "ID"} for the planted customers
+#     (truth.json): buy-again leans to their favourite categories (twice the share of the
+#     popularity list), new-for-you by the product model leans to them more than the
+#     popularity fallback does (which answers before a product model exists, and says
+#     so); ranked names the method `eval --customers` validated; unknown customers exit 1
+#     (an "error" field in a batch); batch output is the same with 1 and 2 threads.
 #   RS_BIN  the recoscope binary
 set -u
 bin=${RS_BIN:?RS_BIN must name the recoscope binary}
@@ -74,3 +80,65 @@ grep -q 'buyagain' "$tmp/snap" || fail "panel: no buyagain row"
 "$bin" --db "$db" eval --customers --holdout-days 100000 >/dev/null 2>"$tmp/e"
 [ $? -eq 1 ] || fail "a split holding out everything: not exit 1 ($(cat "$tmp/e"))"
 echo "eval --customers: tables, json, evaluations, panel"
+
+# 2. recommend --customer
+top=$(python3 -c "import json,sys; c=json.load(open(sys.argv[1]))['customers']; print(max(c, key=lambda x: (x['receipts'], x['id']))['id'])" "$tmp/w/truth.json")
+"$bin" --db "$db" recommend --customer "$top" -k 5 >"$tmp/c1" 2>"$tmp/e" || fail "--customer $top: $(cat "$tmp/e")"
+grep -q "^customer $top in " "$tmp/c1" || fail "no customer header: $(head -n 2 "$tmp/c1")"
+grep -q '^buy again (buyagain)' "$tmp/c1" || fail "no buy-again list"
+grep -q '^new for you (popularity): no product model' "$tmp/c1" || fail "new-for-you fallback not said"
+grep -q '^ranked ([a-z]*): .*validated' "$tmp/c1" || fail "ranked does not say its validation: $(grep '^ranked' "$tmp/c1")"
+"$bin" --db "$db" recommend --customer NO_SUCH_CUSTOMER >/dev/null 2>"$tmp/e"
+[ $? -eq 1 ] || fail "unknown customer: not exit 1"
+grep -q "unknown customer 'NO_SUCH_CUSTOMER'" "$tmp/e" || fail "unknown customer message: $(cat "$tmp/e")"
+
+# the planted tastes, through the batch: before and after a product model
+taste_share() { # $1 = label; batch of every customer with >= 5 receipts per city
+    python3 - "$tmp/w/truth.json" "$tmp/w/products.csv" "$bin" "$db" "$1" <<'PY'
+import csv, json, subprocess, sys
+truth, prods, rsbin, db, label = sys.argv[1:6]
+cat = {r["product_id"]: r["category"] for r in csv.DictReader(open(prods))}
+cs = [c for c in json.load(open(truth))["customers"] if c["receipts"] >= 5]
+share = {"buy_again": [0, 0], "new_for_you": [0, 0]}
+methods = set()
+for city in sorted({c["city"] for c in cs}):
+    mine = [c for c in cs if c["city"] == city]
+    lines = "".join(json.dumps({"customer": c["id"]}) + "\n" for c in mine)
+    outs = []
+    for threads in ("1", "2"):
+        p = subprocess.run([rsbin, "--db", db, "recommend", "--batch", "-", "--city", city,
+                            "-k", "10", "--threads", threads], input=lines,
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        outs.append(p.stdout)
+    assert outs[0] == outs[1], "batch differs between 1 and 2 threads"
+    out = outs[0].splitlines()
+    assert len(out) == len(mine), (len(out), len(mine))
+    for c, line in zip(mine, out):
+        o = json.loads(line)
+        assert o["customer"] == c["id"] and "error" not in o, o
+        methods.add(o["new_for_you"]["method"])
+        for l in share:
+            for r in o[l]["rows"]:
+                share[l][1] += 1
+                share[l][0] += cat[r["id"]] in c["tastes"]
+                if l == "new_for_you":
+                    assert r["history_count"] == 0, r
+print(label, " ".join("%s=%.4f" % (l, v[0] / v[1]) for l, v in share.items()), ",".join(sorted(methods)))
+PY
+}
+before=$(taste_share before) || fail "batch before the product model"
+"$bin" --db "$db" train --kind product --dim 16 --epochs 5 --min-receipts 1000000 \
+    >"$tmp/train.out" 2>&1 || fail "train: $(tail -n 3 "$tmp/train.out")"
+after=$(taste_share after) || fail "batch with the product model"
+echo "taste shares: $before; $after"
+echo "$before $after" | awk '{
+    split($2, ba, "="); split($3, pn, "="); split($7, sn, "=")
+    if ($4 != "popularity" || $8 != "sgns") { print "methods " $4 " " $8; exit 1 }
+    if (ba[2] < 2 * pn[2]) { print "buy-again " ba[2] " vs popularity " pn[2]; exit 1 }
+    if (sn[2] < 1.25 * pn[2]) { print "sgns new-for-you " sn[2] " vs popularity " pn[2]; exit 1 }
+}' || fail "the planted tastes are not recovered ($before; $after)"
+printf '{"customer":"NO_SUCH"}\n{"nope":1}\n' | "$bin" --db "$db" recommend --batch - >"$tmp/b" ||
+    fail "batch with bad customer lines"
+[ "$(grep -c '"error":' "$tmp/b")" -eq 2 ] || fail "bad customer lines: $(cat "$tmp/b")"
+echo "recommend --customer: lists, tastes, batch"
