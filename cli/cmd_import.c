@@ -13,6 +13,7 @@
 #include "../core/timeutil.h"
 #include "cli.h"
 #include "opt.h"
+#include "progress.h"
 
 static const char USAGE_HEAD[] =
 "usage: recoscope import [options] [RECEIPTS.csv ...]\n"
@@ -83,39 +84,13 @@ static void usage(FILE *f)
           "error\n", f);
 }
 
-typedef struct progress_state {
-    double t0;
-    double last;
-    int drawn;
-} progress_state;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
+/* The import's progress: bytes of the current file, and the rows read so far. */
 static void draw_progress(void *ctx, const char *path, uint64_t done, uint64_t total, int64_t rows)
 {
-    progress_state *ps = ctx;
-    double t = now();
-    if (done < total && t - ps->last < 0.1)
-        return;
-    ps->last = t;
-    double el = t - ps->t0 > 1e-6 ? t - ps->t0 : 1e-6;
-    int width = 30, fill = total ? (int)((double)done / (double)total * width) : width;
-    char bar[64], name[128];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
     const char *b = strrchr(path, '/');
-    rs_sanitize_cell(b ? b + 1 : path, rs_locale_ascii(), 24, name, sizeof name);
-    fprintf(stderr, "\r[%s] %3d%% %s %12lld rows %9.0f rows/s", bar,
-            total ? (int)(100.0 * (double)done / (double)total) : 100, name, (long long)rows,
-            (double)rows / el);
-    fflush(stderr);
-    ps->drawn = 1;
+    char extra[48];
+    snprintf(extra, sizeof extra, "%lld rows", (long long)rows);
+    cli_progress_draw(ctx, b ? b + 1 : path, total ? (double)done / (double)total : 1.0, extra);
 }
 
 enum {
@@ -336,8 +311,9 @@ static int run_import(rs_cli *cli, import_args *a)
     rs_error e = {0};
     rs_store *s = NULL;
     rs_import_prior before;
-    progress_state ps = {now(), 0, 0};
-    if (isatty(STDERR_FILENO)) {
+    cli_progress ps;
+    cli_progress_init(&ps);
+    if (ps.tty) {
         a->o.progress = draw_progress;
         a->o.progress_ctx = &ps;
     }
@@ -346,8 +322,7 @@ static int run_import(rs_cli *cli, import_args *a)
     int rc = rs_store_open(cli->db_path, RS_STORE_CREATE, &s, &e);
     if (rc == RS_OK)
         rc = rs_import_run(s, &a->o, &rep, &e);
-    if (ps.drawn)
-        fprintf(stderr, "\r%*s\r", 100, "");
+    cli_progress_clear(&ps);
     for (int i = 0; i < rep.nfiles; i++)
         if (rep.files[i].already)
             cli_warn("recoscope import: %s: already imported (same content in the import "

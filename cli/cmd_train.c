@@ -11,6 +11,7 @@
 #include "../core/train.h"
 #include "cli.h"
 #include "opt.h"
+#include "progress.h"
 
 static void usage(FILE *f)
 {
@@ -85,17 +86,14 @@ static const cli_opt OPTS[] = {
 };
 
 typedef struct printer {
-    int tty;
-    int in_progress; /* a progress line is on the terminal */
-    int failed;      /* a failure was printed */
+    cli_progress bar; /* bar.tty: stderr is a terminal */
+    int failed;       /* a failure was printed */
 } printer;
 
-/* Starts a line of news: ends a progress line first. */
+/* Starts a line of news: wipes a progress bar first. */
 static void begin_line(printer *pr)
 {
-    if (pr->in_progress)
-        fputs("\r", stderr);
-    pr->in_progress = 0;
+    cli_progress_clear(&pr->bar);
 }
 
 static void on_event(void *ctx, const rs_train_event *ev)
@@ -104,12 +102,11 @@ static void on_event(void *ctx, const rs_train_event *ev)
     const char *city = ev->city;
     switch (ev->type) {
     case RS_TRAIN_PROGRESS:
-        if (!pr->tty)
-            return;
-        fputs("\r", stderr);
-        cli_message(stderr, "[%s] %s %3.0f%%", city, ev->label, ev->progress * 100.0);
-        fflush(stderr);
-        pr->in_progress = 1;
+        if (pr->bar.tty) {
+            char label[160];
+            snprintf(label, sizeof label, "%s %s", city, ev->label);
+            cli_progress_draw(&pr->bar, label, ev->progress, NULL);
+        }
         return;
     case RS_TRAIN_CITY:
         begin_line(pr);
@@ -243,7 +240,8 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
     rs_store *s = NULL;
     rs_grid *grid = NULL;
     const char *grid_path = NULL;
-    printer pr = {isatty(2), 0, 0};
+    printer pr = {.failed = 0};
+    cli_progress_init(&pr.bar);
     int rc, id;
     rs_train_opts_defaults(&o);
     /* The command line trains on every core by default; core's default stays 1 thread
@@ -268,7 +266,7 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
     o.grid = grid;
     o.event = on_event;
     o.event_ctx = &pr;
-    o.progress = pr.tty;
+    o.progress = pr.bar.tty;
     if (!(rc = rs_store_open(cli->db_path, 0, &s, &e)))
         rc = rs_train(s, &o, &e);
     begin_line(&pr);
