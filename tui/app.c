@@ -516,6 +516,7 @@ void tui_app_close(tui_app *a)
     tui_map_free(a);
     tui_compare_free(a);
     tui_receipts_free(a);
+    tui_customer_free(a);
     for (int i = 0; i < a->n_cities; i++)
         free_city(&a->cities[i]);
     free(a->cities);
@@ -741,7 +742,7 @@ static void search_step(tui_app *a, int dir)
 static const tui_view *const VIEWS[] = {
     &tui_view_help, &tui_view_metrics, &tui_view_explain,
     &tui_view_city, &tui_view_search,  &tui_view_export, &tui_view_mask, &tui_view_map,
-    &tui_view_compare, &tui_view_receipts,
+    &tui_view_compare, &tui_view_receipts, &tui_view_customer,
 };
 
 static const tui_view *view_of(tui_cmd cmd)
@@ -798,6 +799,27 @@ static void go_back(tui_app *a)
     a->product = h.product;
     reset_panes(a);
     tui_request_city(a);
+    if (tui_customer_back(a)) /* the product was browsed from the customer view */
+        tui_view_open(a, &tui_view_customer);
+}
+
+int tui_basket_set(tui_app *a, const int32_t *products, int n)
+{
+    if (n < 1)
+        return -1;
+    int32_t *b = n > a->cap_basket ? realloc(a->basket, (size_t)n * sizeof *b) : a->basket;
+    if (!b) {
+        tui_message(a, TUI_ROLE_ERROR, "out of memory");
+        return -1;
+    }
+    if (n > a->cap_basket) {
+        a->basket = b;
+        a->cap_basket = n;
+    }
+    memcpy(a->basket, products, (size_t)n * sizeof *products);
+    a->n_basket = n;
+    reset_panes(a);
+    return 0;
 }
 
 /* A command of the main screen (no view open). */

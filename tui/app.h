@@ -74,7 +74,7 @@ typedef struct tui_view {
 
 extern const tui_view tui_view_help, tui_view_metrics, tui_view_explain, tui_view_city,
     tui_view_search, tui_view_export, tui_view_mask, tui_view_map, tui_view_compare,
-    tui_view_receipts;
+    tui_view_receipts, tui_view_customer;
 
 /* Opens v (closing the open view first); closes the open view. */
 void tui_view_open(tui_app *a, const tui_view *v);
@@ -178,6 +178,7 @@ struct tui_app {
     struct tui_map *map;  /* the map view's state (view_map.c), NULL before it opens */
     struct tui_compare *cmp; /* the compare view's (view_compare.c) */
     struct tui_receipts *rcpt; /* the receipts view's (view_receipts.c) */
+    struct tui_customer *cust; /* the customer view's (view_customer.c) */
 };
 
 /* app.c */
@@ -226,6 +227,12 @@ void tui_map_free(tui_app *a);
 /* view_compare.c, view_receipts.c: free those views' state. */
 void tui_compare_free(tui_app *a);
 void tui_receipts_free(tui_app *a);
+/* view_customer.c: frees its state; whether Backspace on the main screen, now at
+ * history depth a->n_hist, returns to the customer view (Enter there browsed from it). */
+void tui_customer_free(tui_app *a);
+int tui_customer_back(tui_app *a);
+/* app.c: the basket becomes products[0..n) (n >= 1); 0, or -1 (a message said why). */
+int tui_basket_set(tui_app *a, const int32_t *products, int n);
 
 /* lines.c */
 void tui_lines_clear(tui_lines *l);

@@ -58,6 +58,7 @@ enum { TUI_SEC_MOVE, TUI_SEC_RECS, TUI_SEC_VIEWS, TUI_SEC_OTHER, TUI_NSECTIONS }
     X(COMPARE, TUI_SEC_VIEWS, "C", "compare with another city (in it: c) or model (p)", 'C')  \
     X(RECEIPTS, TUI_SEC_VIEWS, "R", "receipts holding the highlighted product and this one", \
       'R')                                                                                  \
+    X(CUSTOMER, TUI_SEC_VIEWS, "u", "customers: history, buy again, new for you, ranked", 'u') \
     X(HELP, TUI_SEC_VIEWS, "? F1", "this help", '?', KEY_F(1))                              \
     X(EXPORT, TUI_SEC_OTHER, "x", "export the view to a file (.json or .csv)", 'x')         \
     X(RELOAD, TUI_SEC_OTHER, "r", "reload models (after `recoscope train`)", 'r')           \

@@ -47,8 +47,9 @@ static int case_fast(const scase *c)
 
 /* The worlds: the full one; without models; and the full one damaged for the issue 11
  * regressions (built by mutate_world below). */
-enum { W_FULL, W_NOMODELS, W_BROKEN, W_UNSOLD, W_NAN, W_COUNT };
-static const char *const WORLD_DIRS[W_COUNT] = {".", "nomodels", "broken", "unsold", "nan"};
+enum { W_FULL, W_NOMODELS, W_BROKEN, W_UNSOLD, W_NAN, W_CUSTOMERS, W_COUNT };
+static const char *const WORLD_DIRS[W_COUNT] = {".",   "nomodels", "broken",
+                                                "unsold", "nan", "customers"};
 
 /* U = UTF-8, A = ASCII (LC_ALL=C); C = colour, M = monochrome (NO_COLOR) */
 #define U 1
@@ -226,6 +227,28 @@ static const scase CASES[] = {
     /* issue 11 item 4: an export onto a FIFO is refused (it stays a FIFO) */
     {"i11_04_tui_export_fifo", 24, 80, U, C, 0, W_FULL, NULL, NULL,
      "x<C-u>fifo.json<Enter>"},
+    /* issue 14: the customer view (view_customer.c) on the world with customers */
+    {"customer_pick", 24, 80, U, C, 1, W_CUSTOMERS, NULL, "P16", "u"},
+    {"customer_pick_ascii", 24, 80, A, M, 0, W_CUSTOMERS, NULL, "P16", "u"},
+    {"customer_filter", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u01<BS>1"},
+    {"customer_hostile_id", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "uevil<Enter>"},
+    {"customer_show", 24, 80, U, C, 1, W_CUSTOMERS, NULL, "P16", "u<Enter>"},
+    {"customer_show_ascii", 24, 80, A, M, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>"},
+    {"customer_new_for_you", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter><Tab>"},
+    {"customer_ranked", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter><Tab><Tab>"},
+    {"customer_history", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter><S-Tab>jj"},
+    {"customer_history_ascii", 24, 80, A, M, 0, W_CUSTOMERS, NULL, "P16", "u<Enter><S-Tab>j"},
+    {"customer_explain", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>je"},
+    {"customer_explain_new_ascii", 24, 80, A, M, 0, W_CUSTOMERS, NULL, "P16",
+     "u<Enter><Tab>e"},
+    {"customer_browse", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>j<Enter>"},
+    {"customer_browse_back", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>j<Enter><BS>"},
+    {"customer_back_to_list", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter><BS>j"},
+    {"customer_basket", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>b"},
+    {"customer_unknown", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "uZZZ<Enter>"},
+    {"customer_large", 48, 160, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>"},
+    {"customer_none", 24, 80, U, C, 0, W_FULL, NULL, "P16", "u"},
+    {"customer_closed", 24, 80, U, C, 0, W_CUSTOMERS, NULL, "P16", "u<Enter>q"},
 };
 #define NCASES (sizeof CASES / sizeof CASES[0])
 
@@ -410,6 +433,22 @@ static int build_world(const char *tmp, int w)
     case W_NAN: /* Springfield's category model holds NaN */
         snprintf(f, sizeof f, "%s/world-models/category-city1.rsm", dir);
         return poison_model(f);
+    case W_CUSTOMERS: /* receipts with times and customers (one hostile id), the
+                       * customers table as an import derives it, a customer evaluation */
+        return world_exec(db,
+                          "UPDATE receipts SET ts = 1700000000 + id * 18000, customer = CASE"
+                          " WHEN id % 50 = 7 THEN char(27) || '[2Jevil' || char(7)"
+                          " WHEN id % 3 = 0 THEN 'K001' ELSE printf('K%03d', id % 20) END;"
+                          "INSERT INTO customers(city_id, ext_id, receipts, first_ts, last_ts)"
+                          " SELECT city_id, customer, count(*), min(ts), max(ts) FROM receipts"
+                          " GROUP BY city_id, customer ORDER BY city_id, customer;"
+                          "INSERT INTO evaluations(city_id, method, split, metrics, created_at)"
+                          " VALUES (1, 'customer buyagain', 'customers last-30-days',"
+                          " '{\"k\":10,\"customers\":20,\"precision@5\":0.31,"
+                          "\"precision@10\":0.25}', '2026-12-01T10:00:00Z'),"
+                          " (1, 'customer sgns', 'customers last-30-days',"
+                          " '{\"k\":10,\"customers\":20,\"precision@5\":0.21,"
+                          "\"precision@10\":0.18}', '2026-12-01T10:00:00Z')");
     default:
         return 0;
     }
