@@ -67,6 +67,7 @@ static void usage(FILE *f)
             "                  the completion model knows no product of the context);\n"
             "                  unknown ids give an \"error\" field; a line {\"customer\":\"ID\"}\n"
             "                  gives that customer's lists as --customer --json does\n"
+            "                  (without the history's receipts)\n"
             "  --threads N     batch worker threads (default 2)\n"
             "\n"
             "Every row carries score, popularity (receipts of the city holding it) and its\n"

@@ -244,7 +244,7 @@ static int ranked_method(const rs_custrec *r, int have_sgns, rs_custrec_answer *
         else
             snprintf(why, wn,
                      "%s: the best servable one; %s was validated best (%s, p@%d %.4f vs "
-                     "%.4f) but needs a refit on customer rows",
+                     "%.4f) but is not served without a refit",
                      x->method, best->method, x->split, x->k, best->precision_k,
                      x->precision_k);
         return m;

@@ -15,7 +15,8 @@
  *   ranked        the method the latest `eval --customers` of the city validated best
  *                 on precision@k, among those servable here (popularity, buyagain,
  *                 sgns); when the best one needs a refit (item-item, EASE, ALS on
- *                 customer rows) the best servable answers and `why` says so; without
+ *                 customer rows; the second-level ranker) the best servable answers
+ *                 and `why` says so; without
  *                 an evaluation, buy-again (`why` says so).  The history is not
  *                 excluded (as evaluated).
  * Every row says which servable scorers proposed it (its rank in each one's top
