@@ -298,10 +298,11 @@ static double json_hr(const char *text)
 
 /* The latest evaluation of (city, method): its hr@10 and time; 0 when there is none.
  * With kind and model_id, only an evaluation recorded with that model (any city); with
- * near, the one of that time first (the same evaluation run). */
+ * near, the one of that time first (the same evaluation run).  1 found, 0 none, -1 a
+ * failed read (in e). */
 static int latest_eval(rs_store *s, int64_t city, const char *method, const char *kind,
                        int64_t model_id, const char *near, double *hr, char *created,
-                       size_t n, char *split, size_t sn)
+                       size_t n, char *split, size_t sn, rs_error *e)
 {
     sqlite3_stmt *st = NULL;
     int found = 0;
@@ -311,8 +312,10 @@ static int latest_eval(rs_store *s, int64_t city, const char *method, const char
                " ORDER BY id DESC LIMIT 1"
              : "SELECT metrics, created_at, split FROM evaluations WHERE city_id = ?1"
                " AND method = ?2 ORDER BY created_at = ?5 DESC, id DESC LIMIT 1";
-    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-        return 0;
+    if (sqlite3_prepare_v2(rs_store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        rs_store_sqlerr(s, e, "reading evaluations");
+        return -1;
+    }
     sqlite3_bind_int64(st, 1, city);
     sqlite3_bind_text(st, 2, method, -1, SQLITE_STATIC);
     if (kind) {
@@ -321,33 +324,41 @@ static int latest_eval(rs_store *s, int64_t city, const char *method, const char
     } else {
         sqlite3_bind_text(st, 5, near ? near : "", -1, SQLITE_STATIC);
     }
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(st, 1);
         const char *sp = (const char *)sqlite3_column_text(st, 2);
         *hr = json_hr((const char *)sqlite3_column_text(st, 0));
         snprintf(created, n, "%s", c ? c : "");
         snprintf(split, sn, "%s", sp ? sp : "");
         found = 1;
+    } else if (step != SQLITE_DONE) {
+        rs_store_sqlerr(s, e, "reading evaluations");
+        found = -1;
     }
     sqlite3_finalize(st);
     return found;
 }
 
-/* Popularity's hr@10 among the latest completion candidates of the city (validation). */
-static double validation_popularity(rs_store *s, int64_t city)
+/* Popularity's hr@10 among the latest completion candidates of the city (validation;
+ * NaN when there is none). */
+static int validation_popularity(rs_store *s, int64_t city, double *hr, rs_error *e)
 {
     sqlite3_stmt *st = NULL;
-    double hr = NAN;
+    *hr = NAN;
     if (sqlite3_prepare_v2(rs_store_db(s),
                            "SELECT metrics FROM runs WHERE city_id = ?1 AND kind = 'completion'"
                            " AND params LIKE '%\"method\":\"popularity\"%'"
                            " ORDER BY id DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
-        return NAN;
+        return rs_store_sqlerr(s, e, "reading runs");
     sqlite3_bind_int64(st, 1, city);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        hr = json_hr((const char *)sqlite3_column_text(st, 0));
+    int step = sqlite3_step(st), rc = RS_OK;
+    if (step == SQLITE_ROW)
+        *hr = json_hr((const char *)sqlite3_column_text(st, 0));
+    else if (step != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, "reading runs");
     sqlite3_finalize(st);
-    return hr;
+    return rc;
 }
 
 int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, rs_error *e)
@@ -381,29 +392,40 @@ int rs_browse_model_trust(rs_store *s, int64_t model_id, rs_browse_trust *out, r
     int baskets = k ? (int)k->baskets : -1;
     sqlite3_finalize(st);
     double ehr = NAN, phr = NAN;
-    int recorded = method && kind && evals_have_models(s) &&
-                   latest_eval(s, city, method, kind, model_id, NULL, &ehr, ecreated,
-                               sizeof ecreated, split, sizeof split);
-    if (!recorded && method &&
-        latest_eval(s, city, method, NULL, 0, NULL, &ehr, ecreated, sizeof ecreated, split,
-                    sizeof split)) {
-        /* an evaluation that does not say what it measured: by time */
-        recorded = strcmp(ecreated, created) >= 0;
-        out->stale = !recorded;
+    int recorded = method && kind && evals_have_models(s)
+                       ? latest_eval(s, city, method, kind, model_id, NULL, &ehr, ecreated,
+                                     sizeof ecreated, split, sizeof split, e)
+                       : 0;
+    if (recorded < 0)
+        return e->code;
+    if (!recorded && method) {
+        int any = latest_eval(s, city, method, NULL, 0, NULL, &ehr, ecreated, sizeof ecreated,
+                              split, sizeof split, e);
+        if (any < 0)
+            return e->code;
+        if (any) {
+            /* an evaluation that does not say what it measured: by time */
+            recorded = strcmp(ecreated, created) >= 0;
+            out->stale = !recorded;
+        }
     }
     if (recorded && isfinite(ehr)) {
         out->hr = ehr;
-        if (latest_eval(s, city, base, NULL, 0, ecreated, &phr, pcreated, sizeof pcreated,
-                        psplit, sizeof psplit))
+        int pop = latest_eval(s, city, base, NULL, 0, ecreated, &phr, pcreated, sizeof pcreated,
+                              psplit, sizeof psplit, e);
+        if (pop < 0)
+            return e->code;
+        if (pop)
             out->pop_hr = phr;
         snprintf(out->split, sizeof out->split, "held-out");
         return RS_OK;
     }
     out->hr = valid_hr;
+    int rc = RS_OK;
     if (baskets == RS_BASKETS_PRODUCTS)
-        out->pop_hr = validation_popularity(s, city);
+        rc = validation_popularity(s, city, &out->pop_hr, e);
     snprintf(out->split, sizeof out->split, "validation");
-    return RS_OK;
+    return rc;
 }
 
 int rs_browse_model_items(rs_store *s, int64_t city_id, const char *kind, int64_t model_id,

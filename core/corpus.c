@@ -169,8 +169,12 @@ int rs_corpus_load(rs_store *s, int64_t city_id, rs_corpus **out, rs_error *e)
             sqlite3_bind_int64(st, 1, city_id);
         if (sqlite3_step(st) == SQLITE_ROW)
             nrec = sqlite3_column_int64(st, 0);
+        else
+            rc = rs_store_sqlerr(s, e, "counting receipts");
         sqlite3_finalize(st);
         st = NULL;
+        if (rc)
+            goto done;
     }
     if (nprod < 0 || ncat < 0 || maxrec < 0 || nitems < 0) {
         rc = rs_store_sqlerr(s, e, "reading sizes");

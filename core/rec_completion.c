@@ -34,6 +34,8 @@ int rec_open_completion(rs_recommender *r, rs_error *e)
         int rc = rs_completion_open(r->store, r->city, &p->scorers[i], &used, &ce);
         if (rc) {
             p->scorers[i] = NULL;
+            if (rs_store_damaged(r->store)) /* a damaged database is not "no model" */
+                return rs_seterr(e, ce.code, "%s", ce.msg);
             if (i == 0) {
                 r->comp_status = rc;
                 snprintf(r->comp_message, sizeof r->comp_message,

@@ -128,6 +128,7 @@ static void load_model(rs_recommender *r, const char *kind, model_slot *slot)
                                                &slot->city, &info, &e);
     if (slot->status) {
         slot->m = NULL;
+        slot->err = e;
         /* registered but unloadable (truncated, deleted, corrupt) is not "no model" */
         rs_model_info reg;
         rs_error ignore = {0};
@@ -318,9 +319,13 @@ static int fill(rs_recommender *r, rs_error *e)
         if (step == SQLITE_ROW)
             snprintf(r->city_name, sizeof r->city_name, "%s",
                      (const char *)sqlite3_column_text(st, 0));
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = rs_store_sqlerr(r->store, e, "reading cities");
         sqlite3_finalize(st);
-        if (step != SQLITE_ROW)
+        if (step == SQLITE_DONE)
             return rs_seterr(e, RS_EUSAGE, "unknown city id %lld", (long long)r->city);
+        if (step != SQLITE_ROW)
+            return rc;
     } else {
         snprintf(r->city_name, sizeof r->city_name, "all");
     }
@@ -328,6 +333,12 @@ static int fill(rs_recommender *r, rs_error *e)
         return rc;
     load_model(r, RS_KIND_PRODUCT, &r->pm);
     load_model(r, RS_KIND_CATEGORY, &r->cm);
+    if (rs_store_damaged(r->store)) { /* not "no model": the registry could not be read */
+        const char *why = r->pm.status ? r->pm.err.msg : r->cm.err.msg;
+        return why[0] ? rs_seterr(e, RS_EDATA, "%s", why)
+                      : rs_seterr(e, RS_EDATA, "%s: %s", rs_store_path(r->store),
+                                  RS_STORE_DAMAGED);
+    }
     if ((rc = out_mean(r, e)))
         return rc;
     if ((rc = open_norm_cache(r, e)))

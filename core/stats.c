@@ -83,6 +83,8 @@ static int list_cities(rs_store *s, rs_stats *st, rs_error *e)
         }
     }
     st->ncities = k;
+    if (rc == RS_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = rs_store_sqlerr(s, e, "listing cities");
     sqlite3_finalize(q);
     return rc;
 }

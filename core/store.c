@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct rs_store {
     char *models_dir;
     int readonly;
     int version; /* the schema version read (older ones are read as they are) */
+    atomic_int damaged; /* SQLite said the file is malformed (sticky; any thread) */
 };
 
 /* What version 2 added to version 1; also the migration of a version-1 database. */
@@ -98,8 +100,10 @@ static const char *sql_hint(int rc)
 int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
 {
     int rc = sqlite3_errcode(s->db) & 0xff;
-    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+    if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+        atomic_store(&s->damaged, 1);
         return rs_seterr(e, RS_EDATA, "%s: %s: %s", s->path, what, RS_STORE_DAMAGED);
+    }
     /* The failing call's code can be overwritten by a later successful call before we
      * get here (a helper that only returned -1); never print "not an error". */
     if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) {
@@ -114,8 +118,10 @@ int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
         } else
             damaged = (sqlite3_errcode(s->db) & 0xff) == SQLITE_CORRUPT;
         sqlite3_finalize(st);
-        if (damaged)
+        if (damaged) {
+            atomic_store(&s->damaged, 1);
             return rs_seterr(e, RS_EDATA, "%s: %s: %s", s->path, what, RS_STORE_DAMAGED);
+        }
         return rs_seterr(e, RS_EINTERNAL,
                          "%s: %s failed (if this repeats, the database may be damaged: "
                          "check it with `sqlite3 %s 'PRAGMA integrity_check'`)",
@@ -125,11 +131,15 @@ int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what)
                      sql_hint(rc));
 }
 
+int rs_store_damaged(rs_store *s) { return s && atomic_load(&s->damaged); }
+
 int rs_store_exec(rs_store *s, const char *sql, rs_error *e)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         int rc = sqlite3_errcode(s->db) & 0xff;
+        if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+            atomic_store(&s->damaged, 1);
         int code = (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
                        ? rs_seterr(e, RS_EDATA, "%s: %s", s->path, RS_STORE_DAMAGED)
                        : rs_seterr(e, RS_EINTERNAL, "%s: %s%s", s->path,

@@ -91,6 +91,11 @@ int rs_store_meta_set(rs_store *s, const char *key, const char *value, rs_error 
 /* Formats the SQLite error of the connection into e with code RS_EINTERNAL (or
  * RS_EDATA for SQLITE_CORRUPT/NOTADB) and returns the code. */
 int rs_store_sqlerr(rs_store *s, rs_error *e, const char *what);
+/* Whether SQLite has said the file is malformed on this connection (an RS_EDATA error
+ * with RS_STORE_DAMAGED was given).  Callers that carry on without a part that failed
+ * to load (a model, the completion scorer, the runs) check it: a damaged database is
+ * never taken for a missing part. */
+int rs_store_damaged(rs_store *s);
 
 /* The default database path: $RECOSCOPE_DB if set, else RS_DEFAULT_DB. */
 const char *rs_store_default_path(void);

@@ -32,6 +32,16 @@ void tui_message(tui_app *a, tui_role role, const char *fmt, ...)
     a->msg_role = role;
 }
 
+int tui_app_damaged(tui_app *a, rs_error *e)
+{
+    int bad = a->damaged || rs_store_damaged(a->s);
+    for (int i = 0; !bad && i < a->n_cities; i++)
+        bad = rs_store_damaged(a->cities[i].rec_store);
+    if (!bad)
+        return RS_OK;
+    return rs_seterr(e, RS_EDATA, "%s: %s", rs_store_path(a->s), RS_STORE_DAMAGED);
+}
+
 /* Drops the city's recommender and the caches built from it (it reopens on demand). */
 static void drop_recommender(tui_city *c)
 {
@@ -71,6 +81,7 @@ rs_recommender *tui_rec(tui_app *a)
         rs_error e = {0};
         if (rs_recommender_open(a->s, c->id, &o, &c->rec, &e) != RS_OK) {
             c->rec = NULL;
+            a->rec_code = e.code;
             tui_message(a, TUI_ROLE_ERROR, "%s", e.msg);
         }
         c->rec_full = !a->fast;
@@ -486,7 +497,7 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
     }
     rs_recommender *r = tui_rec(a);
     if (!r) {
-        rc = rs_seterr(e, RS_EINTERNAL, "%s", a->msg);
+        rc = rs_seterr(e, a->rec_code ? a->rec_code : RS_EINTERNAL, "%s", a->msg);
         goto fail;
     }
     if (opt->product) {
@@ -501,6 +512,8 @@ int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e
     } else {
         a->product = tui_start_product(a, r);
     }
+    if ((rc = tui_app_damaged(a, e)) != RS_OK)
+        goto fail;
     *out = a;
     return RS_OK;
 fail:

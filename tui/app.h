@@ -159,6 +159,8 @@ struct tui_app {
     tui_lines text;   /* help / metrics / explain */
     char msg[512];
     tui_role msg_role;
+    int damaged;  /* a background connection said the database file is damaged */
+    int rec_code; /* the error code of the last recommender that failed to open */
     char models_sig[128];
     int models_changed;
     char *state_path;

@@ -166,6 +166,8 @@ static int quick_collect(tui_app *a, int wait)
     } else {
         if (q->rc != RS_OK)
             tui_message(a, TUI_ROLE_ERROR, "%s", q->e.msg);
+        if (q->rc != RS_OK && rs_store_damaged(q->store))
+            a->damaged = 1;
         loader_finish(q);
     }
     return 0;
@@ -222,6 +224,8 @@ static int loader_background(tui_app *a)
             }
         } else {
             c->rec_full = 1; /* do not retry: keep the fast one */
+            if (l->rc != RS_OK && rs_store_damaged(l->store))
+                a->damaged = 1; /* ... unless the database is damaged */
             loader_finish(l);
         }
     }
@@ -266,6 +270,8 @@ static void reload_collected(tui_app *a, struct tui_loader *q)
 {
     if (q->rc != RS_OK) {
         tui_message(a, TUI_ROLE_ERROR, "reload failed (keeping the old models): %s", q->e.msg);
+        if (rs_store_damaged(q->store))
+            a->damaged = 1;
         loader_finish(q);
         return;
     }

@@ -160,6 +160,8 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
         double k0 = now_ms(), kc0 = cpu_ms();
         flags = tui_app_key(a, codes[i]);
         tui_app_draw(a, &c);
+        if ((rc = tui_app_damaged(a, e)) != RS_OK)
+            goto done;
         double dt = now_ms() - k0, dc = cpu_ms() - kc0;
         if (dt > slowest)
             slowest = dt;
@@ -185,6 +187,8 @@ int tui_snapshot(rs_store *s, const tui_options *opt, int rows, int cols, const 
     /* an interactive start completes its recommenders in the background: wait */
     drain_background(a);
     tui_app_draw(a, &c);
+    if ((rc = tui_app_damaged(a, e)) != RS_OK)
+        goto done;
     print_rows(&c, f);
     if (flags & TUI_QUIT)
         fprintf(f, "[quit]\n");

@@ -153,6 +153,8 @@ int tui_run(rs_store *s, const tui_options *opt, int *signo, rs_error *e)
         if (got_signal)
             break;
         tui_app_draw(a, &canvas);
+        if ((rc = tui_app_damaged(a, e)) != RS_OK)
+            break; /* as every command: the message and exit 2, not empty panes */
         erase();
         blit(&canvas);
         refresh();

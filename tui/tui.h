@@ -28,6 +28,10 @@ typedef struct tui_options {
 /* Opens the app on an open (read-only) store.  The store outlives the app. */
 int tui_app_open(rs_store *s, const tui_options *opt, tui_app **out, rs_error *e);
 void tui_app_close(tui_app *a);
+/* RS_EDATA (with the one damaged-database message in e) once any connection of the app
+ * said the database file is damaged, else RS_OK: a damaged database ends the TUI and the
+ * snapshot with exit 2, as every other command, instead of showing empty panes. */
+int tui_app_damaged(tui_app *a, rs_error *e);
 
 /* What a key did (htop's HandlerResult): flags, so the loop that feeds keys never
  * reads side fields of the app. */
