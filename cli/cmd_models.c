@@ -177,13 +177,16 @@ static int print_json(const rs_model_list *l)
             cJSON_AddBoolToObject(o, "heldout_stale", r->eval_stale);
         }
     }
-    char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    char *raw = arr ? cJSON_PrintUnformatted(arr) : NULL;
     cJSON_Delete(arr);
+    /* cJSON escapes C0 only: DEL, C1, bidi and invalid UTF-8 of paths and city names
+     * through the one JSON rule of sanitize.c */
+    char *text = raw ? rs_sanitize_json(raw) : NULL;
+    free(raw);
     if (!text) {
         cli_warn("recoscope models: out of memory\n");
         return RS_EINTERNAL;
     }
-    /* JSON escapes every control character of the data */
     puts(text);
     free(text);
     return RS_OK;

@@ -60,36 +60,21 @@ void rs_jsonw_printf(rs_jsonw *b, const char *fmt, ...)
     b->n += (size_t)n;
 }
 
-int rs_utf8_valid_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-    if (!n || (c >= 0xf0 && n != 4))
-        return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
-        return 0;
-    if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
-        return 0;
-    return n;
-}
-
-/* A JSON string; invalid UTF-8 becomes U+FFFD so the output always parses. */
+/* A JSON string: quotes, backslashes and C0 controls escaped here, everything from DEL
+ * up by the one rule of sanitize.c (rs_sanitize_json_char, as rs_sanitize_json). */
 void rs_jsonw_str(rs_jsonw *b, const char *s)
 {
     rs_jsonw_put(b, "\"", 1);
     const unsigned char *u = (const unsigned char *)(s ? s : "");
-    while (*u) {
+    size_t left = strlen((const char *)u);
+    while (left > 0) {
         size_t run = 0;
-        while (u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\')
+        while (run < left && u[run] >= 0x20 && u[run] < 0x7F && u[run] != '"' && u[run] != '\\')
             run++;
         if (run) {
             rs_jsonw_put(b, (const char *)u, run);
             u += run;
+            left -= run;
             continue;
         }
         unsigned c = *u;
@@ -97,26 +82,17 @@ void rs_jsonw_str(rs_jsonw *b, const char *s)
             char esc[2] = {'\\', (char)c};
             rs_jsonw_put(b, esc, 2);
             u++;
+            left--;
         } else if (c < 0x20) {
             rs_jsonw_printf(b, "\\u%04x", c);
             u++;
+            left--;
         } else {
-            int n = rs_utf8_valid_len(u);
-            unsigned cp = 0;
-            if (n)
-                rs_utf8_decode(u, (size_t)n, &cp);
-            if (n && rs_sanitize_json_escapes(cp)) {
-                /* C1 controls, line separators, bidi formatting: escaped, so the text
-                 * is inert on a terminal (as rs_sanitize_json makes cJSON's) */
-                rs_jsonw_printf(b, "\\u%04x", cp);
-                u += n;
-            } else if (n) {
-                rs_jsonw_put(b, (const char *)u, (size_t)n);
-                u += n;
-            } else {
-                rs_jsonw_puts(b, "\xef\xbf\xbd");
-                u++;
-            }
+            char out[8];
+            size_t w, k = rs_sanitize_json_char(u, left, out, &w);
+            rs_jsonw_put(b, out, w);
+            u += k;
+            left -= k;
         }
     }
     rs_jsonw_put(b, "\"", 1);

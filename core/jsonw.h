@@ -2,9 +2,10 @@
  * a growing byte buffer and the values, written without printf where it counts.
  *
  * Strings are escaped as JSON requires ('"', '\\', C0 controls as \u00XX) and, so that
- * the text is inert on a terminal, C1 controls, U+2028/U+2029 and the bidirectional
- * formatting characters as \uXXXX too (rs_sanitize_json_escapes, as rs_sanitize_json
- * does for cJSON's text); invalid UTF-8 becomes U+FFFD, so the output always parses.
+ * the text is inert on a terminal, DEL, C1 controls, U+2028/U+2029 and the bidirectional
+ * formatting characters as \uXXXX too, invalid UTF-8 as \ufffd: by the one rule of
+ * core/sanitize.c (rs_sanitize_json_char), which rs_sanitize_json applies to cJSON's
+ * text, so the two writers cannot disagree.
  * Numbers are "%.7g" (the same bytes, mostly without printf's multi-precision
  * conversion); NaN and infinities are written as null.  Out of memory is sticky: the writer stops growing and sets oom, and
  * the caller checks it once at the end.  Cold paths use cJSON (then rs_sanitize_json
@@ -33,10 +34,5 @@ void rs_jsonw_str(rs_jsonw *b, const char *s);
 void rs_jsonw_int(rs_jsonw *b, long long v);
 /* "%.7g" of x, or null when it is not finite. */
 void rs_jsonw_num(rs_jsonw *b, double x);
-
-/* The length of the valid UTF-8 sequence at s (1..4), or 0 when it is invalid (an
- * overlong form, a surrogate, beyond U+10FFFF, a bad continuation byte): the check
- * rs_jsonw_str makes, for printers that must agree with it. */
-int rs_utf8_valid_len(const unsigned char *s);
 
 #endif

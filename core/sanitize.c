@@ -226,8 +226,22 @@ int rs_locale_ascii(void)
 
 int rs_sanitize_json_escapes(unsigned cp)
 {
-    return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x200E ||
+    return (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x200E ||
            cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t rs_sanitize_json_char(const unsigned char *p, size_t left, char out[8], size_t *outn)
+{
+    unsigned cp;
+    size_t k = rs_utf8_decode(p, left, &cp);
+    int invalid = cp == REPLACEMENT && !(k == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] == 0xBD);
+    if (invalid || rs_sanitize_json_escapes(cp)) {
+        *outn = (size_t)snprintf(out, 8, "\\u%04x", invalid ? REPLACEMENT : cp);
+    } else {
+        memcpy(out, p, k);
+        *outn = k;
+    }
+    return k;
 }
 
 char *rs_sanitize_json(const char *json)
@@ -241,20 +255,15 @@ char *rs_sanitize_json(const char *json)
     const unsigned char *p = (const unsigned char *)json;
     size_t left = n;
     while (left > 0) {
-        if (*p < 0x80) {
+        if (*p < 0x7F) {
             out[used++] = (char)*p++;
             left--;
             continue;
         }
-        unsigned cp;
-        size_t k = rs_utf8_decode(p, left, &cp);
-        int invalid = cp == REPLACEMENT && !(k == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] == 0xBD);
-        if (invalid || rs_sanitize_json_escapes(cp)) {
-            used += (size_t)sprintf(out + used, "\\u%04x", invalid ? REPLACEMENT : cp);
-        } else {
-            memcpy(out + used, p, k);
-            used += k;
-        }
+        char esc[8];
+        size_t w, k = rs_sanitize_json_char(p, left, esc, &w);
+        memcpy(out + used, esc, w);
+        used += w;
         p += k;
         left -= k;
     }

@@ -58,7 +58,7 @@ size_t rs_sanitize_cell(const char *s, int ascii, int width, char *buf, size_t n
  * written. */
 size_t rs_sanitize_msg(const char *s, int ascii, char *buf, size_t n);
 
-/* JSON text (as cJSON prints it) made safe for a terminal: inside strings, C1 controls
+/* JSON text (as cJSON prints it) made safe for a terminal: inside strings, DEL, C1 controls
  * (U+0080..U+009F), U+2028/U+2029 and the bidirectional formatting characters
  * (U+200E/F, U+202A..U+202E, U+2066..U+2069) become \uXXXX escapes and invalid UTF-8
  * becomes \ufffd; C0 controls are already escaped by every JSON writer.  Outside
@@ -66,9 +66,15 @@ size_t rs_sanitize_msg(const char *s, int ascii, char *buf, size_t n);
  * (NULL when out of memory). */
 char *rs_sanitize_json(const char *json);
 
-/* Whether a code point is one rs_sanitize_json escapes (C1, line/paragraph separator,
- * bidirectional formatting). */
+/* Whether a code point is one rs_sanitize_json escapes (DEL, C1, line/paragraph
+ * separator, bidirectional formatting). */
 int rs_sanitize_json_escapes(unsigned cp);
+/* The one rule of both JSON writers (rs_sanitize_json for cJSON's text, rs_jsonw_str):
+ * the character at p (left bytes, *p >= 0x7F) as JSON text for out (at most 6 bytes,
+ * *outn of them): the character itself, or \uXXXX when rs_sanitize_json_escapes says
+ * so, or \ufffd for invalid UTF-8 (rs_utf8_decode's reading of it).  Returns the bytes
+ * of p consumed (at least 1). */
+size_t rs_sanitize_json_char(const unsigned char *p, size_t left, char out[8], size_t *outn);
 
 /* Whether text for the terminal must be ASCII: the locale's codeset is not UTF-8.
  * Decided from nl_langinfo(CODESET), so call it after setlocale(). */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "jsonw.h"
+#include "sanitize.h"
 #include "testlib.h"
 
 static uint64_t rng_state = 20240611;
@@ -101,10 +102,34 @@ static void roundtrip(const char *s, const char *want)
     if (cJSON_IsString(v) && strcmp(v->valuestring, want) != 0)
         test_fail_at(__FILE__, __LINE__, "'%s' came back as '%s' (written %s)", want,
                      v->valuestring, w.p);
-    for (size_t i = 0; w.p && i < w.n; i++)
-        if ((unsigned char)w.p[i] < 0x20)
-            test_fail_at(__FILE__, __LINE__, "raw control byte 0x%02x in %s", w.p[i], w.p);
+    for (size_t i = 0; w.p && i < w.n; i++) {
+        const unsigned char *q = (const unsigned char *)w.p + i;
+        if (q[0] < 0x20 || q[0] == 0x7f)
+            test_fail_at(__FILE__, __LINE__, "raw control byte 0x%02x in %s", q[0], w.p);
+        if ((q[0] == 0xc2 && q[1] >= 0x80 && q[1] <= 0x9f) ||
+            (q[0] == 0xe2 && q[1] == 0x80 && (q[2] == 0xa8 || q[2] == 0xa9 || q[2] == 0x8e ||
+                                              q[2] == 0x8f || (q[2] >= 0xaa && q[2] <= 0xae))) ||
+            (q[0] == 0xe2 && q[1] == 0x81 && q[2] >= 0xa6 && q[2] <= 0xa9))
+            test_fail_at(__FILE__, __LINE__, "raw C1/bidi/separator at %zu in %s", i, w.p);
+    }
     cJSON_Delete(a);
+    free(w.p);
+}
+
+/* rs_jsonw_str and rs_sanitize_json(cJSON's text) write the same bytes for s. */
+static void same_as_sanitize_json(const char *s)
+{
+    rs_jsonw w = {0};
+    rs_jsonw_str(&w, s);
+    cJSON *c = cJSON_CreateString(s);
+    char *raw = c ? cJSON_PrintUnformatted(c) : NULL;
+    char *clean = raw ? rs_sanitize_json(raw) : NULL;
+    CHECK(!w.oom && clean);
+    if (clean && w.p && strcmp(clean, w.p) != 0)
+        test_fail_at(__FILE__, __LINE__, "jsonw wrote %s, rs_sanitize_json %s", w.p, clean);
+    free(clean);
+    free(raw);
+    cJSON_Delete(c);
     free(w.p);
 }
 
@@ -117,7 +142,13 @@ static void test_strings(void)
     roundtrip("tab\tnl\nesc\x1b[31m", "tab\tnl\nesc\x1b[31m");
     roundtrip("Crème brûlée 東京 🍌", "Crème brûlée 東京 🍌");
     roundtrip("bad \xff byte", "bad \xef\xbf\xbd byte");
-    roundtrip("cut \xe6\x9d", "cut \xef\xbf\xbd\xef\xbf\xbd");
+    roundtrip("cut \xe6\x9d", "cut \xef\xbf\xbd"); /* as rs_utf8_decode reads it */
+    /* DEL, C1 (CSI U+009B), bidi override and isolates, line separator: escaped, and
+     * parsed back as they were */
+    roundtrip("del \x7f csi \xc2\x9b" "2J rlo \xe2\x80\xae" "x lri \xe2\x81\xa6" "y \xe2\x80\xa8",
+              "del \x7f csi \xc2\x9b" "2J rlo \xe2\x80\xae" "x lri \xe2\x81\xa6" "y \xe2\x80\xa8");
+    /* the same text as rs_sanitize_json makes of cJSON's */
+    same_as_sanitize_json("a \x7f b \xc2\x9b c \xe2\x80\xae d \xff e \xe6\x9d f \xc3\xa9 \xef\xbf\xbd");
     /* a long string: the buffer grows */
     char big[5000];
     memset(big, 'x', sizeof big - 1);

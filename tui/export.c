@@ -12,6 +12,7 @@
  */
 #include "app.h"
 #include "../core/atomicfile.h"
+#include "../core/sanitize.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -185,8 +186,11 @@ static char *build_json(tui_app *a)
             }
         }
     }
-    char *text = cJSON_Print(root);
+    char *raw = cJSON_Print(root);
     cJSON_Delete(root);
+    /* names from data: DEL, C1, bidi, invalid UTF-8 escaped (the one JSON rule) */
+    char *text = raw ? rs_sanitize_json(raw) : NULL;
+    free(raw);
     return text;
 fail:
     cJSON_Delete(root);
