@@ -70,6 +70,7 @@ run() {
 serve() {
     name=$1 db=$2
     : >"$tmp/n.$name"
+    rm -f "$tmp/so" # the port line of the previous server must not be read for this one
     "$bin" --db "$db" serve --listen 127.0.0.1:0 --preload --threads 1 >"$tmp/so" 2>"$tmp/e.$name" &
     spid=$!
     port=
