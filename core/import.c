@@ -176,8 +176,6 @@ static void imp_free(imp *im)
     free(im->order_cust);
     free(im->order_custn);
     free(im->ev);
-    free(im->ev_name);
-    free(im->ev_w);
     strpool_free(&im->ar);
 }
 

@@ -26,6 +26,7 @@
 #include "csv.h"
 #include "hash.h"
 #include "import.h"
+#include "serve_events.h"
 
 #define UNCAT_NAME "(uncategorised)"
 
@@ -162,9 +163,7 @@ typedef struct rs_imp {
     const char **order_cust; /* strings in ar */
     uint32_t *order_custn;
     /* events */
-    char **ev_name;
-    double *ev_w;
-    int nev;
+    rs_event_weights ev_weights; /* --event-weights (serve_events.h: one parser) */
     evrow *ev;
     size_t nevrows, capev;
     strpool ar; /* strings that live for the whole import */

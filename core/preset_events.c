@@ -17,13 +17,9 @@ static const char *const E_EVENT[] = {"event", "event_type", NULL};
 
 double imp_event_weight(const imp *im, const char *p, size_t n, int *known)
 {
-    for (int i = 0; i < im->nev; i++)
-        if (strlen(im->ev_name[i]) == n && strncasecmp(im->ev_name[i], p, n) == 0) {
-            *known = 1;
-            return im->ev_w[i];
-        }
-    *known = 0;
-    return 0;
+    int i = rs_event_type(&im->ev_weights, p, n);
+    *known = i >= 0;
+    return i >= 0 ? im->ev_weights.weight[i] : 0;
 }
 
 int imp_push_event(imp *im, const char *visitor, size_t n, int64_t prod, int64_t ts, double w,
@@ -60,47 +56,14 @@ static int cmp_ev(const void *a, const void *b)
     return (x->prod > y->prod) - (x->prod < y->prod);
 }
 
-/* Event weights: finite numbers in this range (a weight of 0 would add lines that
- * carry nothing; leave a type out to skip its events).  The bound keeps the weights of
- * a session's item, summed, far from what float factors in ALS can hold. */
-#define EV_WEIGHT_MIN 0.001
-#define EV_WEIGHT_MAX 1000.0
-
+/* --event-weights: the one parser of serve_events.c (serve weighs live events with
+ * the same table and rules). */
 static int parse_event_weights(imp *im, rs_error *e)
 {
-    const char *spec = im->o->event_weights ? im->o->event_weights
-                                            : "view=1,addtocart=5,transaction=3";
-    char *copy = strpool_dup(&im->ar, spec, strlen(spec));
-    if (!copy)
-        return imp_oom(e);
-    for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        double w = 0;
-        if (!eq || eq == tok || imp_parse_num(eq + 1, strlen(eq + 1), &w))
-            return rs_seterr(e, RS_EUSAGE, "--event-weights: bad weight '%s' (expected "
-                                           "NAME=WEIGHT, e.g. view=1,addtocart=5,transaction=3)",
-                             tok);
-        if (!(w >= EV_WEIGHT_MIN && w <= EV_WEIGHT_MAX))
-            return rs_seterr(e, RS_EUSAGE, "--event-weights: weight '%s' is not a number from "
-                                           "%g to %g%s", tok, EV_WEIGHT_MIN, EV_WEIGHT_MAX,
-                             w <= 0 ? " (leave a type out to skip its events)" : "");
-        *eq = '\0';
-        for (int i = 0; i < im->nev; i++)
-            if (strcasecmp(im->ev_name[i], tok) == 0)
-                return rs_seterr(e, RS_EUSAGE, "--event-weights: '%s' is given twice", tok);
-        char **nn = realloc(im->ev_name, (size_t)(im->nev + 1) * sizeof *nn);
-        if (!nn)
-            return imp_oom(e);
-        im->ev_name = nn;
-        double *nw = realloc(im->ev_w, (size_t)(im->nev + 1) * sizeof *nw);
-        if (!nw)
-            return imp_oom(e);
-        im->ev_w = nw;
-        im->ev_name[im->nev] = tok;
-        im->ev_w[im->nev++] = w;
-    }
-    return RS_OK;
+    int rc = rs_event_weights_parse(im->o->event_weights, &im->ev_weights, e);
+    if (rc)
+        rs_errctx(e, "--event-weights");
+    return rc;
 }
 
 static int add_item(imp *im, int64_t rec, int64_t prod, double qty, double w, rs_error *e)

@@ -38,12 +38,16 @@ int rs_event_weights_parse(const char *spec, rs_event_weights *out, rs_error *e)
             num[nl] = 0;
             w = strtod(num, &stop);
         }
-        if (!eq || !name_ok(p, (size_t)(eq - p)) || !stop || *stop || !isfinite(w) || w < 0)
-            return rs_seterr(e, RS_EUSAGE,
-                             "bad event weight '%.*s' (expected NAME=WEIGHT, e.g. %s)",
-                             (int)(len > 80 ? 80 : len), p, RS_EVENT_WEIGHTS_DEFAULT);
+        int show = (int)(len > 80 ? 80 : len);
+        if (!eq || !name_ok(p, (size_t)(eq - p)) || !stop || *stop || stop == num)
+            return rs_seterr(e, RS_EUSAGE, "bad weight '%.*s' (expected NAME=WEIGHT, e.g. %s)",
+                             show, p, RS_EVENT_WEIGHTS_DEFAULT);
+        if (!(w >= RS_EVENT_WEIGHT_MIN && w <= RS_EVENT_WEIGHT_MAX))
+            return rs_seterr(e, RS_EUSAGE, "weight '%.*s' is not a number from %g to %g%s", show,
+                             p, RS_EVENT_WEIGHT_MIN, RS_EVENT_WEIGHT_MAX,
+                             w <= 0 ? " (leave a type out to skip its events)" : "");
         if (rs_event_type(out, p, (size_t)(eq - p)) >= 0)
-            return rs_seterr(e, RS_EUSAGE, "event '%.*s' given twice", (int)(eq - p), p);
+            return rs_seterr(e, RS_EUSAGE, "'%.*s' is given twice", (int)(eq - p), p);
         if (out->n == RS_EVENT_TYPES_MAX)
             return rs_seterr(e, RS_EUSAGE, "more than %d event types", RS_EVENT_TYPES_MAX);
         memcpy(out->name[out->n], p, (size_t)(eq - p));

@@ -14,6 +14,11 @@
 
 #define RS_EVENT_WEIGHTS_DEFAULT "view=1,addtocart=5,transaction=3"
 #define RS_EVENT_TYPES_MAX 16
+/* Weights are finite numbers in this range (a weight of 0 would add lines that carry
+ * nothing; leave a type out to skip its events).  The bound keeps the weights of a
+ * session's item, summed, far from what float factors in ALS can hold. */
+#define RS_EVENT_WEIGHT_MIN 0.001
+#define RS_EVENT_WEIGHT_MAX 1000.0
 
 typedef struct rs_event_weights {
     int n;
@@ -22,8 +27,10 @@ typedef struct rs_event_weights {
 } rs_event_weights;
 
 /* Parses "NAME=WEIGHT,NAME=WEIGHT,..." (NULL or "" = the default): names of 1..31
- * bytes of [A-Za-z0-9_-], distinct (case-insensitively), weights finite and >= 0, at
- * most RS_EVENT_TYPES_MAX entries.  RS_EUSAGE naming the bad entry otherwise. */
+ * bytes of [A-Za-z0-9_-], distinct (case-insensitively), weights from
+ * RS_EVENT_WEIGHT_MIN to RS_EVENT_WEIGHT_MAX, at most RS_EVENT_TYPES_MAX entries.
+ * RS_EUSAGE naming the bad entry otherwise.  The one parser of --event-weights: the
+ * events import preset and serve both call it (the caller prefixes the option). */
 int rs_event_weights_parse(const char *spec, rs_event_weights *out, rs_error *e);
 
 /* The index of event name (n bytes, case-insensitive), or -1. */
