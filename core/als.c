@@ -51,77 +51,88 @@ static int solve_side(int64_t n_rows, const int64_t *off, const int32_t *idx,
     return 0;
 }
 
-int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
-               rs_error *e)
+/* The fit's buffers: the item side's transpose of the receipts (toff/trec/tw, ridx:
+ * the row of each receipt line) and the solves' scratch. */
+typedef struct als_work {
+    int64_t *toff, *fill;
+    int32_t *trec, *ridx;
+    float *tw, *X, *gram, *A, *b;
+} als_work;
+
+static void als_work_free(als_work *w)
 {
-    int rc = RS_EINTERNAL;
-    int f = p->factors;
-    rs_embedding *m = NULL;
-    int64_t *cnt = NULL, *toff = NULL, *fill = NULL;
-    int32_t *trec = NULL, *ridx = NULL;
-    float *tw = NULL, *X = NULL, *gram = NULL, *A = NULL, *b = NULL;
-    *out = NULL;
-    if (f <= 0 || f > 4096)
-        return rs_seterr(e, RS_EUSAGE, "als_factors must be in 1..4096 (got %d)", f);
-    if (!(p->lambda > 0.0) || p->alpha < 0.0 || p->iters <= 0)
-        return rs_seterr(e, RS_EUSAGE,
-                         "ALS needs als_lambda > 0, als_alpha >= 0, als_iters > 0 "
-                         "(got %g, %g, %d)", p->lambda, p->alpha, p->iters);
-    cnt = calloc((size_t)c->n_items + 1, sizeof *cnt);
-    if (!cnt)
-        goto oom;
-    rs_corpus_item_counts(c, cnt);
-    if ((rc = rs_embedding_vocab(c->n_items, cnt, 1, RS_VOCAB_BY_INDEX, f, &m, e)))
-        goto done;
+    free(w->toff);
+    free(w->fill);
+    free(w->trec);
+    free(w->ridx);
+    free(w->tw);
+    free(w->X);
+    free(w->gram);
+    free(w->A);
+    free(w->b);
+}
+
+/* Allocates w for m's rows and fills the transpose (items -> receipts with weights). */
+static int als_work_build(const rs_corpus *c, const rs_embedding *m, int f, als_work *w,
+                          rs_error *e)
+{
     int32_t rows = m->rows;
-    if (rows == 0 || c->n_receipts == 0) {
-        rc = rs_seterr(e, RS_EDATA, "ALS: no receipts to fit on");
-        goto done;
-    }
-    if ((rc = rs_embedding_alloc(m, 1, e)))
-        goto done;
     int64_t nnz = c->offsets[c->n_receipts];
-    ridx = malloc(((size_t)nnz + 1) * sizeof *ridx);
-    trec = malloc(((size_t)nnz + 1) * sizeof *trec);
-    tw = malloc(((size_t)nnz + 1) * sizeof *tw);
-    toff = calloc((size_t)rows + 1, sizeof *toff);
-    fill = calloc((size_t)rows + 1, sizeof *fill);
-    X = malloc((size_t)c->n_receipts * (size_t)f * sizeof *X);
-    gram = malloc((size_t)f * (size_t)f * sizeof *gram);
-    A = malloc((size_t)f * (size_t)f * sizeof *A);
-    b = malloc((size_t)f * sizeof *b);
-    if (!ridx || !trec || !tw || !toff || !fill || !X || !gram || !A || !b)
-        goto oom;
+    w->ridx = malloc(((size_t)nnz + 1) * sizeof *w->ridx);
+    w->trec = malloc(((size_t)nnz + 1) * sizeof *w->trec);
+    w->tw = malloc(((size_t)nnz + 1) * sizeof *w->tw);
+    w->toff = calloc((size_t)rows + 1, sizeof *w->toff);
+    w->fill = calloc((size_t)rows + 1, sizeof *w->fill);
+    w->X = malloc((size_t)c->n_receipts * (size_t)f * sizeof *w->X);
+    w->gram = malloc((size_t)f * (size_t)f * sizeof *w->gram);
+    w->A = malloc((size_t)f * (size_t)f * sizeof *w->A);
+    w->b = malloc((size_t)f * sizeof *w->b);
+    if (!w->ridx || !w->trec || !w->tw || !w->toff || !w->fill || !w->X || !w->gram || !w->A ||
+        !w->b)
+        return rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
     for (int32_t r = 0; r < rows; r++)
-        toff[r + 1] = toff[r] + m->counts[r];
+        w->toff[r + 1] = w->toff[r] + m->counts[r];
     /* Receipt side indexes rows; item side is the transpose. */
     for (int64_t q = 0; q < nnz; q++)
-        ridx[q] = m->item_row[c->items[q]];
+        w->ridx[q] = m->item_row[c->items[q]];
     for (int64_t u = 0; u < c->n_receipts; u++)
         for (int64_t q = c->offsets[u]; q < c->offsets[u + 1]; q++) {
-            int32_t row = ridx[q];
-            int64_t at = toff[row] + fill[row]++;
-            if (u > INT32_MAX) {
-                rc = rs_seterr(e, RS_EUSAGE, "ALS: more than %d receipts", INT32_MAX);
-                goto done;
-            }
-            trec[at] = (int32_t)u;
-            tw[at] = c->weights ? c->weights[q] : 1.0f;
+            int32_t row = w->ridx[q];
+            int64_t at = w->toff[row] + w->fill[row]++;
+            if (u > INT32_MAX)
+                return rs_seterr(e, RS_EUSAGE, "ALS: more than %d receipts", INT32_MAX);
+            w->trec[at] = (int32_t)u;
+            w->tw[at] = c->weights ? c->weights[q] : 1.0f;
         }
-    /* the confidences 1 + α·x: beyond single precision the solves fail or give NaN */
+    return RS_OK;
+}
+
+/* The largest confidence 1 + alpha x weight, in *cmax: beyond single precision the
+ * solves fail or give NaN, so such weights are refused. */
+static int als_confidence(const rs_corpus *c, const rs_als_params *p, double *cmax,
+                          rs_error *e)
+{
+    int64_t nnz = c->offsets[c->n_receipts];
     double wmax = 0.0;
     for (int64_t q = 0; c->weights && q < nnz; q++)
         if (c->weights[q] > wmax || !(c->weights[q] == c->weights[q]))
             wmax = c->weights[q] == c->weights[q] ? c->weights[q] : INFINITY;
-    double cmax = 1.0 + p->alpha * (wmax > 0.0 ? wmax : 1.0);
-    if (!isfinite(cmax) || cmax > 1e30) {
-        rc = rs_seterr(e, RS_EDATA,
-                       "ALS: event weights up to %g make the confidence 1 + als_alpha x weight "
-                       "%g, beyond single precision: nothing fitted (weights must be finite "
-                       "and small, e.g. counts)",
-                       wmax, cmax);
-        goto done;
-    }
+    *cmax = 1.0 + p->alpha * (wmax > 0.0 ? wmax : 1.0);
+    if (!isfinite(*cmax) || *cmax > 1e30)
+        return rs_seterr(e, RS_EDATA,
+                         "ALS: event weights up to %g make the confidence 1 + als_alpha x "
+                         "weight %g, beyond single precision: nothing fitted (weights must be "
+                         "finite and small, e.g. counts)",
+                         wmax, *cmax);
+    return RS_OK;
+}
+
+/* The alternating solves from the seeded start, into m->in. */
+static int als_iterate(const rs_corpus *c, const rs_als_params *p, double cmax, rs_embedding *m,
+                       als_work *w, rs_error *e)
+{
+    int f = p->factors;
+    int32_t rows = m->rows;
     uint64_t seed = p->seed;
     float scale = 0.1f / sqrtf((float)f);
     for (size_t i = 0; i < (size_t)rows * (size_t)f; i++)
@@ -131,50 +142,68 @@ int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
     for (int it = 0; it < p->iters; it++) {
         /* receipts given items */
         cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f, rows, 1.0f, m->in, f, 0.0f,
-                    gram, f);
-        int info = solve_side(c->n_receipts, c->offsets, ridx, c->weights, m->in, gram, f,
-                              p->lambda, p->alpha, X, A, b);
+                    w->gram, f);
+        int info = solve_side(c->n_receipts, c->offsets, w->ridx, c->weights, m->in, w->gram, f,
+                              p->lambda, p->alpha, w->X, w->A, w->b);
         if (info == 0) {
             cblas_ssyrk(CblasColMajor, CblasLower, CblasNoTrans, f,
-                        (int)c->n_receipts, 1.0f, X, f, 0.0f, gram, f);
-            info = solve_side(rows, toff, trec, tw, X, gram, f, p->lambda, p->alpha, m->in,
-                              A, b);
+                        (int)c->n_receipts, 1.0f, w->X, f, 0.0f, w->gram, f);
+            info = solve_side(rows, w->toff, w->trec, w->tw, w->X, w->gram, f, p->lambda,
+                              p->alpha, m->in, w->A, w->b);
         }
-        if (info != 0 && cmax > 1e6) {
-            rc = rs_seterr(e, RS_EDATA,
-                           "ALS: the factor solve failed at iteration %d (LAPACK info %d): "
-                           "the confidences 1 + als_alpha x weight reach %g, too far apart "
-                           "for single precision; use smaller event weights or als_alpha",
-                           it + 1, info, cmax);
-            goto done;
-        }
-        if (info != 0) {
-            rc = rs_seterr(e, RS_EINTERNAL, "ALS: solve failed at iteration %d (info %d)",
-                           it + 1, info);
-            goto done;
-        }
+        if (info != 0 && cmax > 1e6)
+            return rs_seterr(e, RS_EDATA,
+                             "ALS: the factor solve failed at iteration %d (LAPACK info %d): "
+                             "the confidences 1 + als_alpha x weight reach %g, too far apart "
+                             "for single precision; use smaller event weights or als_alpha",
+                             it + 1, info, cmax);
+        if (info != 0)
+            return rs_seterr(e, RS_EINTERNAL, "ALS: solve failed at iteration %d (info %d)",
+                             it + 1, info);
     }
-    memcpy(m->out, m->in, (size_t)rows * (size_t)f * sizeof *m->in);
+    return RS_OK;
+}
+
+int rs_als_fit(const rs_corpus *c, const rs_als_params *p, rs_embedding **out,
+               rs_error *e)
+{
+    int rc;
+    int f = p->factors;
+    rs_embedding *m = NULL;
+    int64_t *cnt = NULL;
+    als_work w = {0};
+    double cmax = 1.0;
+    *out = NULL;
+    if (f <= 0 || f > 4096)
+        return rs_seterr(e, RS_EUSAGE, "als_factors must be in 1..4096 (got %d)", f);
+    if (!(p->lambda > 0.0) || p->alpha < 0.0 || p->iters <= 0)
+        return rs_seterr(e, RS_EUSAGE,
+                         "ALS needs als_lambda > 0, als_alpha >= 0, als_iters > 0 "
+                         "(got %g, %g, %d)", p->lambda, p->alpha, p->iters);
+    cnt = calloc((size_t)c->n_items + 1, sizeof *cnt);
+    if (!cnt) {
+        rc = rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
+        goto done;
+    }
+    rs_corpus_item_counts(c, cnt);
+    if ((rc = rs_embedding_vocab(c->n_items, cnt, 1, RS_VOCAB_BY_INDEX, f, &m, e)))
+        goto done;
+    if (m->rows == 0 || c->n_receipts == 0) {
+        rc = rs_seterr(e, RS_EDATA, "ALS: no receipts to fit on");
+        goto done;
+    }
+    if ((rc = rs_embedding_alloc(m, 1, e)) || (rc = als_work_build(c, m, f, &w, e)) ||
+        (rc = als_confidence(c, p, &cmax, e)) || (rc = als_iterate(c, p, cmax, m, &w, e)))
+        goto done;
+    memcpy(m->out, m->in, (size_t)m->rows * (size_t)f * sizeof *m->in);
     if ((rc = rs_embedding_check_finite(m, "ALS: the factors are not kept", e)))
         goto done;
     *out = m;
     m = NULL;
-    rc = RS_OK;
-    goto done;
-oom:
-    rc = rs_seterr(e, RS_EINTERNAL, "ALS: out of memory");
 done:
     rs_embedding_free(m);
     free(cnt);
-    free(toff);
-    free(fill);
-    free(trec);
-    free(ridx);
-    free(tw);
-    free(X);
-    free(gram);
-    free(A);
-    free(b);
+    als_work_free(&w);
     return rc;
 }
 
