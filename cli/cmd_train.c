@@ -18,14 +18,16 @@ static void usage(FILE *f)
     fputs("usage: recoscope train [--city C] [--kind K|all] [--split all|train] [--grid FILE]\n"
           "                       [--select METRIC] [--min-receipts N] [--ease-cap N]\n"
           "                       [--max-valid N] [--max-runs N] [--yes] [--if-changed]\n"
-          "                       [PARAMS]\n"
+          "                       [--budget SECONDS] [--no-search] [PARAMS]\n"
           "\n"
           "Fits models per city (every city with at least --min-receipts receipts, default\n"
           "1000, plus all cities) and makes the best of each kind active.  Each parameter\n"
           "combination is fitted on the grid-search part of the receipts (FNV-1a-64 % 5 in\n"
           "2..4) and scored (basket completion) on the validation part (% 5 == 1); every run\n"
           "goes into the runs table.  The best is refitted on --split (default all receipts)\n"
-          "and registered.  With --split all the best completion ranking (popularity,\n"
+          "and registered.  Without --grid and PARAMS a built-in search runs (SGNS\n"
+          "ns_exponent, subsampling, epochs; ALS alpha, lambda, factors; EASE lambda),\n"
+          "within --budget seconds per city.  With --split all the best completion ranking (popularity,\n"
           "item-item, SGNS in.out, ALS, EASE or a blend) becomes the city's active one.\n"
           "A fit that diverges or gives non-finite values registers nothing: the previous\n"
           "model stays active.\n"
@@ -37,6 +39,9 @@ static void usage(FILE *f)
             "  --split S         all (default: models for browsing) or train (bucket != 0,\n"
             "                    for evaluation)\n"
             "  --grid FILE       JSON object of parameter lists (assets/grid.json)\n"
+            "  --budget S        seconds the search of each city may take (default %.0f\n"
+            "                    for the built-in search; 0 = every combination)\n"
+            "  --no-search       the default parameters (or PARAMS) only\n"
             "  --select METRIC   hr@10, ndcg@10 (default), mrr, precision@10, recall@10\n"
             "  --min-receipts N  cities with fewer receipts are skipped (default 1000)\n"
             "  --ease-cap N      EASE on the N most frequent products (default %d)\n"
@@ -49,7 +54,7 @@ static void usage(FILE *f)
             "  --if-changed      only the cities with receipts newer than their active\n"
             "                    models of these kinds (for a schedule: docs/SERVE.md)\n"
             "PARAMS (single values; a grid overrides them):\n",
-            rs_kind_names(), RS_EASE_DEFAULT_ITEMS, RS_TRAIN_MAX_RUNS);
+            rs_kind_names(), RS_TRAIN_DEFAULT_BUDGET, RS_EASE_DEFAULT_ITEMS, RS_TRAIN_MAX_RUNS);
     /* the parameter flags, from the kinds' tables */
     const char *names = rs_param_names();
     int col = 0;
@@ -67,7 +72,8 @@ static void usage(FILE *f)
 }
 
 enum { OPT_CITY = 1, OPT_KIND, OPT_SPLIT, OPT_GRID, OPT_SELECT, OPT_MIN_RECEIPTS,
-       OPT_EASE_CAP, OPT_MAX_VALID, OPT_MAX_RUNS, OPT_YES, OPT_SEED, OPT_IF_CHANGED };
+       OPT_EASE_CAP, OPT_MAX_VALID, OPT_MAX_RUNS, OPT_YES, OPT_SEED, OPT_IF_CHANGED,
+       OPT_BUDGET, OPT_NO_SEARCH };
 
 static const cli_opt OPTS[] = {
     {"city", 'c', CLI_ARG, OPT_CITY},
@@ -82,6 +88,8 @@ static const cli_opt OPTS[] = {
     {"yes", 'y', CLI_FLAG, OPT_YES},
     {"seed", 0, CLI_ARG, OPT_SEED},
     {"if-changed", 0, CLI_FLAG, OPT_IF_CHANGED},
+    {"budget", 0, CLI_ARG, OPT_BUDGET},
+    {"no-search", 0, CLI_FLAG, OPT_NO_SEARCH},
     {NULL, 0, 0, 0},
 };
 
@@ -160,8 +168,16 @@ static int parse_kind(const cli_parser *p, uint32_t *mask)
     return RS_OK;
 }
 
+/* What the command line says of the search. */
+typedef struct search_args {
+    const char *grid_path;
+    int params;    /* a model parameter was given */
+    int no_search;
+    int budget;    /* --budget was given (o->budget) */
+} search_args;
+
 /* One option of the table, or a model parameter (CLI_UNKNOWN). */
-static int parse_option(cli_parser *p, int id, rs_train_opts *o, const char **grid_path)
+static int parse_option(cli_parser *p, int id, rs_train_opts *o, search_args *sa)
 {
     static const char *const SPLITS[] = {"all", "train", NULL};
     int64_t v;
@@ -176,7 +192,14 @@ static int parse_option(cli_parser *p, int id, rs_train_opts *o, const char **gr
             return RS_EUSAGE;
         o->split = ix ? RS_SPLIT_TRAIN : RS_SPLIT_ALL;
         return RS_OK;
-    case OPT_GRID: *grid_path = p->value; return cli_opt_nonempty(p);
+    case OPT_GRID: sa->grid_path = p->value; return cli_opt_nonempty(p);
+    case OPT_NO_SEARCH: sa->no_search = 1; return RS_OK;
+    case OPT_BUDGET:
+        if (cli_opt_int(p, 0, 86400, &v))
+            return RS_EUSAGE;
+        o->budget = (double)v;
+        sa->budget = 1;
+        return RS_OK;
     case OPT_SELECT: {
         rs_rank_metrics probe = {.k = 10};
         double d;
@@ -227,6 +250,7 @@ static int parse_option(cli_parser *p, int id, rs_train_opts *o, const char **gr
             return RS_EUSAGE;
         if (rs_param_set_text(&o->base, name, p->value, &e))
             return cli_usage_error("train", "%s", e.msg);
+        sa->params |= strcmp(name, "threads") != 0;
         return RS_OK;
     }
     default: return cli_usage_error("train", "unexpected argument '%s'", p->value);
@@ -239,7 +263,7 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
     rs_error e = {0};
     rs_store *s = NULL;
     rs_grid *grid = NULL;
-    const char *grid_path = NULL;
+    search_args sa = {0};
     printer pr = {.failed = 0};
     cli_progress_init(&pr.bar);
     int rc, id;
@@ -256,13 +280,22 @@ int cmd_train(rs_cli *cli, int argc, char **argv)
             usage(stdout);
             return RS_OK;
         }
-        if ((rc = parse_option(&p, id, &o, &grid_path)))
+        if ((rc = parse_option(&p, id, &o, &sa)))
             return rc;
     }
     if (id < 0)
         return RS_EUSAGE;
-    if (grid_path && (rc = rs_grid_load(grid_path, &grid, &e)))
+    if (sa.no_search && (sa.grid_path || sa.budget))
+        return cli_usage_error("train", "--no-search excludes --grid and --budget");
+    if (sa.grid_path && (rc = rs_grid_load(sa.grid_path, &grid, &e)))
         return cli_fail(&e);
+    if (!sa.grid_path && !sa.params && !sa.no_search) { /* the built-in search */
+        if ((rc = rs_grid_parse(rs_train_default_search(), "the built-in search", &grid, &e)))
+            return cli_fail(&e);
+        if (!sa.budget)
+            o.budget = RS_TRAIN_DEFAULT_BUDGET;
+        o.yes = 1; /* bounded by the budget, not by --max-runs */
+    }
     o.grid = grid;
     o.event = on_event;
     o.event_ctx = &pr;

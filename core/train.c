@@ -34,6 +34,15 @@ void rs_train_opts_defaults(rs_train_opts *o)
     rs_train_params_defaults(&o->base);
 }
 
+const char *rs_train_default_search(void)
+{
+    return "{\"epochs\": [20, 50], \"subsample\": [1e-3, 1e-4],"
+           " \"ns_exponent\": [0, 0.5, -0.5, 1],"
+           " \"als_factors\": [64, 128], \"als_lambda\": [0.1, 10],"
+           " \"als_alpha\": [10, 40, 2],"
+           " \"ease_lambda\": [100, 300, 30, 1000]}";
+}
+
 static double now_s(void)
 {
     struct timespec t;
@@ -86,6 +95,7 @@ typedef struct train_ctx {
     city_data d;
     kind_best best[MAX_KINDS];
     int reported; /* the error train_city returns was sent as an event already */
+    double deadline; /* the current kind's search stops before passing it (0: none) */
 } train_ctx;
 
 static void emit(const train_ctx *t, rs_train_event *ev)
@@ -218,7 +228,14 @@ static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
     memset(best, 0, sizeof *best);
     if (t->d.q[kd->baskets]->n_queries == 0)
         note(t, RS_TRAIN_NOTE, kd->name, "no validation queries; the first combination is kept");
+    double t0 = now_s();
     for (int64_t i = 0; i < n; i++) {
+        double now = now_s();
+        if (i > 0 && t->deadline > 0 && now + (now - t0) / (double)i > t->deadline) {
+            note(t, RS_TRAIN_NOTE, kd->name,
+                 "search budget: %" PRId64 " of %" PRId64 " combinations tried", i, n);
+            break;
+        }
         rs_train_params p = t->o->base;
         rs_embedding *m = NULL;
         rs_rank_metrics met;
@@ -511,10 +528,19 @@ static int train_city(train_ctx *t, rs_error *e)
             note(t, RS_TRAIN_NOTE, NULL, "no receipts; skipped");
         return rc;
     }
+    int left = 0;
+    for (int k = 0; k < RS_N_KINDS; k++)
+        left += kind_selected(o, k) && rs_grid_count(o->grid, RS_KINDS[k].params) > 1;
+    double city_end = o->budget > 0 ? now_s() + o->budget : 0;
     for (int k = 0; k < RS_N_KINDS; k++) {
         if (!kind_selected(o, k))
             continue;
         rs_error ke = {0};
+        t->deadline = 0;
+        if (city_end > 0 && rs_grid_count(o->grid, RS_KINDS[k].params) > 1) {
+            double now = now_s();
+            t->deadline = now + (city_end - now) / (double)left--;
+        }
         int krc = search_kind(t, k, &t->best[k], &ke);
         if (!krc)
             krc = refit_kind(t, k, &t->best[k], &ke);

@@ -87,7 +87,21 @@ typedef struct rs_train_opts {
     rs_train_event_fn event; /* may be NULL */
     void *event_ctx;
     int progress;            /* send RS_TRAIN_PROGRESS events */
+    double budget;           /* > 0: seconds the grid search of each city may take: each
+                                kind gets the budget left over the kinds left, and stops
+                                before a combination that would not end in its share
+                                (its first combination always runs; a NOTE says how
+                                many ran).  0: the whole grid */
 } rs_train_opts;
+
+/* The default search of `recoscope train` (a grid, rs_grid_parse): per kind a few
+ * values of the parameters that matter most on real baskets, ordered so the most
+ * promising combinations come first (the last key varies fastest) - SGNS
+ * ns_exponent 0 / 0.5 / -0.5 / 1 (uniform negatives first: on grocery baskets the
+ * word2vec 0.75 halves HR@10), subsampling and epochs; ALS alpha, lambda, factors;
+ * EASE lambda.  Meant with a budget (RS_TRAIN_DEFAULT_BUDGET). */
+const char *rs_train_default_search(void);
+#define RS_TRAIN_DEFAULT_BUDGET 60.0
 
 /* Defaults: every kind, split all, no grid, ndcg@10, min_receipts 1000, ease_cap
  * RS_EASE_DEFAULT_ITEMS, max_valid 2000, default parameters (1 thread). */

@@ -170,6 +170,35 @@ i11_15_sanitized_printers() {
     fi
 }
 
+# issue 12 item 1: without --grid and PARAMS the built-in search runs (every combination
+# with --budget 0), a budget cuts it and says so, --no-search fits the defaults only
+i12_01_default_search() {
+    r0=$(runs)
+    "$bin" --db "$db" train --min-receipts 1000000 --threads 1 --kind category --budget 0 \
+        >"$tmp/out" 2>&1 || { fail "i12_01: default search: $(tail -n 3 "$tmp/out")"; return; }
+    n=$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id > $r0 AND kind = 'category'")
+    [ "$n" -eq 16 ] || fail "i12_01: the built-in search ran $n category runs, expected 16"
+    grep -q '"ns_exponent":-0.5' "$tmp/out" || fail "i12_01: ns_exponent -0.5 not searched"
+    sel=$(sqlite3 "$db" "SELECT metrics FROM runs WHERE kind = 'category' AND selected ORDER BY id DESC LIMIT 1")
+    best=$(sqlite3 "$db" "SELECT max(json_extract(metrics, '\$.\"ndcg@10\"')) FROM runs WHERE id > $r0 AND kind = 'category'")
+    [ "$(echo "$sel" | sed 's/.*"ndcg@10":\([0-9.e-]*\).*/\1/')" = "$best" ] ||
+        fail "i12_01: the selected run is not the best of the search ($sel vs $best)"
+    r0=$(runs)
+    "$bin" --db "$db" train --min-receipts 1000000 --threads 1 --kind product --budget 1 \
+        --epochs 2 >"$tmp/out" 2>&1 || fail "i12_01: PARAMS train failed"
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id > $r0 AND kind = 'product'")" -eq 1 ] ||
+        fail "i12_01: PARAMS should fit one combination"
+    r0=$(runs)
+    "$bin" --db "$db" train --min-receipts 1000000 --threads 1 --kind product --no-search \
+        >"$tmp/out" 2>&1 || fail "i12_01: --no-search failed"
+    [ "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE id > $r0 AND kind = 'product'")" -eq 1 ] ||
+        fail "i12_01: --no-search should fit one combination"
+    "$bin" --db "$db" train --no-search --budget 5 >"$tmp/out" 2>&1
+    [ $? -eq 1 ] || fail "i12_01: --no-search --budget should be a usage error"
+    ok "i12_01_default_search"
+}
+
+i12_01_default_search
 i11_02_lr_diverges
 i11_02_ns_negative_diverges
 i11_02_grid_diverges
