@@ -38,7 +38,7 @@ const char *rs_train_default_search(void)
 {
     return "{\"epochs\": [20, 50], \"subsample\": [1e-3, 1e-4],"
            " \"ns_exponent\": [0, 0.5, -0.5, 1],"
-           " \"als_factors\": [64, 128], \"als_lambda\": [0.1, 10],"
+           " \"als_factors\": [64, 32], \"als_lambda\": [0.1, 10],"
            " \"als_alpha\": [10, 40, 2],"
            " \"ease_lambda\": [100, 300, 30, 1000]}";
 }

@@ -98,7 +98,7 @@ typedef struct rs_train_opts {
  * values of the parameters that matter most on real baskets, ordered so the most
  * promising combinations come first (the last key varies fastest) - SGNS
  * ns_exponent 0 / 0.5 / -0.5 / 1 (uniform negatives first: on grocery baskets the
- * word2vec 0.75 halves HR@10), subsampling and epochs; ALS alpha, lambda, factors;
+ * word2vec 0.75 halves HR@10), subsampling and epochs; ALS alpha, lambda, factors (64, 32: never more factors than a small catalogue has products);
  * EASE lambda.  Meant with a budget (RS_TRAIN_DEFAULT_BUDGET). */
 const char *rs_train_default_search(void);
 #define RS_TRAIN_DEFAULT_BUDGET 60.0
