@@ -10,6 +10,8 @@
 
 #include "als.h"
 #include "corpus.h"
+#include "custeval_int.h"
+#include "custrank.h"
 #include "ease.h"
 #include "history.h"
 #include "knn.h"
@@ -33,6 +35,8 @@ void rs_custeval_defaults(rs_custeval_opts *o)
     o->als_alpha = 10.0;
     o->als_iters = 15;
     o->ease_cap = 20000;
+    o->rank_candidates = 100;
+    o->rank_windows = 3;
 }
 
 void rs_custeval_list_metrics(const int32_t *list, int n_list, int k, const int32_t *targets,
@@ -92,6 +96,9 @@ typedef struct job {
     const int32_t *evald;      /* the evaluated customers */
     int64_t n_eval;
     int64_t cutoff;
+    rs_custrank *rank;         /* the second level (NULL: no ranked row) */
+    const rs_custrank_city *rank_city;
+    rs_custrank_city *city_owned;
     /* outputs: [n_eval][RS_PERS_N][6] (p5, pk, rk, apk, ndcg, auc, novelty), cand */
     double *per;
     double *cand;              /* [n_eval][NCAND] */
@@ -107,10 +114,12 @@ typedef struct job {
 typedef struct worker {
     job *j;
     rs_personal *p;
-    float *scores;
+    rs_custrank_scorer *rs;
+    float *scores;             /* [RS_PERS_N][n_items] */
     int32_t *targets, *cand;
     int64_t *hist; /* the customer's training rows */
     uint8_t *in_cand;
+    int64_t slot;  /* the customer being scored */
     int32_t topi[CAND_MAX];
     float tops[CAND_MAX];
 } worker;
@@ -167,6 +176,57 @@ static double customer_auc(const job *j, const float *sc, const int32_t *t, int 
     return pairs ? wins / (double)pairs : 0.5;
 }
 
+int64_t rs_custeval_history(const rs_histories *h, const uint8_t *held, int32_t k,
+                            int64_t cutoff, int64_t *rows, int64_t *now)
+{
+    int64_t a = h->off[k], b = h->off[k + 1], n = 0;
+    int64_t first_held = INT64_MAX;
+    for (int64_t q = a; q < b; q++)
+        if (held[h->rec[q]] && h->corpus->ts[h->rec[q]] < first_held)
+            first_held = h->corpus->ts[h->rec[q]];
+    *now = cutoff;
+    if (*now == 0)
+        *now = first_held != INT64_MAX ? first_held : 0;
+    for (int64_t q = a; q < b; q++)
+        if (!held[h->rec[q]])
+            rows[n++] = h->rec[q];
+    return n;
+}
+
+static void fail(job *j, int rc, const rs_error *e)
+{
+    pthread_mutex_lock(&j->lock);
+    if (j->rc == RS_OK) {
+        j->rc = rc;
+        j->err = *e;
+    }
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Scores of method m into sc: the first level through personal.h, ranked through the
+ * second level over the first level's scores (all computed before it).  -1: none. */
+static int method_scores(worker *w, int m, int64_t n_hist, int64_t now, float *sc)
+{
+    job *j = w->j;
+    if (m != RS_PERS_RANKED)
+        return rs_personal_score(w->p, m, sc);
+    if (!w->rs)
+        return -1;
+    size_t n = (size_t)j->parts->n_items;
+    const float *first[RS_CUSTRANK_LEVEL1];
+    for (int q = 0; q < RS_CUSTRANK_LEVEL1; q++) {
+        const double *v = j->per + ((size_t)w->slot * RS_PERS_N + (size_t)q) * PER_VALUES;
+        first[q] = isnan(v[0]) ? NULL : w->scores + (size_t)q * n;
+    }
+    rs_error e = {0};
+    int rc = rs_custrank_score(w->rs, w->p, first, j->h->corpus, w->hist, n_hist, now, sc, &e);
+    if (rc) {
+        fail(j, rc, &e);
+        return -1;
+    }
+    return 0;
+}
+
 static void score_customer(worker *w, int64_t slot)
 {
     job *j = w->j;
@@ -175,31 +235,24 @@ static void score_customer(worker *w, int64_t slot)
     const rs_histories *h = j->h;
     int32_t n_items = j->parts->n_items;
     /* the training history: the customer's rows before the held-out ones */
-    int64_t a = h->off[k], b = h->off[k + 1], n_hist = 0;
-    int64_t now = j->cutoff;
-    int64_t first_held = INT64_MAX;
-    for (int64_t q = a; q < b; q++)
-        if (j->held[h->rec[q]] && h->corpus->ts[h->rec[q]] < first_held)
-            first_held = h->corpus->ts[h->rec[q]];
-    if (now == 0)
-        now = first_held != INT64_MAX ? first_held : 0;
-    for (int64_t q = a; q < b; q++)
-        if (!j->held[h->rec[q]])
-            w->hist[n_hist++] = h->rec[q];
+    int64_t now = 0;
+    int64_t n_hist = rs_custeval_history(h, j->held, k, j->cutoff, w->hist, &now);
+    w->slot = slot;
     rs_personal_set_history(w->p, h->corpus, w->hist, n_hist, now);
     int nt = customer_targets(j, k, w->targets);
     double *out = j->per + (size_t)slot * RS_PERS_N * PER_VALUES;
     int n_cand = 0;
     for (int m = 0; m < RS_PERS_N; m++) {
         double *v = out + (size_t)m * PER_VALUES;
-        if (!(o->methods & (1u << m)) || rs_personal_score(w->p, m, w->scores) < 0) {
+        float *sc = w->scores + (size_t)m * (size_t)n_items;
+        if (!(o->methods & (1u << m)) || method_scores(w, m, n_hist, now, sc) < 0) {
             v[0] = NAN;
             continue;
         }
         rs_topheap t = {w->topi, w->tops, 0, CAND_MAX};
         for (int32_t i = 0; i < n_items; i++)
-            if (w->scores[i] > -INFINITY)
-                rs_topheap_push(&t, w->scores[i], i);
+            if (sc[i] > -INFINITY)
+                rs_topheap_push(&t, sc[i], i);
         rs_topheap_sort(&t);
         double p5, r5, ap5, nd5, pk, rk, apk, ndk, nov = 0.0;
         rs_custeval_list_metrics(t.idx, t.n, 5, w->targets, nt, &p5, &r5, &ap5, &nd5);
@@ -212,11 +265,11 @@ static void score_customer(worker *w, int64_t slot)
             nov += share > 0 ? -log2(share) : 0.0;
         }
         v[0] = p5, v[1] = pk, v[2] = rk, v[3] = apk, v[4] = ndk;
-        v[5] = customer_auc(j, w->scores, w->targets, nt,
+        v[5] = customer_auc(j, sc, w->targets, nt,
                             o->seed ^ ((uint64_t)h->customer_id[k] * 0x2545f4914f6cdd1dULL));
         v[6] = shown ? nov / (double)shown : 0.0;
-        /* the union of the methods' top N, in rank order per method */
-        for (int i = 0; i < t.n; i++) {
+        /* the union of the first-level methods' top N, in rank order per method */
+        for (int i = 0; m != RS_PERS_RANKED && i < t.n; i++) {
             int32_t x = t.idx[i];
             if (!w->in_cand[x]) {
                 w->in_cand[x] = (uint8_t)(i + 1 <= 255 ? i + 1 : 255);
@@ -257,6 +310,7 @@ static void *work(void *arg)
 static void worker_free(worker *w)
 {
     rs_personal_free(w->p);
+    rs_custrank_scorer_free(w->rs);
     free(w->scores);
     free(w->targets);
     free(w->hist);
@@ -269,7 +323,7 @@ static int worker_init(worker *w, job *j, rs_error *e)
     memset(w, 0, sizeof *w);
     w->j = j;
     size_t n = (size_t)j->parts->n_items + 1;
-    w->scores = malloc(n * sizeof *w->scores);
+    w->scores = malloc(n * RS_PERS_N * sizeof *w->scores);
     w->targets = malloc(n * sizeof *w->targets);
     w->hist = malloc(((size_t)j->h->corpus->n_receipts + 1) * sizeof *w->hist);
     w->cand = malloc((size_t)(CAND_MAX * RS_PERS_N + 1) * sizeof *w->cand);
@@ -277,6 +331,15 @@ static int worker_init(worker *w, job *j, rs_error *e)
     if (!w->scores || !w->targets || !w->hist || !w->cand || !w->in_cand) {
         worker_free(w);
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    }
+    if (j->rank) {
+        const rs_corpus *c = j->h->corpus;
+        int rc = rs_custrank_scorer_new(j->rank, j->rank_city, c->n_items, c->n_categories,
+                                        c->item_category, &w->rs, e);
+        if (rc) {
+            worker_free(w);
+            return rc;
+        }
     }
     return rs_personal_new(j->parts, &w->p, e);
 }
@@ -288,16 +351,10 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
-/* The fitted models of the training part (owned here). */
-typedef struct fitted {
-    rs_corpus *train, *cust;
-    int64_t *pop;
-    rs_knn *knn;
-    rs_embedding *ease, *als, *sgns;
-    double secs[RS_PERS_N];
-} fitted;
+/* The fitted models of the training part (custeval_int.h). */
+typedef rs_custfit fitted;
 
-static void fitted_free(fitted *f)
+void rs_custfit_free(fitted *f)
 {
     rs_corpus_free(f->train);
     rs_corpus_free(f->cust);
@@ -315,7 +372,7 @@ static void note_skip(rs_custeval_result *r, const char *method, const rs_error 
              e->msg);
 }
 
-static int fit_all(const rs_histories *h, const uint8_t *held, const rs_custeval_opts *o,
+int rs_custfit_run(const rs_histories *h, const uint8_t *held, const rs_custeval_opts *o,
                    fitted *f, rs_custeval_result *res, rs_error *e)
 {
     const rs_corpus *c = h->corpus;
@@ -362,6 +419,20 @@ static int fit_all(const rs_histories *h, const uint8_t *held, const rs_custeval
         note_skip(res, "sgns", &me);
     f->secs[RS_PERS_SGNS] = now_s() - t0;
     return RS_OK;
+}
+
+void rs_custfit_parts(const fitted *f, int32_t n_items, const rs_custeval_opts *o,
+                      rs_personal_parts *parts)
+{
+    rs_personal_parts_defaults(parts);
+    parts->n_items = n_items;
+    parts->pop_counts = f->pop;
+    parts->knn = f->knn;
+    parts->ease = f->ease;
+    parts->als = f->als;
+    parts->als_lambda = o->als_lambda;
+    parts->als_alpha = o->als_alpha;
+    parts->sgns = f->sgns;
 }
 
 /* Averages the per-customer values into the result rows. */
@@ -442,6 +513,41 @@ static int run_workers(job *j, int threads, rs_error *e)
     return rc;
 }
 
+/* The second level: trained on the validation window, its city figures from the
+ * training part; a failure is a note in res->skipped, not an error of the run. */
+static void rank_side(const rs_histories *h, const uint8_t *held, const rs_custeval_opts *o,
+                      fitted *f, job *j, rs_custeval_result *res)
+{
+    double t0 = now_s();
+    rs_error me = {0};
+    int64_t ref = res->cutoff;
+    const rs_corpus *c = h->corpus;
+    if (res->cutoff == 0) /* orders split: the latest training time */
+        for (int64_t r = 0; r < c->n_receipts; r++)
+            if (!held[r] && c->ts[r] != INT64_MIN && c->ts[r] > ref)
+                ref = c->ts[r];
+    if (rs_custrank_train(h, held, o, &j->rank, res, &me) ||
+        rs_custrank_city_new(c, held, f->cust, f->pop, f->train->n_receipts, ref,
+                             &j->city_owned, &me)) {
+        note_skip(res, "ranked", &me);
+        rs_custrank_free(j->rank);
+        j->rank = NULL;
+    } else {
+        rs_ranker_info in;
+        rs_ranker_info_get(rs_custrank_ranker(j->rank), &in);
+        int nw;
+        int64_t nq, nr;
+        rs_custrank_counts(j->rank, &nw, &nq, &nr);
+        snprintf(res->ranker, sizeof res->ranker,
+                 "%s, %d trees, validation NDCG@10 %.4f (other objective %.4f); %d windows, "
+                 "%lld queries, %lld rows",
+                 rs_ranker_objective_name(in.objective), in.rounds, in.valid_ndcg,
+                 in.valid_ndcg_other, nw, (long long)nq, (long long)nr);
+    }
+    j->rank_city = j->city_owned;
+    f->secs[RS_PERS_RANKED] = now_s() - t0;
+}
+
 int rs_custeval_run(rs_store *s, int64_t city_id, const rs_custeval_opts *o,
                     rs_custeval_result *res, rs_error *e)
 {
@@ -488,22 +594,16 @@ int rs_custeval_run(rs_store *s, int64_t city_id, const rs_custeval_opts *o,
                        h->n_customers, (long long)c->n_receipts, (long long)res->test_receipts);
         goto done;
     }
-    if ((rc = fit_all(h, held, o, &f, res, e)))
+    if ((rc = rs_custfit_run(h, held, o, &f, res, e)))
         goto done;
+    if (o->methods & (1u << RS_PERS_RANKED))
+        rank_side(h, held, o, &f, &j, res);
     int32_t n_sold = 0;
     for (int32_t i = 0; i < c->n_items; i++)
         if (f.pop[i] > 0)
             sold[n_sold++] = i;
     rs_personal_parts parts;
-    rs_personal_parts_defaults(&parts);
-    parts.n_items = c->n_items;
-    parts.pop_counts = f.pop;
-    parts.knn = f.knn;
-    parts.ease = f.ease;
-    parts.als = f.als;
-    parts.als_lambda = o->als_lambda;
-    parts.als_alpha = o->als_alpha;
-    parts.sgns = f.sgns;
+    rs_custfit_parts(&f, c->n_items, o, &parts);
     j.o = o, j.h = h, j.held = held, j.parts = &parts, j.pop = f.pop;
     j.n_train = f.train->n_receipts, j.sold = sold, j.n_sold = n_sold;
     j.evald = evald, j.n_eval = n_eval, j.cutoff = res->cutoff;
@@ -516,6 +616,8 @@ int rs_custeval_run(rs_store *s, int64_t city_id, const rs_custeval_opts *o,
     }
     pthread_mutex_init(&j.lock, NULL);
     rc = run_workers(&j, o->threads, e);
+    if (rc == RS_OK && j.rc != RS_OK)
+        rc = rs_seterr(e, j.rc, "%s", j.err.msg);
     pthread_mutex_destroy(&j.lock);
     if (rc == RS_OK)
         summarise(&j, o, &f, res);
@@ -523,7 +625,9 @@ done:
     free(j.per);
     free(j.cand);
     free(j.covered);
-    fitted_free(&f);
+    rs_custfit_free(&f);
+    rs_custrank_free(j.rank);
+    rs_custrank_city_free(j.city_owned);
     free(held);
     free(evald);
     free(sold);

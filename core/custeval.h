@@ -18,6 +18,11 @@
  *   products).
  * And for the union of the methods' top N: candidate recall@N (share of the targets
  * inside it) for N = 50, 100, 200 — what a second-level ranker can reach.
+ * Method "ranked" (RS_PERS_RANKED) is the second level (custrank.h): a ranker trained
+ * on the validation window carved from before the held-out one, over the candidates
+ * of the other methods of o->methods; products outside its candidates are not listed
+ * (in AUC they tie at -infinity).  Its fit_seconds cover the validation-side fit of
+ * the first level, the training queries and the ranker.
  * Lists are ordered by score, ties by the smaller product index; products a method
  * cannot score (-INFINITY) are never listed.  Results do not depend on the number of
  * threads.
@@ -44,6 +49,8 @@ typedef struct rs_custeval_opts {
     double als_lambda, als_alpha; /* 0.1, 10 */
     int als_iters;       /* 15 */
     int32_t ease_cap;    /* EASE only with at most this many products (20000) */
+    int rank_candidates; /* ranked: each first-level method's top N are candidates (100) */
+    int rank_windows;    /* ranked: validation windows the ranker learns from (3) */
 } rs_custeval_opts;
 
 void rs_custeval_defaults(rs_custeval_opts *o);
@@ -69,6 +76,7 @@ typedef struct rs_custeval_result {
     double cand_recall[RS_CUSTEVAL_NCAND]; /* union of every method's top N */
     int cand_n[RS_CUSTEVAL_NCAND];
     char skipped[256];        /* methods that could not be fitted, and why ("" if none) */
+    char ranker[160];         /* the ranked row's ranker: objective, rounds, queries */
 } rs_custeval_result;
 
 /* Evaluates every method of o->methods on the city's customers.  RS_EUSAGE when the

@@ -10,8 +10,8 @@
 #include "ease.h"
 #include "knn.h"
 
-static const char *const NAMES[RS_PERS_N] = {"popularity", "buyagain", "itemitem",
-                                             "ease",       "als",      "sgns"};
+static const char *const NAMES[RS_PERS_N] = {"popularity", "buyagain", "itemitem", "ease",
+                                             "als",        "sgns",     "ranked"};
 
 const char *rs_pers_method_name(int m)
 {
@@ -27,7 +27,7 @@ int rs_pers_method_parse(const char *name, int *out, rs_error *e)
         }
     return rs_seterr(e, RS_EUSAGE,
                      "unknown personal method '%s' (popularity, buyagain, itemitem, ease, "
-                     "als, sgns)",
+                     "als, sgns, ranked)",
                      name ? name : "");
 }
 

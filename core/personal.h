@@ -35,10 +35,11 @@ typedef enum {
     RS_PERS_EASE,
     RS_PERS_ALS,
     RS_PERS_SGNS,
+    RS_PERS_RANKED, /* the second level over the others (custrank.h); not scored here */
     RS_PERS_N,
 } rs_pers_method;
 
-/* "popularity", "buyagain", "itemitem", "ease", "als", "sgns". */
+/* "popularity", "buyagain", "itemitem", "ease", "als", "sgns", "ranked". */
 const char *rs_pers_method_name(int m);
 int rs_pers_method_parse(const char *name, int *out, rs_error *e);
 
@@ -73,7 +74,8 @@ int rs_personal_set_history(rs_personal *p, const rs_corpus *c, const int64_t *r
 int32_t rs_personal_history(const rs_personal *p, const int32_t **items, const float **weight,
                             const float **count);
 /* scores[n_items] for method m; returns how many history products the method knew
- * (popularity: the history size), or -1 when the method has no part. */
+ * (popularity: the history size), or -1 when the method has no part (and for
+ * RS_PERS_RANKED, which custrank.h scores). */
 int rs_personal_score(rs_personal *p, int m, float *scores);
 
 #endif

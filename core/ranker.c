@@ -435,7 +435,7 @@ done:
     return rc;
 }
 
-int rs_ranker_copy(rs_ranker *r, rs_ranker **out, rs_error *e)
+int rs_ranker_copy(rs_ranker *r, int threads, rs_ranker **out, rs_error *e)
 {
     *out = NULL;
     bst_ulong len = 0;
@@ -445,12 +445,12 @@ int rs_ranker_copy(rs_ranker *r, rs_ranker **out, rs_error *e)
     pthread_mutex_lock(&r->lock);
     XGB(XGBoosterSaveModelToBuffer(r->b, "{\"format\": \"ubj\"}", &len, &buf),
         "copying a booster");
-    rc = booster_from(buf, (size_t)len, r->n_features, r->threads, "ranker copy", &b, e);
+    rc = booster_from(buf, (size_t)len, r->n_features, threads, "ranker copy", &b, e);
 done:
     pthread_mutex_unlock(&r->lock);
     if (rc)
         return rc;
-    *out = ranker_wrap(b, r->n_features, r->threads);
+    *out = ranker_wrap(b, r->n_features, threads);
     if (!*out) {
         XGBoosterFree(b);
         return rs_seterr(e, RS_EINTERNAL, "out of memory");

@@ -84,8 +84,9 @@ typedef struct rs_ranker_info {
 int rs_ranker_train(const rs_ranker_data *d, const rs_ranker_params *p, rs_ranker **out,
                     rs_error *e);
 void rs_ranker_free(rs_ranker *r);
-/* A second ranker on the same trees (its own booster and lock), for a worker thread. */
-int rs_ranker_copy(rs_ranker *r, rs_ranker **out, rs_error *e);
+/* A second ranker on the same trees (its own booster and lock), for a worker thread;
+ * threads: its XGBoost nthread (predictions do not depend on it). */
+int rs_ranker_copy(rs_ranker *r, int threads, rs_ranker **out, rs_error *e);
 
 void rs_ranker_info_get(const rs_ranker *r, rs_ranker_info *out);
 int rs_ranker_n_features(const rs_ranker *r);

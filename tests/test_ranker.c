@@ -186,7 +186,7 @@ static void test_files(rs_ranker *r, const data *te)
     CHECK_EQ_INT(rs_ranker_save(r, path, &e), RS_OK);
     rs_ranker *l = NULL, *c = NULL;
     CHECK_EQ_INT(rs_ranker_load(path, NF, 1, &l, &e), RS_OK);
-    CHECK_EQ_INT(rs_ranker_copy(r, &c, &e), RS_OK);
+    CHECK_EQ_INT(rs_ranker_copy(r, 2, &c, &e), RS_OK);
     if (!l || !c)
         goto done;
     float *p0 = predict(r, te), *p1 = predict(l, te), *p2 = predict(c, te);
