@@ -18,7 +18,7 @@ static void usage(FILE *f)
     fputs("usage: recoscope train [--city C] [--kind K|all] [--split all|train] [--grid FILE]\n"
           "                       [--select METRIC] [--min-receipts N] [--ease-cap N]\n"
           "                       [--max-valid N] [--max-runs N] [--yes] [--if-changed]\n"
-          "                       [--budget SECONDS] [--no-search] [PARAMS]\n"
+          "                       [--budget SECONDS] [--no-search] [--force] [PARAMS]\n"
           "\n"
           "Fits models per city (every city with at least --min-receipts receipts, default\n"
           "1000, plus all cities) and makes the best of each kind active.  Each parameter\n"
@@ -30,7 +30,10 @@ static void usage(FILE *f)
           "within --budget seconds per city.  With --split all the best completion ranking (popularity,\n"
           "item-item, SGNS in.out, ALS, EASE or a blend) becomes the city's active one.\n"
           "A fit that diverges or gives non-finite values registers nothing: the previous\n"
-          "model stays active.\n"
+          "model stays active.  When the city's active model of a kind has other\n"
+          "parameters, they are fitted and scored on the same parts first; if they score\n"
+          "better, the active model stays (both figures are printed) and the new one is\n"
+          "registered inactive (`recoscope models` lists it), unless --force.\n"
           "\n",
           f);
     fprintf(f,
@@ -53,6 +56,8 @@ static void usage(FILE *f)
             "  --seed N          random seed of every kind (default 1)\n"
             "  --if-changed      only the cities with receipts newer than their active\n"
             "                    models of these kinds (for a schedule: docs/SERVE.md)\n"
+            "  --force           the new model becomes active even when the active one\n"
+            "                    scores better on the validation part\n"
             "PARAMS (single values; a grid overrides them):\n",
             rs_kind_names(), RS_TRAIN_DEFAULT_BUDGET, RS_EASE_DEFAULT_ITEMS, RS_TRAIN_MAX_RUNS);
     /* the parameter flags, from the kinds' tables */
@@ -73,7 +78,7 @@ static void usage(FILE *f)
 
 enum { OPT_CITY = 1, OPT_KIND, OPT_SPLIT, OPT_GRID, OPT_SELECT, OPT_MIN_RECEIPTS,
        OPT_EASE_CAP, OPT_MAX_VALID, OPT_MAX_RUNS, OPT_YES, OPT_SEED, OPT_IF_CHANGED,
-       OPT_BUDGET, OPT_NO_SEARCH };
+       OPT_BUDGET, OPT_NO_SEARCH, OPT_FORCE };
 
 static const cli_opt OPTS[] = {
     {"city", 'c', CLI_ARG, OPT_CITY},
@@ -86,6 +91,7 @@ static const cli_opt OPTS[] = {
     {"max-valid", 0, CLI_ARG, OPT_MAX_VALID},
     {"max-runs", 0, CLI_ARG, OPT_MAX_RUNS},
     {"yes", 'y', CLI_FLAG, OPT_YES},
+    {"force", 0, CLI_FLAG, OPT_FORCE},
     {"seed", 0, CLI_ARG, OPT_SEED},
     {"if-changed", 0, CLI_FLAG, OPT_IF_CHANGED},
     {"budget", 0, CLI_ARG, OPT_BUDGET},
@@ -132,8 +138,9 @@ static void on_event(void *ctx, const rs_train_event *ev)
         return;
     case RS_TRAIN_FINAL:
         begin_line(pr);
-        cli_message(stderr, "[%s] %s final (%s): %s, model %" PRId64 " active (%.1fs)\n", city,
-                    ev->kind, ev->split, ev->params, ev->model_id, ev->seconds);
+        cli_message(stderr, "[%s] %s final (%s): %s, model %" PRId64 " %s (%.1fs)\n", city,
+                    ev->kind, ev->split, ev->params, ev->model_id,
+                    ev->inactive ? "registered inactive" : "active", ev->seconds);
         return;
     case RS_TRAIN_CHOICE:
         begin_line(pr);
@@ -230,6 +237,7 @@ static int parse_option(cli_parser *p, int id, rs_train_opts *o, search_args *sa
         o->ease_cap = (int32_t)v;
         return RS_OK;
     case OPT_YES: o->yes = 1; return RS_OK;
+    case OPT_FORCE: o->force = 1; return RS_OK;
     case OPT_IF_CHANGED: o->if_changed = 1; return RS_OK;
     case OPT_SEED:
         if (cli_opt_u64(p, 0, UINT64_MAX, &u))

@@ -164,14 +164,33 @@ static int cap_validation(rs_corpus **valid, int64_t max, rs_error *e)
  * model id. */
 static int save_final(train_ctx *t, const rs_kind *kd, const rs_embedding *m,
                       const rs_corpus *data, const char *params_json, const char *metrics_json,
-                      double secs, int64_t *model_id, rs_error *e)
+                      double secs, int activate, int64_t *model_id, rs_error *e)
 {
     char fp[256];
     rs_corpus_fingerprint(data, fp, sizeof fp);
     rs_publish p = {.city_id = t->d.city, .kind = kd->name, .split = rs_split_name(t->o->split),
                     .params_json = params_json, .metrics_json = metrics_json,
-                    .fingerprint = fp, .seconds = secs, .activate = 1};
+                    .fingerprint = fp, .seconds = secs, .activate = activate};
     return rs_model_publish(t->s, m, &p, model_id, NULL, 0, e);
+}
+
+/* Fits parameters p of kind ki on the fit part and scores them on the validation part:
+ * *m (the fit-part model), *met and the fit's *secs. */
+static int fit_and_score(const train_ctx *t, int ki, const rs_train_params *p, const char *label,
+                         rs_embedding **m, rs_rank_metrics *met, double *secs, rs_error *e)
+{
+    const rs_kind *kd = &RS_KINDS[ki];
+    int b = kd->baskets;
+    progress_ctx pc = {t, kd->name, label};
+    rs_fit_opts fo = {t->o->ease_cap, t->o->progress ? progress_cb : NULL, &pc};
+    double t0 = now_s();
+    int rc = rs_kind_fit(kd, t->d.fit[b], p, &fo, m, e);
+    *secs = now_s() - t0;
+    if (!rc && (rc = rs_eval_kind(t->d.fit[b], t->d.q[b], kd, *m, p, 10, met, e))) {
+        rs_embedding_free(*m);
+        *m = NULL;
+    }
+    return rc;
 }
 
 /* Fits and scores combination i of n of kind ki; *m (the fit-part model) and *met on
@@ -181,7 +200,7 @@ static int run_combination(train_ctx *t, int ki, int64_t i, int64_t n, rs_train_
 {
     const rs_kind *kd = &RS_KINDS[ki];
     const train_ctx *tc = t;
-    int b = kd->baskets, rc;
+    int rc;
     char label[256], *pj = NULL, *mj = NULL;
     *m = NULL;
     if ((rc = rs_grid_apply(t->o->grid, kd->params, i, p, e)))
@@ -189,13 +208,8 @@ static int run_combination(train_ctx *t, int ki, int64_t i, int64_t n, rs_train_
     if (!(pj = rs_params_json(p, kd->params)))
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
     snprintf(label, sizeof label, "%s %" PRId64 "/%" PRId64, kd->name, i + 1, n);
-    progress_ctx pc = {tc, kd->name, label};
-    rs_fit_opts fo = {t->o->ease_cap, t->o->progress ? progress_cb : NULL, &pc};
-    double t0 = now_s();
-    if ((rc = rs_kind_fit(kd, t->d.fit[b], p, &fo, m, e)))
-        goto done;
-    double secs = now_s() - t0;
-    if ((rc = rs_eval_kind(t->d.fit[b], t->d.q[b], kd, *m, p, 10, met, e)))
+    double secs = 0;
+    if ((rc = fit_and_score(tc, ki, p, label, m, met, &secs, e)))
         goto done;
     if (!(mj = rs_rank_metrics_json(met))) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
@@ -278,7 +292,7 @@ static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
 }
 
 /* The final fit of the best combination, saved, registered and selected. */
-static int refit_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
+static int refit_kind(train_ctx *t, int ki, kind_best *best, int activate, rs_error *e)
 {
     const rs_kind *kd = &RS_KINDS[ki];
     const train_ctx *tc = t;
@@ -298,18 +312,96 @@ static int refit_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
     if (!pj || !mj)
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
     if (!rc)
-        rc = save_final(t, kd, fm, final, pj, mj, secs, &best->model_id, e);
+        rc = save_final(t, kd, fm, final, pj, mj, secs, activate, &best->model_id, e);
     if (!rc)
         rc = rs_runs_select(t->s, t->d.city, kd->name, best->run_id, best->model_id, e);
     if (!rc) {
         rs_train_event ev = {.type = RS_TRAIN_FINAL, .kind = kd->name, .params = pj,
                              .seconds = secs, .model_id = best->model_id,
-                             .split = rs_split_name(t->o->split)};
+                             .split = rs_split_name(t->o->split), .inactive = !activate};
         emit(t, &ev);
     }
     free(pj);
     free(mj);
     rs_embedding_free(fm);
+    return rc;
+}
+
+/* The city's own active model of kind ki (same split), when its parameters differ from
+ * best's, fitted again with them on the same fit part and scored on the same
+ * validation part (its registered file was fitted on other receipts: only this compares
+ * like with like).  *keep = 1 when it scores better (by select) and o->force is off:
+ * act then holds it (its id, parameters, fit-part model, metrics) for the completion
+ * choice, and the new model is registered inactive.  Both figures are reported. */
+static int guard_active(train_ctx *t, int ki, const kind_best *best, kind_best *act, int *keep,
+                        rs_error *e)
+{
+    const rs_kind *kd = &RS_KINDS[ki];
+    const char *split = rs_split_name(t->o->split);
+    rs_model_list l = {0};
+    char *bj = NULL, *aj = NULL, label[160];
+    *keep = 0;
+    memset(act, 0, sizeof *act);
+    if (t->d.q[kd->baskets]->n_queries == 0)
+        return RS_OK; /* nothing to compare on */
+    int rc = rs_registry_list(t->s, t->d.city, kd->name, &l, e);
+    const rs_model_row *row = NULL;
+    for (size_t i = 0; rc == RS_OK && !row && i < l.n; i++)
+        if (l.rows[i].active && l.rows[i].info.city_id == t->d.city &&
+            strcmp(l.rows[i].info.split, split) == 0)
+            row = &l.rows[i];
+    if (rc || !row)
+        goto done;
+    act->params = t->o->base;
+    rs_params_apply_json(&act->params, row->params);
+    bj = rs_params_json(&best->params, kd->params);
+    aj = rs_params_json(&act->params, kd->params);
+    if (!bj || !aj) {
+        rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
+        goto done;
+    }
+    if (strcmp(aj, bj) == 0)
+        goto done; /* the same parameters: the refit on the current receipts replaces it */
+    snprintf(label, sizeof label, "%s: the active model #%" PRId64, kd->name, row->info.id);
+    double secs = 0;
+    rs_error ae = {0};
+    int arc = fit_and_score(t, ki, &act->params, label, &act->fit_model, &act->metrics, &secs,
+                            &ae);
+    if (arc == RS_EDATA) { /* its parameters no longer fit these receipts: replaced */
+        note(t, RS_TRAIN_NOTE, kd->name, "the active model #%" PRId64 " %s cannot be compared "
+             "(%s); replaced", row->info.id, aj, ae.msg);
+        goto done;
+    }
+    if (arc) {
+        *e = ae;
+        rc = arc;
+        goto done;
+    }
+    rs_rank_metric_get(&act->metrics, t->select, &act->score);
+    act->have = 1;
+    act->model_id = row->info.id;
+    if (act->score > best->score && !t->o->force) {
+        *keep = 1;
+        note(t, RS_TRAIN_NOTE, kd->name,
+             "kept the active model #%" PRId64 ": with its parameters %s it scores %s %.4f on "
+             "the validation part, the new one %s %.4f; the new one is registered inactive "
+             "(--force makes it active)",
+             row->info.id, aj, t->select, act->score, bj, best->score);
+    } else {
+        note(t, RS_TRAIN_NOTE, kd->name,
+             "%s the active model #%" PRId64 ": the new one scores %s %.4f on the validation "
+             "part, the active one's parameters %s %.4f",
+             act->score > best->score ? "--force: replaces" : "replaces", row->info.id,
+             t->select, best->score, aj, act->score);
+    }
+done:
+    if (!*keep) {
+        rs_embedding_free(act->fit_model);
+        memset(act, 0, sizeof *act);
+    }
+    free(bj);
+    free(aj);
+    rs_model_list_free(&l);
     return rc;
 }
 
@@ -541,9 +633,22 @@ static int train_city(train_ctx *t, rs_error *e)
             double now = now_s();
             t->deadline = now + (city_end - now) / (double)left--;
         }
+        kind_best act;
+        int keep = 0;
+        memset(&act, 0, sizeof act);
         int krc = search_kind(t, k, &t->best[k], &ke);
         if (!krc)
-            krc = refit_kind(t, k, &t->best[k], &ke);
+            krc = guard_active(t, k, &t->best[k], &act, &keep, &ke);
+        if (!krc)
+            krc = refit_kind(t, k, &t->best[k], !keep, &ke);
+        if (keep) { /* the completion choice goes on with the model that stays active */
+            if (!krc) {
+                rs_embedding_free(t->best[k].fit_model);
+                t->best[k] = act;
+            } else {
+                rs_embedding_free(act.fit_model);
+            }
+        }
         if (krc) {
             /* EASE over the cap is expected on large catalogues: note and go on */
             int skip = krc == RS_EUSAGE && (RS_KINDS[k].flags & RS_KIND_MAY_REFUSE);

@@ -8,7 +8,12 @@
  *      completion on the validation part (bucket 1, at most max_valid receipts, a fixed
  *      sample), one `runs` row each;
  *   2. the best combination (by `select`) is refitted on `split` (all receipts by
- *      default), saved, registered and made active; its run gets selected = 1;
+ *      default), saved, registered and made active; its run gets selected = 1.  When
+ *      the city already has an active model of the kind with other parameters, those
+ *      are fitted on the same fit part and scored on the same validation part first;
+ *      if they score better the active model stays (unless `force`), the new one is
+ *      registered inactive, a NOTE gives both figures, and the completion choice uses
+ *      the model that stays;
  *   3. with split all: the completion methods (popularity, item-item, the best fit-part
  *      model of every product kind and blends of their standardised scores) are scored
  *      on the validation part; the best becomes the city's completion choice
@@ -65,6 +70,7 @@ typedef struct rs_train_event {
     const char *text;      /* NOTE, FAILED: the message; CHOICE: the choice's JSON */
     int64_t receipts, fit, valid, queries, final; /* CITY: receipts of each part */
     const char *split;     /* CITY, FINAL: the final split's name */
+    int inactive;          /* FINAL: registered inactive (the active model scored better) */
 } rs_train_event;
 
 typedef void (*rs_train_event_fn)(void *ctx, const rs_train_event *ev);
@@ -92,6 +98,8 @@ typedef struct rs_train_opts {
                                 before a combination that would not end in its share
                                 (its first combination always runs; a NOTE says how
                                 many ran).  0: the whole grid */
+    int force;               /* the new model becomes active even when the active one
+                                scores better on the validation part */
 } rs_train_opts;
 
 /* The default search of `recoscope train` (a grid, rs_grid_parse): per kind a few
