@@ -145,9 +145,9 @@ static void on_event(void *ctx, const rs_train_event *ev)
     case RS_TRAIN_CHOICE:
         begin_line(pr);
         cli_message(stderr,
-                    "[%s] completion: %s active (validation hr@10=%.4f ndcg@10=%.4f; %" PRId64
+                    "[%s] %s: %s active (validation hr@10=%.4f ndcg@10=%.4f; %" PRId64
                     " candidates, %.1fs)\n",
-                    city, ev->text, ev->metrics->hr, ev->metrics->ndcg, ev->count,
+                    city, ev->kind ? ev->kind : "completion", ev->text, ev->metrics->hr, ev->metrics->ndcg, ev->count,
                     ev->seconds);
         return;
     case RS_TRAIN_NOTE:

@@ -621,8 +621,8 @@ static int load_part(rs_store *s, int64_t city, const char *kind, int64_t id,
     return rc;
 }
 
-static int load_popularity(rs_store *s, int64_t city, int32_t n_items, int64_t **out,
-                           rs_error *e)
+static int load_popularity(rs_store *s, int64_t city, rs_baskets b, int32_t n_items,
+                           int64_t **out, rs_error *e)
 {
     sqlite3_stmt *st = NULL;
     int64_t *pop = calloc((size_t)n_items + 1, sizeof *pop);
@@ -630,8 +630,12 @@ static int load_popularity(rs_store *s, int64_t city, int32_t n_items, int64_t *
     if (!pop)
         return rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
     if (sqlite3_prepare_v2(rs_store_db(s),
-                           "SELECT product_id, receipts FROM product_popularity "
-                           "WHERE city_id = ?", -1, &st, NULL) != SQLITE_OK) {
+                           b == RS_BASKETS_CATEGORIES
+                               ? "SELECT category_id, receipts FROM category_popularity "
+                                 "WHERE city_id = ?"
+                               : "SELECT product_id, receipts FROM product_popularity "
+                                 "WHERE city_id = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
         free(pop);
         return rs_store_sqlerr(s, e, "completion: popularity");
     }
@@ -657,86 +661,109 @@ static double json_num(const cJSON *o, const char *key, double dflt)
     return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+/* Loads the model parts of the weighted methods of c (kinds of baskets b; ids from the
+ * choice, 0 = the active one). */
+static int load_parts(rs_store *s, int64_t city_id, int64_t city, rs_baskets b,
+                      const int64_t *ids, rs_completion *c, rs_error *e)
+{
+    rs_embedding **own[RS_COMP_N] = {NULL, NULL, &c->own_sgns, &c->own_als, &c->own_ease,
+                                     &c->own_glove};
+    const rs_embedding **part[RS_COMP_N] = {NULL, NULL, &c->p.sgns, &c->p.als, &c->p.ease,
+                                            &c->p.glove};
+    char *als_params = NULL;
+    cJSON *ap = NULL;
+    rs_corpus *corpus = NULL, *cats = NULL;
+    int rc = RS_OK;
+    for (int m = RS_COMP_SGNS; m < RS_COMP_N && !rc; m++) {
+        if (c->p.weights[m] == 0.0)
+            continue;
+        const rs_kind *kd = rs_kind_for_method(b, m);
+        if (!kd) {
+            rc = rs_seterr(e, RS_EDATA, "completion: no %s kind over these baskets",
+                           rs_comp_method_name((rs_comp_method)m));
+            break;
+        }
+        rc = load_part(s, city_id, kd->name, ids[m], own[m],
+                       m == RS_COMP_ALS ? &als_params : NULL, e);
+        if (!rc)
+            *part[m] = *own[m];
+    }
+    if (!rc && c->p.weights[RS_COMP_ALS] != 0.0) {
+        ap = als_params ? cJSON_Parse(als_params) : NULL;
+        c->p.als_lambda = (float)json_num(ap, "als_lambda", 0.1);
+        c->p.als_alpha = (float)json_num(ap, "als_alpha", 10.0);
+    }
+    if (!rc && c->p.weights[RS_COMP_ITEMITEM] != 0.0) {
+        if (!(rc = rs_corpus_load(s, city, &corpus, e)) &&
+            (b != RS_BASKETS_CATEGORIES || !(rc = rs_corpus_categories(corpus, &cats, e))) &&
+            !(rc = rs_knn_build(cats ? cats : corpus, &c->own_knn, e)))
+            c->p.knn = c->own_knn;
+    }
+    rs_corpus_free(corpus);
+    rs_corpus_free(cats);
+    cJSON_Delete(ap);
+    free(als_params);
+    return rc;
+}
+
 int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
                        int64_t *used_city, rs_error *e)
 {
+    return rs_completion_open_baskets(s, city_id, RS_BASKETS_PRODUCTS, out, used_city, e);
+}
+
+int rs_completion_open_baskets(rs_store *s, int64_t city_id, rs_baskets b, rs_completion **out,
+                               int64_t *used_city, rs_error *e)
+{
     int rc = RS_OK;
-    char *als_params = NULL;
-    cJSON *ap = NULL;
     rs_completion *c = NULL;
-    rs_corpus *corpus = NULL;
     int64_t city = city_id;
     rs_completion_choice choice;
-    int found = 0;
+    int found = 0, cats = b == RS_BASKETS_CATEGORIES;
     *out = NULL;
     c = calloc(1, sizeof *c);
     if (!c) {
         rc = rs_seterr(e, RS_EINTERNAL, "completion: out of memory");
         goto done;
     }
-    if ((rc = rs_choice_load(s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, city_id, &choice,
-                             &found, &city, NULL, e)))
+    if ((rc = rs_choice_load(s, cats ? RS_CHOICE_CATEGORIES : RS_CHOICE_COMPLETION, b, city_id,
+                             &choice, &found, &city, NULL, e)))
         goto done;
-    int64_t n_products = 0;
-    if ((rc = rs_store_count(s, "products", &n_products, e)))
-        goto done;
-    if (n_products <= 0) {
-        rc = rs_seterr(e, RS_EUSAGE, "completion: the database holds no products");
+    if (cats && !found) {
+        rc = rs_seterr(e, RS_EUSAGE, "completion: no category ranking stored (train it)");
         goto done;
     }
-    c->p.n_items = (int32_t)n_products;
+    int64_t n_items = 0;
+    if ((rc = rs_store_count(s, cats ? "categories" : "products", &n_items, e)))
+        goto done;
+    if (n_items <= 0) {
+        rc = rs_seterr(e, RS_EUSAGE, "completion: the database holds no %s",
+                       cats ? "categories" : "products");
+        goto done;
+    }
+    c->p.n_items = (int32_t)n_items;
     int64_t ids[RS_COMP_N] = {0};
     if (found) {
         memcpy(c->p.weights, choice.weights, sizeof c->p.weights);
         memcpy(ids, choice.models, sizeof ids);
     } else {
-        c->p.weights[RS_COMP_SGNS] = 1.0;
-    }
-    if (c->p.weights[RS_COMP_SGNS] != 0.0) {
-        rc = load_part(s, city_id, RS_KIND_PRODUCT, ids[RS_COMP_SGNS], &c->own_sgns, NULL, e);
-        if (!found && (rc || !c->own_sgns->out)) {
-            /* no choice stored and no product model (or one without output vectors, a
-             * word2vec import): popularity answers */
-            rc = RS_OK;
+        /* no choice stored: the product model's in.out, when it has output vectors (not
+         * a word2vec import without them), else popularity */
+        rs_error le = {0};
+        if (load_part(s, city_id, RS_KIND_PRODUCT, 0, &c->own_sgns, NULL, &le) == RS_OK &&
+            c->own_sgns->out) {
+            c->p.weights[RS_COMP_SGNS] = 1.0;
+            c->p.sgns = c->own_sgns;
+        } else {
             rs_embedding_free(c->own_sgns);
             c->own_sgns = NULL;
-            c->p.weights[RS_COMP_SGNS] = 0.0;
             c->p.weights[RS_COMP_POPULARITY] = 1.0;
         }
-        if (rc)
-            goto done;
-        c->p.sgns = c->own_sgns;
     }
-    if (c->p.weights[RS_COMP_ALS] != 0.0) {
-        if ((rc = load_part(s, city_id, RS_KIND_ALS, ids[RS_COMP_ALS], &c->own_als,
-                            &als_params, e)))
-            goto done;
-        c->p.als = c->own_als;
-        ap = als_params ? cJSON_Parse(als_params) : NULL;
-        c->p.als_lambda = (float)json_num(ap, "als_lambda", 0.1);
-        c->p.als_alpha = (float)json_num(ap, "als_alpha", 10.0);
-    }
-    if (c->p.weights[RS_COMP_EASE] != 0.0) {
-        if ((rc = load_part(s, city_id, RS_KIND_EASE, ids[RS_COMP_EASE], &c->own_ease, NULL,
-                            e)))
-            goto done;
-        c->p.ease = c->own_ease;
-    }
-    if (c->p.weights[RS_COMP_GLOVE] != 0.0) {
-        if ((rc = load_part(s, city_id, RS_KIND_GLOVE, ids[RS_COMP_GLOVE], &c->own_glove,
-                            NULL, e)))
-            goto done;
-        c->p.glove = c->own_glove;
-    }
-    if (c->p.weights[RS_COMP_ITEMITEM] != 0.0) {
-        if ((rc = rs_corpus_load(s, city, &corpus, e)))
-            goto done;
-        if ((rc = rs_knn_build(corpus, &c->own_knn, e)))
-            goto done;
-        c->p.knn = c->own_knn;
-    }
+    if (found && (rc = load_parts(s, city_id, city, b, ids, c, e)))
+        goto done;
     /* popularity: always loaded (cheap), used when weighted */
-    if ((rc = load_popularity(s, city, c->p.n_items, &c->own_pop, e)))
+    if ((rc = load_popularity(s, city, b, c->p.n_items, &c->own_pop, e)))
         goto done;
     c->p.pop_counts = c->own_pop;
     if ((rc = finish(c, e)))
@@ -747,10 +774,8 @@ int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
     c = NULL;
 done:
     if (rc)
-        rs_errctx(e, "completion model of city %" PRId64, city_id);
+        rs_errctx(e, "%s model of city %" PRId64, cats ? "category ranking" : "completion",
+                  city_id);
     rs_completion_close(c);
-    rs_corpus_free(corpus);
-    cJSON_Delete(ap);
-    free(als_params);
     return rc;
 }

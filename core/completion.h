@@ -37,6 +37,7 @@
 #include "corpus.h"
 #include "error.h"
 #include "embedding.h"
+#include "kinds.h"
 #include "store.h"
 
 typedef enum {
@@ -80,6 +81,13 @@ int rs_completion_from_parts(const rs_completion_parts *p, rs_completion **out,
  * to all cities; *used_city (may be NULL) says which city's choice answered. */
 int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
                        int64_t *used_city, rs_error *e);
+/* The same over baskets b (kinds.h): RS_BASKETS_PRODUCTS is rs_completion_open;
+ * RS_BASKETS_CATEGORIES opens the city's category ranking (completion_choice.h,
+ * RS_CHOICE_CATEGORIES; all cities' when the city has none) over the category index
+ * space (categories.id - 1), the ranking of the Categories pane.  RS_EUSAGE when no
+ * category ranking is stored (the caller keeps its own fallback). */
+int rs_completion_open_baskets(rs_store *s, int64_t city_id, rs_baskets b, rs_completion **out,
+                               int64_t *used_city, rs_error *e);
 void rs_completion_close(rs_completion *c);
 
 /* Size of the index space (products.id - 1); scores has this many entries. */

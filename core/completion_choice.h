@@ -2,7 +2,8 @@
  * written by `train`, read by the scorer (completion.c) and by `eval`.
  *
  * The choice of city C lives in meta under "<prefix><C>" (RS_CHOICE_COMPLETION =
- * "completion:" for product basket completion) as one JSON object:
+ * "completion:" for product basket completion, RS_CHOICE_CATEGORIES = "categories:" for
+ * the category ranking over category baskets) as one JSON object:
  *   {"method":"blend",                      -- or one method: popularity|itemitem|sgns|...
  *    "weights":{"sgns":0.75,"ease":0.25},   -- non-zero weights, method order, %.4g
  *    "models":{"product":12,"als":13,"ease":14},  -- models.id of each kind fitted in
@@ -24,6 +25,13 @@
 #include "store.h"
 
 #define RS_CHOICE_COMPLETION "completion:"
+/* The ranking of the Categories pane: the same record over category baskets (methods
+ * over the category index space; "models" keyed by the category kinds, e.g.
+ * {"category":2,"category-ease":6}), chosen by `train` like the completion choice. */
+#define RS_CHOICE_CATEGORIES "categories:"
+/* The runs rows (kind column) of each choice's candidates. */
+#define RS_CHOICE_RUN_COMPLETION "completion"
+#define RS_CHOICE_RUN_CATEGORIES "categories"
 
 typedef struct rs_completion_choice {
     double weights[RS_COMP_N];  /* a single method: one weight 1 */

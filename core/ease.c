@@ -368,6 +368,32 @@ int rs_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *
     return rs_ease_fit_path(c, p->lambda, min_count, cap, RS_EASE_AUTO, out, e);
 }
 
+/* ---- the kind "category-ease" (kinds.h): EASE on category baskets ------------------- */
+
+static void category_ease_defaults(void *p)
+{
+    rs_category_ease_params *q = p;
+    q->lambda = RS_EASE_DEFAULT_LAMBDA;
+}
+
+static const rs_param_def CATEGORY_EASE_DEFS[] = {
+    {"category_ease_lambda", RS_PARAM_REAL, 1e-12, 1e12,
+     offsetof(rs_category_ease_params, lambda)},
+};
+
+const rs_param_group RS_CATEGORY_EASE_PARAMS = {
+    "category_ease", CATEGORY_EASE_DEFS, 1, sizeof(rs_category_ease_params),
+    category_ease_defaults, -1,
+};
+
+int rs_category_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                              rs_embedding **out, rs_error *e)
+{
+    (void)o; /* a category vocabulary is small: every category with a receipt */
+    const rs_category_ease_params *p = params;
+    return rs_ease_fit_path(c, p->lambda, 1, RS_EASE_MAX_ITEMS, RS_EASE_AUTO, out, e);
+}
+
 void rs_ease_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts)
 {
     (void)params;

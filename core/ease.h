@@ -73,4 +73,19 @@ int rs_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *
                      rs_embedding **out, rs_error *e);
 void rs_ease_parts(const rs_embedding *m, const void *params, rs_completion_parts *parts);
 
+/* The kind "category-ease": EASE on category baskets (each receipt's distinct
+ * categories), its own λ (category_ease_lambda) so that a grid or the kind's built-in
+ * search (RS_CATEGORY_EASE_SEARCH, chosen on validation by `train`) sets it apart from
+ * the product EASE's; every category with a receipt has a row.  Its parts are
+ * rs_ease_parts (the ease part of a scorer over the category index space). */
+typedef struct rs_category_ease_params {
+    double lambda; /* category_ease_lambda (RS_EASE_DEFAULT_LAMBDA) */
+} rs_category_ease_params;
+extern const rs_param_group RS_CATEGORY_EASE_PARAMS;
+/* A log-spaced λ ladder: a few hundred categories fit in milliseconds each. */
+#define RS_CATEGORY_EASE_SEARCH \
+    "{\"category_ease_lambda\": [1, 3, 10, 30, 100, 300, 1000]}"
+int rs_category_ease_fit_kind(const rs_corpus *c, const void *params, const rs_fit_opts *o,
+                              rs_embedding **out, rs_error *e);
+
 #endif

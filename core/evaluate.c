@@ -36,12 +36,12 @@ typedef struct ev_ctx {
     rs_eval_report *r;
     rs_corpus *all, *train[2], *test[2];
     rs_eval_queries *q[2];
-    rs_knn *knn;                     /* products, on the training part */
+    rs_knn *knn[2];                  /* [b] item-item on the training part */
     rs_train_params p[MAX_KINDS];    /* the active parameters of each kind */
     rs_embedding *model[MAX_KINDS];  /* each kind refitted on the training part */
     int kind_row[MAX_KINDS];         /* its row, -1 none */
     int64_t model_id[MAX_KINDS];     /* the registered model whose parameters it used */
-    int base_row[RS_COMP_N];         /* rows of the product baselines, -1 none */
+    int base_row[2][RS_COMP_N];      /* [b] rows of the baselines, -1 none */
 } ev_ctx;
 
 static void say(const ev_ctx *c, rs_eval_note_type type, const char *fmt, ...)
@@ -106,7 +106,7 @@ static int load_data(ev_ctx *c, rs_error *e)
                          "%s: no held-out receipt has two products known to the training part "
                          "(%" PRId64 " training, %" PRId64 " held out)",
                          r->city, r->train_receipts, r->test_receipts);
-    if ((rc = rs_knn_build(c->train[0], &c->knn, e)) ||
+    if ((rc = rs_knn_build(c->train[0], &c->knn[0], e)) ||
         (rc = rs_corpus_categories(c->train[0], &c->train[1], e)) ||
         (rc = rs_corpus_categories(c->test[0], &c->test[1], e)) ||
         (rc = rs_eval_queries_build(c->train[1], c->test[1], &c->q[1], e)))
@@ -117,18 +117,15 @@ static int load_data(ev_ctx *c, rs_error *e)
     return RS_OK;
 }
 
-/* Popularity and item-item (product baskets) of baskets b. */
+/* Popularity and item-item of baskets b. */
 static int eval_baselines(ev_ctx *c, rs_baskets b, rs_error *e)
 {
     const rs_comp_method base[2] = {RS_COMP_POPULARITY, RS_COMP_ITEMITEM};
     for (int i = 0; i < 2; i++) {
-        if (base[i] == RS_COMP_ITEMITEM && b != RS_BASKETS_PRODUCTS)
-            continue;
         rs_eval_row *row = new_row(c, b, rs_comp_method_name(base[i]), e);
         if (!row)
             return RS_EINTERNAL;
-        if (b == RS_BASKETS_PRODUCTS)
-            c->base_row[base[i]] = (int)(row - c->r->rows);
+        c->base_row[b][base[i]] = (int)(row - c->r->rows);
         const rs_knn *knn = NULL;
         if (base[i] == RS_COMP_ITEMITEM) {
             /* item-item's "fit": building the co-occurrence table (a copy, timed) */
@@ -136,10 +133,13 @@ static int eval_baselines(ev_ctx *c, rs_baskets b, rs_error *e)
             rs_knn *kb = NULL;
             int rc = rs_knn_build(c->train[b], &kb, e);
             row->fit_s = now_s() - t0;
-            rs_knn_free(kb);
             if (rc)
                 return rc;
-            knn = c->knn;
+            if (!c->knn[b])
+                c->knn[b] = kb;
+            else
+                rs_knn_free(kb);
+            knn = c->knn[b];
         }
         int rc = rs_eval_baseline(c->train[b], c->q[b], base[i], knn, c->o->k, &row->m, e);
         if (rc)
@@ -197,8 +197,9 @@ static int eval_kinds(ev_ctx *c, rs_baskets b, rs_error *e)
     return RS_OK;
 }
 
-/* The active completion choice, rebuilt from the copies fitted above. */
-static int eval_choice(ev_ctx *c, rs_error *e)
+/* The active choice over baskets b (the completion choice, or the category ranking of
+ * the Categories pane), rebuilt from the copies fitted above. */
+static int eval_choice(ev_ctx *c, rs_baskets b, rs_error *e)
 {
     rs_completion_choice ch;
     rs_completion_parts parts;
@@ -206,49 +207,54 @@ static int eval_choice(ev_ctx *c, rs_error *e)
     int found = 0, rc = RS_OK;
     int64_t *pop = NULL;
     rs_error le = {0};
-    int lrc = rs_choice_load(c->s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, c->r->city_id, &ch,
-                             &found, NULL, NULL, &le);
+    const char *what = b == RS_BASKETS_PRODUCTS ? "completion choice" : "category ranking";
+    int lrc = rs_choice_load(c->s, b == RS_BASKETS_PRODUCTS ? RS_CHOICE_COMPLETION
+                                                            : RS_CHOICE_CATEGORIES,
+                             b, c->r->city_id, &ch, &found, NULL, NULL, &le);
     if (lrc == RS_EINTERNAL) {
         *e = le;
         return lrc;
     }
     if (lrc)
-        say(c, RS_EVAL_WARN, "the active completion choice cannot be rebuilt (%s)", le.msg);
+        say(c, RS_EVAL_WARN, "the active %s cannot be rebuilt (%s)", what, le.msg);
     if (!found)
         return RS_OK;
     memset(&parts, 0, sizeof parts);
-    if (!(pop = calloc((size_t)c->train[0]->n_items + 1, sizeof *pop)))
+    if (!(pop = calloc((size_t)c->train[b]->n_items + 1, sizeof *pop)))
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
-    rs_corpus_item_counts(c->train[0], pop);
-    parts.n_items = c->train[0]->n_items;
+    rs_corpus_item_counts(c->train[b], pop);
+    parts.n_items = c->train[b]->n_items;
     parts.pop_counts = pop;
-    parts.knn = c->knn;
+    if (!c->knn[b] && (rc = rs_knn_build(c->train[b], &c->knn[b], e)))
+        goto done;
+    parts.knn = c->knn[b];
     for (int k = 0; k < RS_N_KINDS; k++) {
         const rs_kind *kd = &RS_KINDS[k];
-        if (kd->baskets == RS_BASKETS_PRODUCTS && c->model[k] && kd->parts)
+        if (kd->baskets == b && c->model[k] && kd->parts)
             kd->parts(c->model[k], rs_params_cget(&c->p[k], kd->params), &parts);
     }
     memcpy(parts.weights, ch.weights, sizeof parts.weights);
     rs_error ce = {0};
     if (rs_completion_from_parts(&parts, &comp, &ce)) {
-        say(c, RS_EVAL_WARN, "the active completion choice cannot be rebuilt (%s)", ce.msg);
+        say(c, RS_EVAL_WARN, "the active %s cannot be rebuilt (%s)", what, ce.msg);
         goto done;
     }
     char name[128];
-    snprintf(name, sizeof name, "completion %s", rs_completion_name(comp));
-    rs_eval_row *row = new_row(c, RS_BASKETS_PRODUCTS, name, e);
+    snprintf(name, sizeof name, "%s %s", b == RS_BASKETS_PRODUCTS ? "completion" : "ranking",
+             rs_completion_name(comp));
+    rs_eval_row *row = new_row(c, b, name, e);
     if (!row) {
         rc = RS_EINTERNAL;
         goto done;
     }
-    if ((rc = rs_eval_completion(comp, c->q[0], c->train[0], c->o->k, NULL, NULL, &row->m, e)))
+    if ((rc = rs_eval_completion(comp, c->q[b], c->train[b], c->o->k, NULL, NULL, &row->m, e)))
         goto done;
     size_t at = 0;
     for (int m = 0; m < RS_COMP_N; m++) {
         if (parts.weights[m] == 0.0)
             continue;
-        int ri = c->base_row[m];
-        const rs_kind *kd = rs_kind_for_method(RS_BASKETS_PRODUCTS, m);
+        int ri = c->base_row[b][m];
+        const rs_kind *kd = rs_kind_for_method(b, m);
         if (ri < 0 && kd)
             ri = c->kind_row[kd - RS_KINDS];
         if (ri >= 0)
@@ -281,7 +287,7 @@ static int eval_synonyms(ev_ctx *c, rs_error *e)
         if (c->model_id[k] > 0)
             snprintf(sy->models, sizeof sy->models, "{\"%s\":%" PRId64 "}", kd->name,
                      c->model_id[k]);
-        int rc = rs_eval_synonyms(c->model[k], c->train[0], c->knn, c->o->k, sy->min_count, 2000,
+        int rc = rs_eval_synonyms(c->model[k], c->train[0], c->knn[0], c->o->k, sy->min_count, 2000,
                                   &sy->m, e);
         if (rc)
             return rc;
@@ -351,7 +357,7 @@ int rs_evaluate(rs_store *s, const rs_eval_opts *o, rs_eval_report **out, rs_err
     for (int k = 0; k < MAX_KINDS; k++)
         c.kind_row[k] = -1;
     for (int m = 0; m < RS_COMP_N; m++)
-        c.base_row[m] = -1;
+        c.base_row[0][m] = c.base_row[1][m] = -1;
     c.r->k = o->k > 0 ? o->k : 10;
     if (o->holdout_days > 0)
         snprintf(c.r->split, sizeof c.r->split, "last-%d-days", o->holdout_days);
@@ -361,11 +367,12 @@ int rs_evaluate(rs_store *s, const rs_eval_opts *o, rs_eval_report **out, rs_err
     oo.k = c.r->k;
     c.o = &oo;
     if ((rc = load_data(&c, e)) || (rc = eval_baselines(&c, RS_BASKETS_PRODUCTS, e)) ||
-        (rc = eval_kinds(&c, RS_BASKETS_PRODUCTS, e)) || (rc = eval_choice(&c, e)) ||
-        (rc = eval_synonyms(&c, e)))
+        (rc = eval_kinds(&c, RS_BASKETS_PRODUCTS, e)) ||
+        (rc = eval_choice(&c, RS_BASKETS_PRODUCTS, e)) || (rc = eval_synonyms(&c, e)))
         goto done;
     if (c.q[1]->n_queries > 0 && ((rc = eval_baselines(&c, RS_BASKETS_CATEGORIES, e)) ||
-                                  (rc = eval_kinds(&c, RS_BASKETS_CATEGORIES, e))))
+                                  (rc = eval_kinds(&c, RS_BASKETS_CATEGORIES, e)) ||
+                                  (rc = eval_choice(&c, RS_BASKETS_CATEGORIES, e))))
         goto done;
     if ((rc = record(&c, e)))
         goto done;
@@ -375,7 +382,8 @@ done:
     free(c.r);
     for (int k = 0; k < MAX_KINDS; k++)
         rs_embedding_free(c.model[k]);
-    rs_knn_free(c.knn);
+    rs_knn_free(c.knn[0]);
+    rs_knn_free(c.knn[1]);
     rs_corpus_free(c.all);
     for (int b = 0; b < 2; b++) {
         rs_corpus_free(c.train[b]);

@@ -23,18 +23,28 @@ const int RS_N_RANK_METRICS = (int)(sizeof RS_RANK_METRICS / sizeof RS_RANK_METR
 
 #define METRICS RS_RANK_METRICS, (int)(sizeof RS_RANK_METRICS / sizeof RS_RANK_METRICS[0])
 
+/* The category model's built-in search: the SGNS negative-sampling exponent matters
+ * most over a few hundred categories (0.75, word2vec's, samples the popular ones as
+ * negatives so often that in.out learns against popularity); each fit takes well under
+ * a second. */
+#define CATEGORY_SGNS_SEARCH "{\"ns_exponent\": [-0.5, 0, 0.5, 0.75, 1]}"
+
 /* The kinds, in the order train fits them and eval shows them. */
 const rs_kind RS_KINDS[] = {
     {"product", "product SGNS", "sgns in.out", &RS_SGNS_PARAMS, RS_BASKETS_PRODUCTS,
-     rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, "synonyms sgns in.in", 0, METRICS},
+     rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, "synonyms sgns in.in", 0, METRICS, NULL},
     {"category", "category SGNS", "category sgns in.out", &RS_SGNS_PARAMS,
-     RS_BASKETS_CATEGORIES, rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, NULL, 0, METRICS},
+     RS_BASKETS_CATEGORIES, rs_sgns_fit_kind, RS_COMP_SGNS, rs_sgns_parts, NULL, 0, METRICS,
+     CATEGORY_SGNS_SEARCH},
     {"als", "ALS", "als", &RS_ALS_PARAMS, RS_BASKETS_PRODUCTS, rs_als_fit_kind, RS_COMP_ALS,
-     rs_als_parts, NULL, 0, METRICS},
+     rs_als_parts, NULL, 0, METRICS, NULL},
     {"ease", "EASE", "ease", &RS_EASE_PARAMS, RS_BASKETS_PRODUCTS, rs_ease_fit_kind,
-     RS_COMP_EASE, rs_ease_parts, NULL, RS_KIND_MAY_REFUSE, METRICS},
+     RS_COMP_EASE, rs_ease_parts, NULL, RS_KIND_MAY_REFUSE, METRICS, NULL},
     {"glove", "product GloVe", "glove in.out", &RS_GLOVE_PARAMS, RS_BASKETS_PRODUCTS,
-     rs_glove_fit_kind, RS_COMP_GLOVE, rs_glove_parts, NULL, 0, METRICS},
+     rs_glove_fit_kind, RS_COMP_GLOVE, rs_glove_parts, NULL, 0, METRICS, NULL},
+    {"category-ease", "category EASE", "category ease", &RS_CATEGORY_EASE_PARAMS,
+     RS_BASKETS_CATEGORIES, rs_category_ease_fit_kind, RS_COMP_EASE, rs_ease_parts, NULL, 0,
+     METRICS, RS_CATEGORY_EASE_SEARCH},
 };
 const int RS_N_KINDS = (int)(sizeof RS_KINDS / sizeof RS_KINDS[0]);
 

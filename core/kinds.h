@@ -18,6 +18,7 @@
  *             instead of failing the run
  *   metrics   how it is scored and shown: the rank metrics of metrics.h, by key and
  *             display label (RS_RANK_METRICS)
+ *   search    a small built-in grid train searches when given none for the kind
  * `train`, `eval`, the grid's parameter names, the completion choice and the metric
  * panel all walk this table; adding a kind is its algorithm's file plus one row.
  *
@@ -142,6 +143,9 @@ typedef struct rs_kind {
     int flags;
     const rs_metric_def *metrics;
     int n_metrics;
+    /* a built-in grid (grid.h text) `train` searches on validation when its grid has
+     * no key of this kind's group; NULL: the base parameters only */
+    const char *search;
 } rs_kind;
 
 extern const rs_kind RS_KINDS[];

@@ -1,12 +1,108 @@
-/* rec_categories.c - the category softmax (recommend.h): the categories kind, and the
- * category weights the complements kind starts from.
+/* rec_categories.c - the categories kind (recommend.h): the city's validated category
+ * ranking (completion.h over category baskets, chosen by `train` on validation) when
+ * one is stored, else the category model's softmax; and the softmax category weights
+ * the complements kind starts from.
  */
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "completion.h"
 #include "rec_internal.h"
+
+/* (rec_internal.h) */
+int rec_open_category_rank(rs_recommender *r, rs_error *e)
+{
+    rs_completion *c = NULL;
+    rs_error ce = {0};
+    int64_t used = 0;
+    int rc = rs_completion_open_baskets(r->store, r->city, RS_BASKETS_CATEGORIES, &c, &used, &ce);
+    if (rc == RS_EINTERNAL) {
+        *e = ce;
+        return rc;
+    }
+    if (rc)
+        return RS_OK; /* none stored, or its models are gone: the softmax answers */
+    cat_rank *cr = calloc(1, sizeof *cr);
+    float *scores = cr ? calloc((size_t)rs_completion_n_items(c) + 1, sizeof *scores) : NULL;
+    if (!scores) {
+        free(cr);
+        rs_completion_close(c);
+        return rs_seterr(e, RS_EINTERNAL, "out of memory");
+    }
+    pthread_mutex_init(&cr->mu, NULL);
+    cr->scorer = c;
+    cr->scores = scores;
+    cr->city = used;
+    snprintf(cr->name, sizeof cr->name, "%s", rs_completion_name(c));
+    r->cr = cr;
+    return RS_OK;
+}
+
+void rec_close_category_rank(cat_rank *cr)
+{
+    if (!cr)
+        return;
+    rs_completion_close(cr->scorer);
+    free(cr->scores);
+    pthread_mutex_destroy(&cr->mu);
+    free(cr);
+}
+
+/* The categories kind by the category ranking: its top k of the categories not in the
+ * query (the query's own categories are its context). */
+static void run_ranked(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
+{
+    rs_rec_list *l = &res->lists[RS_REC_CATEGORIES];
+    rs_rec_scratch *sc = res->scratch;
+    cat_rank *cr = r->cr;
+    int32_t n = rs_completion_n_items(cr->scorer);
+    if (n > r->n_categories)
+        n = r->n_categories;
+    l->status = RS_OK;
+    l->message[0] = 0;
+    l->model_city = cr->city;
+    l->model_id = 0;
+    l->model_path = cr->name;
+    l->scorer = cr->name;
+    if (rec_grow(&sc->f, &sc->f_cap, (size_t)n + 1, sizeof *sc->f)) {
+        rec_list_oom(l);
+        return;
+    }
+    pthread_mutex_lock(&cr->mu);
+    rs_completion_score(cr->scorer, res->query_categories, res->n_query_categories,
+                        cr->scores);
+    memcpy(sc->f, cr->scores, (size_t)n * sizeof *sc->f);
+    pthread_mutex_unlock(&cr->mu);
+    rs_topheap t;
+    if (rec_topk_init(sc, &t, q->k[RS_REC_CATEGORIES])) {
+        rec_list_oom(l);
+        return;
+    }
+    for (int32_t c = 0; c < n; c++)
+        if (isfinite(sc->f[c]) && !sc->isqc[c])
+            rs_topheap_push(&t, sc->f[c], c);
+    rs_topheap_sort(&t);
+    if (rec_list_reserve(l, t.n)) {
+        rec_list_oom(l);
+        return;
+    }
+    for (int i = 0; i < t.n; i++) {
+        int32_t c = t.idx[i];
+        rs_rec_row *row = &l->rows[i];
+        memset(row, 0, sizeof *row);
+        row->index = c;
+        row->ext_id = r->cat_ext[c];
+        row->name = r->cat_name[c];
+        row->category = rs_rec_category_name(r, r->cat_parent[c]);
+        row->category_index = c;
+        row->score = sc->f[c];
+        row->popularity = r->cpop[c];
+        row->percentile = r->cpct[c];
+    }
+    l->n = t.n;
+}
 
 /* (rec_internal.h) */
 int rec_category_weights(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res,
@@ -72,6 +168,10 @@ int rec_category_weights(const rs_recommender *r, const rs_rec_query *q, rs_rec_
 void rec_run_categories(const rs_recommender *r, const rs_rec_query *q, rs_rec_result *res)
 {
     rs_rec_list *l = &res->lists[RS_REC_CATEGORIES];
+    if (r->cr && res->n_query_categories > 0 && !(q->flags & RS_REC_INCLUDE_OWN_CATEGORY)) {
+        run_ranked(r, q, res);
+        return;
+    }
     rec_list_model(l, &r->cm);
     if (rec_category_weights(r, q, res, l))
         return;

@@ -38,6 +38,17 @@ typedef struct comp_pool {
     int n_free;
 } comp_pool;
 
+/* The city's validated category ranking (RS_CHOICE_CATEGORIES, rec_categories.c): one
+ * scorer over the category index space behind a mutex (scoring a few hundred
+ * categories takes microseconds). */
+typedef struct cat_rank {
+    pthread_mutex_t mu;
+    rs_completion *scorer;
+    float *scores;       /* [n_items] the scorer's output, under mu */
+    int64_t city;        /* city whose choice answered */
+    char name[256];      /* the scorer's name, e.g. "blend(itemitem 0.50, ease 0.50)" */
+} cat_rank;
+
 /* The normalised input matrix of the product model ([rows * dim]), needed only by
  * whole-catalogue synonyms: built on the first such query (open stays cheap; the
  * per-category path normalises the few rows it reads, with the same arithmetic). */
@@ -107,6 +118,7 @@ struct rs_recommender {
 
     /* models */
     model_slot pm, cm;   /* product, category */
+    cat_rank *cr;        /* the category ranking; NULL: the category model's softmax */
     float *pm_out_mean;  /* [dim] the mean output row of the product model (NULL: none) */
     struct norm_cache *norm; /* the whole normalised input matrix, built on first use */
 
@@ -267,6 +279,11 @@ int rec_category_weights(const rs_recommender *r, const rs_rec_query *q, rs_rec_
                          rs_rec_list *l);
 
 /* ---- completion scorers (rec_completion.c) ---- */
+
+/* The category ranking of the city (r->cr stays NULL when none is stored, or when
+ * it cannot be opened: the categories kind then answers with the category model). */
+int rec_open_category_rank(rs_recommender *r, rs_error *e);
+void rec_close_category_rank(cat_rank *cr);
 
 int rec_open_completion(rs_recommender *r, rs_error *e);
 void rec_close_completion(comp_pool *p);

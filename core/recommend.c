@@ -283,6 +283,7 @@ static void free_contents(rs_recommender *r)
     rs_embedding_free(r->cm.m);
     close_norm_cache(r->norm);
     rec_close_completion(r->pool);
+    rec_close_category_rank(r->cr);
 }
 
 /* The mean output row of the product model (complements' chance level of in.out). */
@@ -341,7 +342,7 @@ static int fill(rs_recommender *r, rs_error *e)
     }
     if ((rc = out_mean(r, e)))
         return rc;
-    if ((rc = open_norm_cache(r, e)))
+    if ((rc = open_norm_cache(r, e)) || (rc = rec_open_category_rank(r, e)))
         return rc;
     return rec_open_completion(r, e);
 }
@@ -386,7 +387,8 @@ int rs_recommender_reload(rs_recommender *r, int *changed, rs_error *e)
         *changed = n->pm.id != r->pm.id || n->cm.id != r->cm.id ||
                    n->n_products != r->n_products || n->n_receipts != r->n_receipts ||
                    n->n_categories != r->n_categories || n->pm.status != r->pm.status ||
-                   n->cm.status != r->cm.status || strcmp(n->comp_name, r->comp_name) != 0;
+                   n->cm.status != r->cm.status || strcmp(n->comp_name, r->comp_name) != 0 ||
+                   strcmp(n->cr ? n->cr->name : "", r->cr ? r->cr->name : "") != 0;
     rs_recommender tmp = *r;
     *r = *n;
     *n = tmp;

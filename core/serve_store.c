@@ -69,7 +69,8 @@ done:
     return RS_OK;
 }
 
-/* A digest of the stored completion choices (meta "completion:<city>"): `train` writes
+/* A digest of the stored choices (meta "completion:<city>", and the category ranking's
+ * "categories:<city>"): `train` writes
  * them after it registers the models, so a reload between the two would otherwise keep
  * serving the previous choice (complements and completion rank by it). */
 static int choices_digest(rs_store *s, uint64_t *h, rs_error *e)
@@ -78,7 +79,8 @@ static int choices_digest(rs_store *s, uint64_t *h, rs_error *e)
     int step;
     *h = RS_FNV64_INIT;
     if (sqlite3_prepare_v2(rs_store_db(s),
-                           "SELECT key, value FROM meta WHERE key LIKE 'completion:%' ORDER BY key",
+                           "SELECT key, value FROM meta WHERE key LIKE 'completion:%' OR key LIKE "
+                           "'categories:%' ORDER BY key",
                            -1, &st, NULL) != SQLITE_OK)
         return rs_store_sqlerr(s, e, "reading the completion choices");
     while ((step = sqlite3_step(st)) == SQLITE_ROW)

@@ -62,7 +62,7 @@ typedef struct city_data {
     rs_corpus *all;
     rs_corpus *final[2], *fit[2], *valid[2];
     rs_eval_queries *q[2];
-    rs_knn *knn; /* products, on the fit part (the completion choice's item-item) */
+    rs_knn *knn[2]; /* [b] on the fit part (the choices' item-item) */
 } city_data;
 
 static void city_data_free(city_data *d)
@@ -73,8 +73,8 @@ static void city_data_free(city_data *d)
         rs_corpus_free(d->fit[b]);
         rs_corpus_free(d->valid[b]);
         rs_eval_queries_free(d->q[b]);
+        rs_knn_free(d->knn[b]);
     }
-    rs_knn_free(d->knn);
 }
 
 /* The best run of one kind. */
@@ -195,15 +195,16 @@ static int fit_and_score(const train_ctx *t, int ki, const rs_train_params *p, c
 
 /* Fits and scores combination i of n of kind ki; *m (the fit-part model) and *met on
  * success, one runs row.  A fit error is returned as it is. */
-static int run_combination(train_ctx *t, int ki, int64_t i, int64_t n, rs_train_params *p,
-                           rs_embedding **m, rs_rank_metrics *met, int64_t *run_id, rs_error *e)
+static int run_combination(train_ctx *t, const rs_grid *grid, int ki, int64_t i, int64_t n,
+                           rs_train_params *p, rs_embedding **m, rs_rank_metrics *met,
+                           int64_t *run_id, rs_error *e)
 {
     const rs_kind *kd = &RS_KINDS[ki];
     const train_ctx *tc = t;
     int rc;
     char label[256], *pj = NULL, *mj = NULL;
     *m = NULL;
-    if ((rc = rs_grid_apply(t->o->grid, kd->params, i, p, e)))
+    if ((rc = rs_grid_apply(grid, kd->params, i, p, e)))
         return rc;
     if (!(pj = rs_params_json(p, kd->params)))
         return rs_seterr(e, RS_EINTERNAL, "out of memory");
@@ -215,9 +216,8 @@ static int run_combination(train_ctx *t, int ki, int64_t i, int64_t n, rs_train_
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto done;
     }
-    if ((rc = rs_runs_insert(t->s, t->d.city, kd->name,
-                             t->o->grid ? rs_grid_text(t->o->grid) : NULL, pj, mj, secs, run_id,
-                             e)))
+    if ((rc = rs_runs_insert(t->s, t->d.city, kd->name, grid ? rs_grid_text(grid) : NULL, pj,
+                             mj, secs, run_id, e)))
         goto done;
     rs_train_event ev = {.type = RS_TRAIN_RUN, .kind = kd->name, .index = i + 1, .count = n,
                          .params = pj, .metrics = met, .seconds = secs};
@@ -232,14 +232,34 @@ done:
     return rc;
 }
 
+/* The grid kind k is searched over: the given one, or the kind's built-in search when
+ * that has no key of its group (*own then holds it, for the caller to free). */
+static int kind_grid(const rs_train_opts *o, const rs_kind *kd, const rs_grid **grid,
+                     rs_grid **own, rs_error *e)
+{
+    *grid = o->grid;
+    *own = NULL;
+    if (!kd->search || rs_grid_has_group(o->grid, kd->params))
+        return RS_OK;
+    int rc = rs_grid_parse(kd->search, kd->name, own, e);
+    if (!rc)
+        *grid = *own;
+    return rc;
+}
+
 /* Grid search of one kind: the best combination in *best.  In a grid of several
  * combinations one that fails on its data (diverges, non-finite values) is skipped. */
 static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
 {
     const rs_kind *kd = &RS_KINDS[ki];
-    int64_t n = rs_grid_count(t->o->grid, kd->params);
-    rs_error first = {0};
+    const rs_grid *grid = NULL;
+    rs_grid *own = NULL;
     memset(best, 0, sizeof *best);
+    int grc = kind_grid(t->o, kd, &grid, &own, e);
+    if (grc)
+        return grc;
+    int64_t n = rs_grid_count(grid, kd->params);
+    rs_error first = {0};
     if (t->d.q[kd->baskets]->n_queries == 0)
         note(t, RS_TRAIN_NOTE, kd->name, "no validation queries; the first combination is kept");
     double t0 = now_s();
@@ -255,7 +275,7 @@ static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
         rs_rank_metrics met;
         int64_t run_id = 0;
         rs_error ce = {0};
-        int rc = run_combination(t, ki, i, n, &p, &m, &met, &run_id, &ce);
+        int rc = run_combination(t, grid, ki, i, n, &p, &m, &met, &run_id, &ce);
         if (rc == RS_EDATA && n > 1) {
             char *pj = rs_params_json(&p, kd->params);
             note(t, RS_TRAIN_NOTE, kd->name, "%" PRId64 "/%" PRId64 " %s: %s; combination skipped",
@@ -267,6 +287,7 @@ static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
         }
         if (rc) {
             *e = ce;
+            rs_grid_free(own);
             return rc;
         }
         double v = 0.0;
@@ -283,6 +304,7 @@ static int search_kind(train_ctx *t, int ki, kind_best *best, rs_error *e)
             rs_embedding_free(m);
         }
     }
+    rs_grid_free(own);
     if (!best->have) {
         *e = first;
         rs_errctx(e, "every one of the %" PRId64 " combinations failed; the last", n);
@@ -408,14 +430,16 @@ done:
 /* ---- the completion choice ---------------------------------------------------------- */
 
 /* The candidate weight vectors over the methods in have[]: every single method; blends
- * of two or three of the model methods (all but popularity and item-item) at ratios
- * 1:3, 1:1, 3:1 (pairs) and 2:1:1 (triples), each with popularity at 0, 0.1 or 0.25 of
- * the total.  w has room for cap vectors; returns how many were written. */
-static int blend_candidates(const int *have, double (*w)[RS_COMP_N], int cap)
+ * of two or three of the mixable methods (all but popularity, and item-item unless
+ * mix_itemitem) at ratios 1:3, 1:1, 3:1 (pairs) and 2:1:1 (triples), each with
+ * popularity at 0, 0.1 or 0.25 of the total.  w has room for cap vectors; returns how
+ * many were written.  Item-item mixes on category baskets only: over a few hundred
+ * categories its table is small and it is a strong part; over products it is neither. */
+static int blend_candidates(const int *have, int mix_itemitem, double (*w)[RS_COMP_N], int cap)
 {
     int mm[RS_COMP_N], nm = 0, nw = 0;
     for (int m = 0; m < RS_COMP_N; m++)
-        if (m != RS_COMP_POPULARITY && m != RS_COMP_ITEMITEM)
+        if (m != RS_COMP_POPULARITY && (mix_itemitem || m != RS_COMP_ITEMITEM))
             mm[nm++] = m;
 #define ROOM() if (nw >= cap) return nw
     for (int m = 0; m < RS_COMP_N; m++)
@@ -466,9 +490,9 @@ static int blend_candidates(const int *have, double (*w)[RS_COMP_N], int cap)
 
 /* Records every candidate's run; the best (by the selection metric, the first of
  * equals) in *best_i / *best_run. */
-static int record_candidates(train_ctx *t, int nw, const double (*w)[RS_COMP_N],
-                             const rs_rank_metrics *met, double secs, int *best_i,
-                             int64_t *best_run, rs_error *e)
+static int record_candidates(train_ctx *t, const char *run_kind, int nw,
+                             const double (*w)[RS_COMP_N], const rs_rank_metrics *met,
+                             double secs, int *best_i, int64_t *best_run, rs_error *e)
 {
     double bv = 0.0;
     *best_i = -1;
@@ -484,8 +508,7 @@ static int record_candidates(train_ctx *t, int nw, const double (*w)[RS_COMP_N],
         int64_t run_id = 0;
         if (!mj)
             return rs_seterr(e, RS_EINTERNAL, "out of memory");
-        int rc = rs_runs_insert(t->s, t->d.city, "completion", NULL, pj, mj, secs / nw, &run_id,
-                                e);
+        int rc = rs_runs_insert(t->s, t->d.city, run_kind, NULL, pj, mj, secs / nw, &run_id, e);
         free(mj);
         if (rc)
             return rc;
@@ -498,10 +521,16 @@ static int record_candidates(train_ctx *t, int nw, const double (*w)[RS_COMP_N],
     return RS_OK;
 }
 
-/* The completion choice of a city from the product kinds fitted in this run. */
-static int choose_completion(train_ctx *t, rs_error *e)
+/* The choice of a city's ranking over baskets b from the kinds of those baskets fitted
+ * in this run: product completion (RS_CHOICE_COMPLETION, runs kind "completion") or the
+ * category ranking of the Categories pane (RS_CHOICE_CATEGORIES, runs kind
+ * "categories"), both by the same candidates and the same validation scoring. */
+static int choose_ranking(train_ctx *t, rs_baskets b, rs_error *e)
 {
-    const city_data *d = &t->d;
+    city_data *d = &t->d;
+    const char *prefix = b == RS_BASKETS_PRODUCTS ? RS_CHOICE_COMPLETION : RS_CHOICE_CATEGORIES;
+    const char *run_kind = b == RS_BASKETS_PRODUCTS ? RS_CHOICE_RUN_COMPLETION
+                                                    : RS_CHOICE_RUN_CATEGORIES;
     int rc = RS_OK, nw = 0, bi = -1, have[RS_COMP_N] = {0};
     rs_completion *c = NULL;
     int64_t *cnt = NULL, best_run = 0;
@@ -512,21 +541,21 @@ static int choose_completion(train_ctx *t, rs_error *e)
     rs_completion_choice ch;
     memset(&parts, 0, sizeof parts);
     memset(&ch, 0, sizeof ch);
-    cnt = calloc((size_t)d->fit[0]->n_items + 1, sizeof *cnt);
+    cnt = calloc((size_t)d->fit[b]->n_items + 1, sizeof *cnt);
     if (!cnt || !w || !met) {
         rc = rs_seterr(e, RS_EINTERNAL, "out of memory");
         goto done;
     }
-    if (!t->d.knn && (rc = rs_knn_build(d->fit[0], &t->d.knn, e)))
+    if (!d->knn[b] && (rc = rs_knn_build(d->fit[b], &d->knn[b], e)))
         goto done;
-    rs_corpus_item_counts(d->fit[0], cnt);
-    parts.n_items = d->fit[0]->n_items;
+    rs_corpus_item_counts(d->fit[b], cnt);
+    parts.n_items = d->fit[b]->n_items;
     parts.pop_counts = cnt;
-    parts.knn = d->knn;
+    parts.knn = d->knn[b];
     have[RS_COMP_POPULARITY] = have[RS_COMP_ITEMITEM] = 1;
     for (int k = 0; k < RS_N_KINDS; k++) {
         const rs_kind *kd = &RS_KINDS[k];
-        if (!t->best[k].have || kd->baskets != RS_BASKETS_PRODUCTS || kd->comp < 0)
+        if (!t->best[k].have || kd->baskets != b || kd->comp < 0)
             continue;
         kd->parts(t->best[k].fit_model, rs_params_cget(&t->best[k].params, kd->params), &parts);
         have[kd->comp] = 1;
@@ -534,18 +563,18 @@ static int choose_completion(train_ctx *t, rs_error *e)
     }
     for (int m = 0; m < RS_COMP_N; m++)
         parts.weights[m] = have[m] ? 1.0 : 0.0;
-    nw = blend_candidates(have, w, CAP);
+    nw = blend_candidates(have, b == RS_BASKETS_CATEGORIES, w, CAP);
     if ((rc = rs_completion_from_parts(&parts, &c, e)))
         goto done;
     char label[96];
-    snprintf(label, sizeof label, "completion: %d candidates", nw);
-    progress_ctx pc = {t, "completion", label};
+    snprintf(label, sizeof label, "%s: %d candidates", run_kind, nw);
+    progress_ctx pc = {t, run_kind, label};
     double t0 = now_s();
-    if ((rc = rs_eval_blends(c, d->q[0], d->fit[0], 10, nw, (const double(*)[RS_COMP_N])w,
+    if ((rc = rs_eval_blends(c, d->q[b], d->fit[b], 10, nw, (const double(*)[RS_COMP_N])w,
                              t->o->progress ? progress_cb : NULL, &pc, met, e)))
         goto done;
     double secs = now_s() - t0;
-    if ((rc = record_candidates(t, nw, (const double(*)[RS_COMP_N])w, met, secs, &bi,
+    if ((rc = record_candidates(t, run_kind, nw, (const double(*)[RS_COMP_N])w, met, secs, &bi,
                                 &best_run, e)) ||
         bi < 0)
         goto done;
@@ -553,11 +582,11 @@ static int choose_completion(train_ctx *t, rs_error *e)
     ch.run = best_run;
     ch.has_metrics = 1;
     ch.metrics = met[bi];
-    if ((rc = rs_choice_save(t->s, RS_CHOICE_COMPLETION, RS_BASKETS_PRODUCTS, d->city, &ch, e)) ||
-        (rc = rs_runs_select(t->s, d->city, "completion", best_run, 0, e)))
+    if ((rc = rs_choice_save(t->s, prefix, b, d->city, &ch, e)) ||
+        (rc = rs_runs_select(t->s, d->city, run_kind, best_run, 0, e)))
         goto done;
-    char *json = rs_choice_json(&ch, RS_BASKETS_PRODUCTS);
-    rs_train_event ev = {.type = RS_TRAIN_CHOICE, .kind = "completion", .text = json,
+    char *json = rs_choice_json(&ch, b);
+    rs_train_event ev = {.type = RS_TRAIN_CHOICE, .kind = run_kind, .text = json,
                          .metrics = &met[bi], .count = nw, .seconds = secs};
     emit(t, &ev);
     free(json);
@@ -614,7 +643,7 @@ static int prepare_city(train_ctx *t, rs_error *e)
 static int train_city(train_ctx *t, rs_error *e)
 {
     const rs_train_opts *o = t->o;
-    int rc = prepare_city(t, e), any_model = 0;
+    int rc = prepare_city(t, e), any_model[2] = {0, 0};
     if (rc || t->d.all->n_receipts == 0) {
         if (!rc)
             note(t, RS_TRAIN_NOTE, NULL, "no receipts; skipped");
@@ -662,14 +691,18 @@ static int train_city(train_ctx *t, rs_error *e)
                 t->reported = 1;
             }
         }
-        any_model |= t->best[k].have && RS_KINDS[k].baskets == RS_BASKETS_PRODUCTS &&
-                     RS_KINDS[k].comp >= 0;
+        if (t->best[k].have && RS_KINDS[k].comp >= 0)
+            any_model[RS_KINDS[k].baskets] = 1;
     }
-    if (o->split == RS_SPLIT_ALL && any_model) {
+    for (int b = 0; b < 2; b++) {
+        if (o->split != RS_SPLIT_ALL || !any_model[b])
+            continue;
         rs_error ce = {0};
-        int crc = choose_completion(t, &ce);
+        int crc = choose_ranking(t, (rs_baskets)b, &ce);
         if (crc) {
-            note(t, RS_TRAIN_FAILED, "completion", "%s", ce.msg);
+            note(t, RS_TRAIN_FAILED,
+                 b == RS_BASKETS_PRODUCTS ? RS_CHOICE_RUN_COMPLETION : RS_CHOICE_RUN_CATEGORIES,
+                 "%s", ce.msg);
             if (!rc) {
                 *e = ce;
                 rc = crc;
@@ -777,7 +810,8 @@ static int keep_stale(rs_store *s, const rs_train_opts *o, city_list *cl, rs_err
     return rc;
 }
 
-/* Issue 11 item 14: the whole plan is sized before anything trains. */
+/* Issue 11 item 14: the whole plan is sized before anything trains (the grid given;
+ * a kind's small built-in search is not counted). */
 static int check_plan(const rs_train_opts *o, int n_cities, rs_error *e)
 {
     int64_t per_city = 0;

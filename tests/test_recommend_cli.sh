@@ -119,7 +119,9 @@ sqlite3 "$db" "SELECT ext_id FROM categories ORDER BY id" |
     awk 'BEGIN { srand(3) } { id[NR] = $1 } END { print NR, 3; for (i = 1; i <= NR; i++) printf "%s %g %g %g\n", id[i], rand(), rand(), rand() }' >"$tmp/cvec.txt"
 "$bin" --db "$db" import-model "$tmp/cvec.txt" --kind category >"$tmp/out" 2>&1 ||
     fail "i11_01: import-model category: $(cat "$tmp/out")"
-no_output_checks "word2vec product and category models" categories
+# (categories: the validated category ranking `train` chose answers, by the ids of the
+# models it was chosen with; complements still need the category model's output vectors)
+no_output_checks "word2vec product and category models" complements
 # a trained product model whose file says it has no output (flags byte 44: 7 -> 5)
 "$bin" --db "$db" train --kind product --min-receipts 1000000 --dim 8 --epochs 2 >"$tmp/train.out" 2>&1 ||
     fail "i11_01: train: $(tail -n 3 "$tmp/train.out")"
@@ -129,7 +131,7 @@ printf '\005' | dd of="$path" bs=1 seek=44 count=1 conv=notrunc 2>/dev/null || f
 "$bin" --db "$db" recommend --product "$q" >"$tmp/out" 2>&1
 st=$?
 if [ $st -eq 0 ]; then
-    no_output_checks "output flag cleared (and the category model still input-only)" categories
+    no_output_checks "output flag cleared (and the category model still input-only)" complements
 else
     # the loader may refuse the file outright (its sections no longer add up): then it
     # is a broken model, exit 2 with the file named, never a crash
