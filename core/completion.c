@@ -706,6 +706,24 @@ static int load_parts(rs_store *s, int64_t city_id, int64_t city, rs_baskets b,
     return rc;
 }
 
+/* The size of the category index space (categories.id - 1): the largest id, read from
+ * the table itself (a count(*) reads the smallest index, and a damaged one would
+ * silently shrink the space). */
+static int max_category_id(rs_store *s, int64_t *n, rs_error *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = RS_OK;
+    *n = 0;
+    if (sqlite3_prepare_v2(rs_store_db(s), "SELECT max(id) FROM categories", -1, &st, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = rs_store_sqlerr(s, e, "completion: categories");
+    else
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int rs_completion_open(rs_store *s, int64_t city_id, rs_completion **out,
                        int64_t *used_city, rs_error *e)
 {
@@ -734,7 +752,7 @@ int rs_completion_open_baskets(rs_store *s, int64_t city_id, rs_baskets b, rs_co
         goto done;
     }
     int64_t n_items = 0;
-    if ((rc = rs_store_count(s, cats ? "categories" : "products", &n_items, e)))
+    if ((rc = cats ? max_category_id(s, &n_items, e) : rs_store_count(s, "products", &n_items, e)))
         goto done;
     if (n_items <= 0) {
         rc = rs_seterr(e, RS_EUSAGE, "completion: the database holds no %s",
