@@ -36,7 +36,10 @@ tmux -S "$sock" new-session -d -s demo -x 80 -y 24 \
     "'$RS_BIN' --db '$db' demo; echo demo-exit=\$?; sleep 30"
 if wait_for "Synonyms" 600; then
     echo "first frame after $(( $(date +%s) - t0 )) s"
-    screen | grep -q "product SGNS HR@10" || fail "the first screen has no trained product model"
+    # the Synonyms header carries the trust signal of the trained product model, in the
+    # longest form that fits beside the opening product's mask note
+    screen | grep -Eq "Synonyms .*(product SGNS HR@10|HR@10 [.0-9]+ [<>=] pop)" ||
+        fail "the first screen has no trained product model"
     n=$(sqlite3 "$db" "SELECT count(*) FROM models m JOIN cities c ON c.id = m.city_id WHERE m.active AND c.id = 1")
     [ "$n" -ge 2 ] || fail "the first city has $n active models"
     [ -f "$log" ] || fail "no background training log"
