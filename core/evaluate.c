@@ -67,8 +67,13 @@ static rs_eval_row *new_row(ev_ctx *c, rs_baskets b, const char *method, rs_erro
     }
     rs_eval_row *row = &r->rows[r->n_rows++];
     memset(row, 0, sizeof *row);
-    snprintf(row->method, sizeof row->method, "%s%s",
-             b == RS_BASKETS_CATEGORIES ? "category " : "", method);
+    int w = snprintf(row->method, sizeof row->method, "%s%s",
+                     b == RS_BASKETS_CATEGORIES ? "category " : "", method);
+    if (w < 0 || w >= (int)sizeof row->method) {
+        r->n_rows--;
+        rs_seterr(e, RS_EINTERNAL, "evaluation: method name too long: %s", method);
+        return NULL;
+    }
     snprintf(row->params, sizeof row->params, "{}");
     row->baskets = b;
     return row;
